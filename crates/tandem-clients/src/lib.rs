@@ -1,0 +1,1 @@
+//! MCP clients: where each keeps its config, and editing those files safely.

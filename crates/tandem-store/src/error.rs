@@ -1,0 +1,87 @@
+//! The store's one error type: every variant says what happened and names the key or file.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid key {key:?}: {reason}")]
+    InvalidKey { key: String, reason: String },
+
+    #[error("invalid tags: {0}")]
+    InvalidTags(String),
+
+    #[error(
+        "the value for {key:?} is {size} bytes serialized; the limit is {limit} bytes. \
+         Store a summary, or split it over several keys"
+    )]
+    ValueTooLarge {
+        key: String,
+        size: usize,
+        limit: usize,
+    },
+
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    #[error(
+        "version conflict on {key:?}: expected version {expected}, but the current version is \
+         {current}{note}. Nothing was written: read the entry again, merge, and retry with \
+         expectedVersion {current}",
+        note = match tombstone {
+            Some(v) => format!(" (it was deleted at version {v})"),
+            None if *current == 0 => " (it does not exist)".to_string(),
+            None => String::new(),
+        }
+    )]
+    VersionConflict {
+        key: String,
+        expected: i64,
+        current: i64,
+        tombstone: Option<i64>,
+    },
+
+    #[error("no entry {key:?}")]
+    NotFound { key: String },
+
+    #[error("{key:?} has no version {version}")]
+    NoSuchVersion { key: String, version: i64 },
+
+    #[error("version {version} of {key:?} is a deletion; restore a version that holds a value")]
+    RestoreTombstone { key: String, version: i64 },
+
+    #[error(
+        "{path} is not a Tandem memory database ({reason}); Tandem left it untouched. Move it \
+         aside or pass --db with another path"
+    )]
+    NotADatabase { path: PathBuf, reason: String },
+
+    #[error(
+        "{path} was written by a newer Tandem (schema {found}, this build knows {known}); \
+         upgrade Tandem"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+
+    #[error("creating {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+
+    #[error("reading or writing {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
