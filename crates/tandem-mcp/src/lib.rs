@@ -1,1 +1,20 @@
-//! Tandem MCP servers.
+//! Tandem's MCP servers — `memory` (shared structured memory) and, built the same way, the
+//! workspace server — and the stdio transport they speak.
+
+pub mod caller;
+pub mod memory;
+pub mod push;
+pub mod reply;
+pub mod stdio;
+
+use rmcp::ServiceExt;
+
+/// Serves `server` on this process's stdin/stdout until the client hangs up.
+pub async fn serve_stdio<S>(server: S) -> anyhow::Result<()>
+where
+    S: rmcp::ServerHandler,
+{
+    let running = server.serve(stdio::StdioLines::process()).await?;
+    running.waiting().await?;
+    Ok(())
+}

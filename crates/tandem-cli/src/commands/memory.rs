@@ -1,0 +1,69 @@
+//! `tandem mcp memory` and `tandem memory import|export`.
+
+use std::{
+    io::Write,
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use anyhow::Context as _;
+use tandem_mcp::memory::{MemoryServer, MemoryShared};
+use tandem_store::{Home, memory::MemoryStore};
+
+use crate::cli::MemoryCommand;
+
+fn db_path(home: &Home, db: Option<PathBuf>) -> PathBuf {
+    db.unwrap_or_else(|| home.memory_db())
+}
+
+pub fn serve(home: &Home, db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let _log = crate::logging::init(&home.logs_dir(), "memory");
+    let db = db_path(home, db);
+    let shared = MemoryShared::open(&db)
+        .with_context(|| format!("opening the memory database at {}", db.display()))?;
+    tracing::info!(db = %db.display(), "memory server starting");
+    super::runtime()?.block_on(tandem_mcp::serve_stdio(MemoryServer::new(shared)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(home: &Home, cmd: MemoryCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        MemoryCommand::Import { file, db } => {
+            let db = db_path(home, db);
+            let store = MemoryStore::open(&db)
+                .with_context(|| format!("opening the memory database at {}", db.display()))?;
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let report = store.import_server_memory(reader, "tandem import")?;
+            println!(
+                "Imported {} entities ({} relations) into {} keys under entity/.",
+                report.entities, report.relations, report.written
+            );
+            for skipped in &report.skipped {
+                eprintln!("skipped: {skipped}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MemoryCommand::Export { db } => {
+            let db = db_path(home, db);
+            let store = MemoryStore::open(&db)
+                .with_context(|| format!("opening the memory database at {}", db.display()))?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut first = true;
+            out.write_all(b"[")?;
+            store.for_each_entry(|entry| {
+                let sep: &[u8] = if first { b"\n  " } else { b",\n  " };
+                first = false;
+                let io = |source| tandem_store::StoreError::Io { path: "<stdout>".into(), source };
+                out.write_all(sep).map_err(io)?;
+                serde_json::to_writer(&mut out, &entry)
+                    .map_err(|e| io(std::io::Error::other(e)))?;
+                Ok(())
+            })?;
+            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

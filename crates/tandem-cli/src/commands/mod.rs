@@ -1,0 +1,22 @@
+//! One module per command family; each turns parsed arguments into library calls.
+
+mod memory;
+
+use std::process::ExitCode;
+
+use tandem_store::Home;
+
+use crate::cli::{Cli, Command, McpCommand};
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let home = Home::from_env();
+    match cli.command {
+        Command::Mcp(McpCommand::Memory { db }) => memory::serve(&home, db),
+        Command::Memory(cmd) => memory::run(&home, cmd),
+    }
+}
+
+/// A runtime for commands that need async I/O.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

@@ -1,0 +1,694 @@
+//! `tandem mcp memory`: the shared structured memory as MCP tools, resources
+//! (`memory://entry/{key}`) and a `recall` prompt. Every process on the same database sees
+//! every other's commits, and connected clients are told when entries change.
+
+use std::sync::Arc;
+
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler,
+    handler::server::{
+        router::{prompt::PromptRouter, tool::ToolRouter},
+        tool::schema_for_output,
+        wrapper::Parameters,
+    },
+    model::{
+        Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+        PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+        Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities,
+        ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    },
+    prompt, prompt_handler, prompt_router,
+    service::{NotificationContext, RequestContext, SubscriptionContext},
+    tool, tool_handler, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tandem_store::{
+    memory::{
+        ChangesPage, DeleteOutcome, GetResult, HistoryItem, ListPage, MemoryStore,
+        RestoreOutcome, SearchHit, SetOutcome, SetRequest,
+    },
+    watch::ChangeWatcher,
+};
+
+use crate::{
+    caller::caller,
+    push::{self, EventSender, ResourceEvent, Subscriptions},
+    reply::{Reply, ToolError, ToolResult, clip},
+};
+
+pub const INSTRUCTIONS: &str = "Shared memory between the person's Claude apps: Claude Desktop \
+and Claude Code read and write these same keys. Store decisions and facts as JSON under a \
+per-project prefix (`project/topic`). Search before deciding, pass expectedVersion to avoid \
+overwriting another app's change, and call memory_changes with your last cursor to catch up.";
+
+const URI_PREFIX: &str = "memory://entry/";
+const RESOURCE_PAGE: usize = 200;
+
+/// Characters escaped in a key when it becomes a URI path (`/` stays a separator).
+const URI_ESCAPE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+pub fn entry_uri(key: &str) -> String {
+    format!("{URI_PREFIX}{}", utf8_percent_encode(key, URI_ESCAPE))
+}
+
+fn key_from_uri(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix(URI_PREFIX)?;
+    percent_decode_str(rest).decode_utf8().ok().map(|k| k.into_owned())
+}
+
+/// Process-wide state shared by every session: the store and the change broadcast.
+pub struct MemoryShared {
+    store: Arc<MemoryStore>,
+    events: EventSender,
+    watcher: Option<ChangeWatcher>,
+}
+
+impl MemoryShared {
+    /// Opens the store and starts noticing commits from every process.
+    pub fn open(db: &std::path::Path) -> Result<Arc<Self>, tandem_store::StoreError> {
+        let store = Arc::new(MemoryStore::open(db)?);
+        Ok(Self::with_store(store))
+    }
+
+    pub fn with_store(store: Arc<MemoryStore>) -> Arc<Self> {
+        let events = push::channel();
+        let sender = events.clone();
+        let watcher = ChangeWatcher::spawn(store.clone(), move |changes| {
+            let mut uris: Vec<String> = changes.iter().map(|c| entry_uri(&c.key)).collect();
+            uris.dedup();
+            let _ = sender.send(Arc::new(ResourceEvent { uris }));
+        })
+        .map_err(|e| tracing::warn!("live change notifications are off: {e}"))
+        .ok();
+        Arc::new(Self { store, events, watcher })
+    }
+
+    pub fn store(&self) -> &Arc<MemoryStore> {
+        &self.store
+    }
+
+    fn wrote(&self) {
+        if let Some(w) = &self.watcher {
+            w.poke();
+        }
+    }
+}
+
+/// One MCP session of the memory server.
+#[derive(Clone)]
+pub struct MemoryServer {
+    shared: Arc<MemoryShared>,
+    subscriptions: Subscriptions,
+    tool_router: ToolRouter<Self>,
+    prompt_router: PromptRouter<Self>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetParams {
+    /// 1–256 characters, `/`-separated segments, e.g. "proj-x/auth-approach".
+    pub key: String,
+    /// Any JSON value, at most 1 MiB serialized.
+    pub value: Value,
+    /// Up to 32 tags; omit to keep the entry's current tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Write only if the entry is at this version (0 = must not exist yet).
+    #[serde(default)]
+    pub expected_version: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GetParams {
+    /// 1 to 100 keys.
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListParams {
+    /// Only keys starting with this, e.g. "proj-x/".
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Only entries with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Page size, default 50, at most 500.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `nextCursor` from the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchParams {
+    /// Words to look for in keys, tags and values (any text; operators are ignored).
+    pub query: String,
+    /// Only entries with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Most hits to return, default 20, at most 100.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteParams {
+    pub key: String,
+    /// Delete only if the entry is at this version.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryParams {
+    pub key: String,
+    /// Most versions to return, newest first; default 20, at most 200.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreParams {
+    pub key: String,
+    /// The version whose value becomes current again (as a new version).
+    pub version: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangesParams {
+    /// The `cursor` from your previous call; omit to get the newest changes.
+    #[serde(default)]
+    pub since: Option<i64>,
+    /// Most changes to return, default 100, at most 1000.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecallArgs {
+    /// What to recall, e.g. "authentication" or "proj-x database choice".
+    pub topic: String,
+}
+
+#[derive(Debug, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    pub hits: Vec<SearchHit>,
+}
+
+#[derive(Debug, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryResult {
+    pub versions: Vec<HistoryItem>,
+}
+
+fn limit(l: Option<u32>) -> Option<usize> {
+    l.map(|n| n as usize)
+}
+
+/// Runs a store call off the async threads (SQLite may wait for another process's lock).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, tandem_store::StoreError> + Send + 'static,
+) -> Result<T, ToolError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(ToolError::from),
+        Err(e) => Err(ToolError::new(format!("internal error: {e}"))),
+    }
+}
+
+fn compact(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[tool_router(router = tool_router)]
+impl MemoryServer {
+    pub fn new(shared: Arc<MemoryShared>) -> Self {
+        Self {
+            shared,
+            subscriptions: Subscriptions::default(),
+            tool_router: Self::tool_router(),
+            prompt_router: Self::prompt_router(),
+        }
+    }
+
+    fn store(&self) -> Arc<MemoryStore> {
+        self.shared.store.clone()
+    }
+
+    #[tool(
+        name = "memory_set",
+        description = "Store a JSON value under a key (creates or updates; each write is a new \
+            version). Pass expectedVersion from your last read to avoid overwriting a change made \
+            by the person's other Claude app; 0 means the key must not exist yet.",
+        output_schema = schema_for_output::<SetOutcome>(),
+        annotations(
+            title = "Set memory entry",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_set(
+        &self,
+        Parameters(p): Parameters<SetParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> ToolResult<SetOutcome> {
+        let by = caller(&ctx);
+        let store = self.store();
+        let out = blocking(move || {
+            store.set(
+                &SetRequest {
+                    key: &p.key,
+                    value: &p.value,
+                    tags: p.tags.as_deref(),
+                    expected_version: p.expected_version,
+                },
+                &by,
+            )
+        })
+        .await?;
+        self.shared.wrote();
+        let verb = if out.created { "Created" } else { "Updated" };
+        let text = format!("{verb} {} (version {}).", out.key, out.version);
+        Ok(Reply::new(out, text))
+    }
+
+    #[tool(
+        name = "memory_get",
+        description = "Read one or more entries (1–100 keys) with their values, tags, version \
+            and who wrote them. Keys that do not exist are listed under `missing`.",
+        output_schema = schema_for_output::<GetResult>(),
+        annotations(
+            title = "Get memory entries",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_get(&self, Parameters(p): Parameters<GetParams>) -> ToolResult<GetResult> {
+        let store = self.store();
+        let out = blocking(move || store.get(&p.keys)).await?;
+        let mut text = String::new();
+        for e in &out.entries {
+            text.push_str(&format!(
+                "{} (v{}, {} at {}{}): {}\n",
+                e.key,
+                e.version,
+                e.updated_by,
+                e.updated_at,
+                if e.tags.is_empty() { String::new() } else { format!(", tags {}", e.tags.join(", ")) },
+                compact(&e.value)
+            ));
+        }
+        if !out.missing.is_empty() {
+            text.push_str(&format!("Missing: {}\n", out.missing.join(", ")));
+        }
+        Ok(Reply::new(out, text.trim_end()))
+    }
+
+    #[tool(
+        name = "memory_list",
+        description = "List entries in key order with a short preview of each value; filter by \
+            key prefix (e.g. \"proj-x/\") or tag. Pages of 50 by default (max 500): pass \
+            nextCursor back as cursor for the next page.",
+        output_schema = schema_for_output::<ListPage>(),
+        annotations(
+            title = "List memory entries",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_list(&self, Parameters(p): Parameters<ListParams>) -> ToolResult<ListPage> {
+        let store = self.store();
+        let out = blocking(move || {
+            store.list(p.prefix.as_deref(), p.tag.as_deref(), limit(p.limit), p.cursor.as_deref())
+        })
+        .await?;
+        let mut text = if out.entries.is_empty() {
+            "No entries.".to_string()
+        } else {
+            out.entries
+                .iter()
+                .map(|e| format!("{} (v{}): {}", e.key, e.version, clip(&e.preview, 80)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if out.next_cursor.is_some() {
+            text.push_str("\nMore entries: pass nextCursor as cursor.");
+        }
+        Ok(Reply::new(out, text))
+    }
+
+    #[tool(
+        name = "memory_search",
+        description = "Full-text search over keys, tags and values, best matches first (BM25). \
+            Plain words; each word also matches as a prefix. Any text is accepted.",
+        output_schema = schema_for_output::<SearchResult>(),
+        annotations(
+            title = "Search memory",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_search(
+        &self,
+        Parameters(p): Parameters<SearchParams>,
+    ) -> ToolResult<SearchResult> {
+        let store = self.store();
+        let hits = blocking(move || store.search(&p.query, p.tag.as_deref(), limit(p.limit))).await?;
+        let text = if hits.is_empty() {
+            "No matches.".to_string()
+        } else {
+            hits.iter()
+                .map(|h| format!("{} (v{}): {}", h.key, h.version, h.snippet))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        Ok(Reply::new(SearchResult { hits }, text))
+    }
+
+    #[tool(
+        name = "memory_delete",
+        description = "Delete an entry. Its history stays (the deletion is a version too) and \
+            memory_restore can bring an old value back.",
+        output_schema = schema_for_output::<DeleteOutcome>(),
+        annotations(
+            title = "Delete memory entry",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_delete(
+        &self,
+        Parameters(p): Parameters<DeleteParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> ToolResult<DeleteOutcome> {
+        let by = caller(&ctx);
+        let store = self.store();
+        let out = blocking(move || store.delete(&p.key, p.expected_version, &by)).await?;
+        let text = if out.deleted {
+            self.shared.wrote();
+            format!("Deleted {} (tombstone version {}).", out.key, out.version)
+        } else {
+            format!("No entry {}; nothing deleted.", out.key)
+        };
+        Ok(Reply::new(out, text))
+    }
+
+    #[tool(
+        name = "memory_history",
+        description = "Every version of a key, newest first: value, tags, when, by whom, and \
+            whether it was a deletion.",
+        output_schema = schema_for_output::<HistoryResult>(),
+        annotations(
+            title = "Memory entry history",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_history(
+        &self,
+        Parameters(p): Parameters<HistoryParams>,
+    ) -> ToolResult<HistoryResult> {
+        let store = self.store();
+        let key = p.key.clone();
+        let versions = blocking(move || store.history(&p.key, limit(p.limit))).await?;
+        let text = if versions.is_empty() {
+            format!("No history for {key}.")
+        } else {
+            versions
+                .iter()
+                .map(|v| {
+                    let what = if v.deleted { "deleted".to_string() } else { clip(&compact(&v.value), 200) };
+                    format!("v{} {} by {}: {}", v.version, v.updated_at, v.updated_by, what)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        Ok(Reply::new(HistoryResult { versions }, text))
+    }
+
+    #[tool(
+        name = "memory_restore",
+        description = "Make an old version's value current again; it is written as a new \
+            version, so nothing is lost.",
+        output_schema = schema_for_output::<RestoreOutcome>(),
+        annotations(
+            title = "Restore memory entry",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_restore(
+        &self,
+        Parameters(p): Parameters<RestoreParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> ToolResult<RestoreOutcome> {
+        let by = caller(&ctx);
+        let store = self.store();
+        let out = blocking(move || store.restore(&p.key, p.version, &by)).await?;
+        self.shared.wrote();
+        let text = format!(
+            "Restored {} to the value of version {} (now version {}).",
+            out.key, out.restored_from, out.version
+        );
+        Ok(Reply::new(out, text))
+    }
+
+    #[tool(
+        name = "memory_changes",
+        description = "What changed in memory, by any app, in commit order: key, operation, \
+            version, when, by whom. Pass the returned cursor as `since` next time to get only \
+            newer changes.",
+        output_schema = schema_for_output::<ChangesPage>(),
+        annotations(
+            title = "Memory change feed",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn memory_changes(
+        &self,
+        Parameters(p): Parameters<ChangesParams>,
+    ) -> ToolResult<ChangesPage> {
+        let store = self.store();
+        let out = blocking(move || store.changes(p.since, limit(p.limit))).await?;
+        let mut text = if out.changes.is_empty() {
+            format!("No changes. Cursor {}.", out.cursor)
+        } else {
+            let lines: Vec<String> = out
+                .changes
+                .iter()
+                .map(|c| format!("#{} {:?} {} v{} by {} at {}", c.seq, c.op, c.key, c.version, c.by, c.at))
+                .collect();
+            format!("{}\nCursor {}.", lines.join("\n"), out.cursor)
+        };
+        if out.more {
+            text.push_str(" More changes follow: call again with since = cursor.");
+        }
+        Ok(Reply::new(out, text))
+    }
+}
+
+#[prompt_router(router = "prompt_router")]
+impl MemoryServer {
+    /// Look up what was decided about a topic in the shared memory and follow it.
+    #[prompt(name = "recall")]
+    async fn recall(&self, Parameters(args): Parameters<RecallArgs>) -> Vec<PromptMessage> {
+        let topic = args.topic.trim();
+        vec![PromptMessage::new_text(
+            Role::User,
+            format!(
+                "Before going on, recall what the shared Tandem memory says about \"{topic}\". \
+                 Call memory_search with the main words of the topic (and memory_list with a \
+                 project prefix if one fits), then memory_get the entries that matter. Treat \
+                 the decisions you find as agreed with me in my other Claude app: follow them, \
+                 and name the keys you rely on. If something you are about to do contradicts \
+                 them, ask me first. Record any new decision with memory_set under the same \
+                 prefix."
+            ),
+        )]
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+#[prompt_handler(router = self.prompt_router)]
+impl ServerHandler for MemoryServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_resources_subscribe()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("tandem-memory", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        push::forward_to_session(context.peer, &self.shared.events, self.subscriptions.clone());
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let cursor = request.and_then(|r| r.cursor);
+        let store = self.store();
+        let page = tokio::task::spawn_blocking(move || {
+            store.list(None, None, Some(RESOURCE_PAGE), cursor.as_deref())
+        })
+        .await
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
+        .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
+        let resources = page
+            .entries
+            .iter()
+            .map(|e| {
+                Resource::new(entry_uri(&e.key), e.key.clone())
+                    .with_description(clip(&e.preview, 120))
+                    .with_mime_type("application/json")
+            })
+            .collect();
+        let mut result = ListResourcesResult::with_all_items(resources);
+        result.next_cursor = page.next_cursor;
+        Ok(result)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let template = ResourceTemplate::new(format!("{URI_PREFIX}{{key}}"), "memory entry")
+            .with_description("One shared memory entry (JSON) by key, e.g. proj-x/auth-approach")
+            .with_mime_type("application/json");
+        Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let Some(key) = key_from_uri(&uri) else {
+            return Err(ErrorData::invalid_params(
+                format!("{uri} is not a memory resource; use memory://entry/<key>"),
+                None,
+            ));
+        };
+        let store = self.store();
+        let got = tokio::task::spawn_blocking(move || store.get(&[key]))
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
+        let Some(entry) = got.entries.into_iter().next() else {
+            return Err(ErrorData::resource_not_found(
+                format!("no memory entry at {uri}"),
+                Some(json!({"uri": uri})),
+            ));
+        };
+        let text = serde_json::to_string_pretty(&entry)
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let contents = ResourceContents::text(text, uri).with_mime_type("application/json");
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscriptions.add(request.uri);
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscriptions.remove(&request.uri);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(push::accepted_filter(requested))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        push::listen(context, &self.shared.events).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_through_uris() {
+        for key in ["proj-x/auth-approach", "a b/c?d#e%f", "ünï/キー"] {
+            let uri = entry_uri(key);
+            assert!(uri.starts_with(URI_PREFIX));
+            assert!(!uri[URI_PREFIX.len()..].contains([' ', '?', '#']), "{uri}");
+            assert_eq!(key_from_uri(&uri).as_deref(), Some(key));
+        }
+        assert_eq!(key_from_uri("memory://entry/a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(key_from_uri("file:///x"), None);
+    }
+
+    #[test]
+    fn instructions_stay_under_sixty_words() {
+        assert!(INSTRUCTIONS.split_whitespace().count() <= 60);
+    }
+}
