@@ -1,1 +1,389 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests: an isolated home, the built binaries, MCP clients
+//! with a chosen `clientInfo`, raw stdio sessions and the pinned npm tools.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use rmcp::{
+    ClientHandler, RoleClient, ServiceExt,
+    model::{
+        CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+        ResourceUpdatedNotificationParam,
+    },
+    service::{NotificationContext, RunningService},
+    transport::TokioChildProcess,
+};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::{Child, ChildStdin, ChildStdout, Command},
+};
+
+/// The target directory this test binary was built into (`…/target/debug`).
+pub fn target_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/debug/deps/e2e-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// The `tandem` binary under test: `$TANDEM_BIN`, else the one built next to this test.
+pub fn tandem_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("TANDEM_BIN") {
+        return PathBuf::from(bin);
+    }
+    let bin = target_profile_dir().join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo xtask test` (it builds `tandem` before the tests)",
+        bin.display()
+    );
+    bin
+}
+
+/// A private home for one test: `TANDEM_HOME`, `HOME`, XDG and APPDATA all point into it.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestHome {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("tandem-e2e-")
+            .tempdir()
+            .expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Self { dir }
+    }
+
+    pub fn tandem_home(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn user_home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn memory_db(&self) -> PathBuf {
+        self.tandem_home().join("memory.db")
+    }
+
+    /// The environment every child process gets.
+    pub fn env(&self) -> Vec<(String, PathBuf)> {
+        let home = self.user_home();
+        vec![
+            ("TANDEM_HOME".into(), self.tandem_home()),
+            ("HOME".into(), home.clone()),
+            ("USERPROFILE".into(), home.clone()),
+            ("XDG_CONFIG_HOME".into(), home.join(".config")),
+            ("XDG_DATA_HOME".into(), home.join(".local/share")),
+            ("APPDATA".into(), home.join("AppData/Roaming")),
+            ("LOCALAPPDATA".into(), home.join("AppData/Local")),
+        ]
+    }
+
+    /// `tandem <args>` with this home's environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(tandem_bin());
+        cmd.args(args).envs(self.env()).kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs `tandem <args>` to completion.
+    pub async fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("running tandem")
+    }
+}
+
+/// What a test client heard from the server.
+#[derive(Debug, Default, Clone)]
+pub struct Heard {
+    pub list_changed: usize,
+    pub updated: Vec<String>,
+}
+
+/// An MCP client with a chosen `clientInfo`, recording the notifications it receives.
+#[derive(Clone)]
+pub struct TestClient {
+    info: ClientConfig,
+    pub heard: Arc<Mutex<Heard>>,
+    pub notify: Arc<tokio::sync::Notify>,
+}
+
+impl TestClient {
+    pub fn named(name: &str, version: &str) -> Self {
+        Self {
+            info: ClientConfig::new(
+                ClientCapabilities::default(),
+                Implementation::new(name, version),
+            ),
+            heard: Arc::default(),
+            notify: Arc::default(),
+        }
+    }
+
+    /// Starts `tandem <args>` and completes `initialize` as this client.
+    pub async fn connect(self, home: &TestHome, args: &[&str]) -> Session {
+        let cmd = home.command(args);
+        let (transport, _stderr) = TokioChildProcess::builder(cmd)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning tandem");
+        let service = self.clone().serve(transport).await.expect("initialize");
+        Session {
+            service,
+            client: self,
+        }
+    }
+}
+
+impl ClientHandler for TestClient {
+    fn get_info(&self) -> ClientConfig {
+        self.info.clone()
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.heard.lock().unwrap().list_changed += 1;
+        self.notify.notify_waiters();
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.heard.lock().unwrap().updated.push(params.uri);
+        self.notify.notify_waiters();
+    }
+}
+
+pub struct Session {
+    pub service: RunningService<RoleClient, TestClient>,
+    pub client: TestClient,
+}
+
+impl Session {
+    /// Calls a tool; returns the whole result (check `is_error`).
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let Value::Object(args) = args else {
+            panic!("arguments must be an object")
+        };
+        let params = CallToolRequestParams::new(tool.to_string()).with_arguments(args);
+        self.service
+            .call_tool(params)
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: {e}"))
+    }
+
+    /// Calls a tool that must succeed; returns its structured content.
+    pub async fn ok(&self, tool: &str, args: Value) -> Value {
+        let result = self.call(tool, args).await;
+        assert_ne!(
+            result.is_error,
+            Some(true),
+            "{tool} failed: {}",
+            text_of(&result)
+        );
+        result
+            .structured_content
+            .clone()
+            .unwrap_or_else(|| panic!("{tool}: no structuredContent"))
+    }
+
+    /// Calls a tool that must fail; returns its message.
+    pub async fn err(&self, tool: &str, args: Value) -> String {
+        let result = self.call(tool, args).await;
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} should fail: {result:?}"
+        );
+        text_of(&result)
+    }
+
+    /// Waits until `cond` holds for what this client heard, or `timeout` passes.
+    pub async fn wait_for(&self, timeout: Duration, cond: impl Fn(&Heard) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.client.notify.notified();
+            if cond(&self.client.heard.lock().unwrap()) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return cond(&self.client.heard.lock().unwrap());
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.service.cancel().await;
+    }
+}
+
+pub fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A raw line-by-line JSON-RPC session over a child's stdio, for what a well-behaved client
+/// library would never send.
+pub struct RawSession {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl RawSession {
+    pub async fn start(home: &TestHome, args: &[&str]) -> Self {
+        let mut child = home
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning tandem");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut session = Self {
+            child,
+            stdin: Some(stdin),
+            stdout,
+            next_id: 100,
+        };
+        let init = session
+            .request(
+                "initialize",
+                json!({
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw-test", "version": "1"}
+                }),
+            )
+            .await;
+        assert!(init.get("result").is_some(), "initialize failed: {init}");
+        session
+            .send_line(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            .await;
+        session
+    }
+
+    /// Hands the child's stdin to the caller (e.g. to stream writes from another task);
+    /// `send_line` cannot be used afterwards.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin already taken")
+    }
+
+    pub async fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin was taken");
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        stdin.write_all(b"\n").await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    /// Reads the next message that is a response (skips notifications).
+    pub async fn read_response(&mut self) -> Value {
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(Duration::from_secs(30), self.stdout.read_line(&mut line))
+                .await
+                .expect("timed out waiting for a reply")
+                .unwrap();
+            assert!(n > 0, "server closed stdout");
+            let v: Value = serde_json::from_str(&line).expect("server wrote a non-JSON line");
+            if v.get("method").is_some() && v.get("id").is_none() {
+                continue;
+            }
+            return v;
+        }
+    }
+
+    pub async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_line(&msg.to_string()).await;
+        let reply = self.read_response().await;
+        assert_eq!(reply["id"], id, "reply out of order: {reply}");
+        reply
+    }
+
+    pub async fn call_tool(&mut self, name: &str, arguments: Value) -> Value {
+        self.request("tools/call", json!({"name": name, "arguments": arguments}))
+            .await
+    }
+}
+
+/// Where `cargo xtask test` installs the pinned npm packages.
+pub fn npm_dir() -> PathBuf {
+    let dir = target_profile_dir().parent().expect("target").join("npm");
+    assert!(
+        dir.join("node_modules").exists(),
+        "{} has no node_modules: run `cargo xtask test` (it installs the pinned npm clients)",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs one of the scripts in `tests/js/` with node, from the npm folder so that its imports
+/// resolve to the pinned packages. Returns the parsed JSON the script prints last.
+pub async fn run_node_script(
+    home: &TestHome,
+    script: &str,
+    args: &[&str],
+    extra_env: &BTreeMap<String, String>,
+) -> Value {
+    let npm = npm_dir();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("js")
+        .join(script);
+    let dest = npm.join(script);
+    std::fs::copy(&source, &dest).unwrap_or_else(|e| panic!("copying {}: {e}", source.display()));
+    let output = Command::new("node")
+        .arg(&dest)
+        .args(args)
+        .envs(home.env())
+        .envs(extra_env)
+        .env("TANDEM_BIN", tandem_bin())
+        .current_dir(&npm)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed:\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .unwrap_or("{}");
+    serde_json::from_str(last)
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}"))
+}

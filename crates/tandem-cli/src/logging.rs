@@ -14,7 +14,7 @@ pub fn init(logs_dir: &Path, name: &str) -> Option<WorkerGuard> {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+        .with_filter(EnvFilter::new("warn,rmcp=error"));
     let file = std::fs::create_dir_all(logs_dir).ok().and_then(|()| {
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -24,9 +24,7 @@ pub fn init(logs_dir: &Path, name: &str) -> Option<WorkerGuard> {
             .build(logs_dir)
             .ok()
     });
-    let filter = || {
-        EnvFilter::try_from_env(LEVEL_ENV).unwrap_or_else(|_| EnvFilter::new("info"))
-    };
+    let filter = || EnvFilter::try_from_env(LEVEL_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
     match file {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
@@ -34,7 +32,11 @@ pub fn init(logs_dir: &Path, name: &str) -> Option<WorkerGuard> {
                 .with_writer(writer)
                 .with_ansi(false)
                 .with_filter(filter());
-            tracing_subscriber::registry().with(stderr).with(file_layer).try_init().ok();
+            tracing_subscriber::registry()
+                .with(stderr)
+                .with(file_layer)
+                .try_init()
+                .ok();
             Some(guard)
         }
         None => {

@@ -9,7 +9,11 @@ pub fn caller(ctx: &RequestContext<RoleServer>) -> String {
         Some(info) if !info.name.trim().is_empty() => {
             let name = info.name.trim();
             let version = info.version.trim();
-            if version.is_empty() { name.to_string() } else { format!("{name} {version}") }
+            if version.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name} {version}")
+            }
         }
         _ => "unknown client".to_string(),
     }

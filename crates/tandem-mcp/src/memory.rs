@@ -9,14 +9,15 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{
         router::{prompt::PromptRouter, tool::ToolRouter},
-        tool::schema_for_output,
+        tool::{ToolCallContext, schema_for_output},
         wrapper::Parameters,
     },
     model::{
-        Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
-        PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-        Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities,
-        ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+        CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
+        ListResourcesResult, PaginatedRequestParams, PromptMessage, ReadResourceRequestParams,
+        ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate,
+        Role, ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter,
+        UnsubscribeRequestParams,
     },
     prompt, prompt_handler, prompt_router,
     service::{NotificationContext, RequestContext, SubscriptionContext},
@@ -27,8 +28,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tandem_store::{
     memory::{
-        ChangesPage, DeleteOutcome, GetResult, HistoryItem, ListPage, MemoryStore,
-        RestoreOutcome, SearchHit, SetOutcome, SetRequest,
+        ChangesPage, DeleteOutcome, GetResult, HistoryItem, ListPage, MemoryStore, RestoreOutcome,
+        SearchHit, SetOutcome, SetRequest,
     },
     watch::ChangeWatcher,
 };
@@ -36,7 +37,7 @@ use tandem_store::{
 use crate::{
     caller::caller,
     push::{self, EventSender, ResourceEvent, Subscriptions},
-    reply::{Reply, ToolError, ToolResult, clip},
+    reply::{Reply, ToolError, ToolResult, clip, unknown_tool},
 };
 
 pub const INSTRUCTIONS: &str = "Shared memory between the person's Claude apps: Claude Desktop \
@@ -71,7 +72,10 @@ pub fn entry_uri(key: &str) -> String {
 
 fn key_from_uri(uri: &str) -> Option<String> {
     let rest = uri.strip_prefix(URI_PREFIX)?;
-    percent_decode_str(rest).decode_utf8().ok().map(|k| k.into_owned())
+    percent_decode_str(rest)
+        .decode_utf8()
+        .ok()
+        .map(|k| k.into_owned())
 }
 
 /// Process-wide state shared by every session: the store and the change broadcast.
@@ -98,7 +102,11 @@ impl MemoryShared {
         })
         .map_err(|e| tracing::warn!("live change notifications are off: {e}"))
         .ok();
-        Arc::new(Self { store, events, watcher })
+        Arc::new(Self {
+            store,
+            events,
+            watcher,
+        })
     }
 
     pub fn store(&self) -> &Arc<MemoryStore> {
@@ -325,7 +333,11 @@ impl MemoryServer {
                 e.version,
                 e.updated_by,
                 e.updated_at,
-                if e.tags.is_empty() { String::new() } else { format!(", tags {}", e.tags.join(", ")) },
+                if e.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(", tags {}", e.tags.join(", "))
+                },
                 compact(&e.value)
             ));
         }
@@ -352,7 +364,12 @@ impl MemoryServer {
     async fn memory_list(&self, Parameters(p): Parameters<ListParams>) -> ToolResult<ListPage> {
         let store = self.store();
         let out = blocking(move || {
-            store.list(p.prefix.as_deref(), p.tag.as_deref(), limit(p.limit), p.cursor.as_deref())
+            store.list(
+                p.prefix.as_deref(),
+                p.tag.as_deref(),
+                limit(p.limit),
+                p.cursor.as_deref(),
+            )
         })
         .await?;
         let mut text = if out.entries.is_empty() {
@@ -388,7 +405,8 @@ impl MemoryServer {
         Parameters(p): Parameters<SearchParams>,
     ) -> ToolResult<SearchResult> {
         let store = self.store();
-        let hits = blocking(move || store.search(&p.query, p.tag.as_deref(), limit(p.limit))).await?;
+        let hits =
+            blocking(move || store.search(&p.query, p.tag.as_deref(), limit(p.limit))).await?;
         let text = if hits.is_empty() {
             "No matches.".to_string()
         } else {
@@ -456,8 +474,15 @@ impl MemoryServer {
             versions
                 .iter()
                 .map(|v| {
-                    let what = if v.deleted { "deleted".to_string() } else { clip(&compact(&v.value), 200) };
-                    format!("v{} {} by {}: {}", v.version, v.updated_at, v.updated_by, what)
+                    let what = if v.deleted {
+                        "deleted".to_string()
+                    } else {
+                        clip(&compact(&v.value), 200)
+                    };
+                    format!(
+                        "v{} {} by {}: {}",
+                        v.version, v.updated_at, v.updated_by, what
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -520,7 +545,12 @@ impl MemoryServer {
             let lines: Vec<String> = out
                 .changes
                 .iter()
-                .map(|c| format!("#{} {:?} {} v{} by {} at {}", c.seq, c.op, c.key, c.version, c.by, c.at))
+                .map(|c| {
+                    format!(
+                        "#{} {:?} {} v{} by {} at {}",
+                        c.seq, c.op, c.key, c.version, c.by, c.at
+                    )
+                })
                 .collect();
             format!("{}\nCursor {}.", lines.join("\n"), out.cursor)
         };
@@ -564,12 +594,31 @@ impl ServerHandler for MemoryServer {
             .enable_resources_subscribe()
             .build();
         ServerConfig::new(capabilities)
-            .with_server_info(Implementation::new("tandem-memory", env!("CARGO_PKG_VERSION")))
+            .with_server_info(Implementation::new(
+                "tandem-memory",
+                env!("CARGO_PKG_VERSION"),
+            ))
             .with_instructions(INSTRUCTIONS)
     }
 
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if !self.tool_router.has_route(&request.name) {
+            return Err(unknown_tool(&self.tool_router, &request.name));
+        }
+        let call = ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
+    }
+
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        push::forward_to_session(context.peer, &self.shared.events, self.subscriptions.clone());
+        push::forward_to_session(
+            context.peer,
+            &self.shared.events,
+            self.subscriptions.clone(),
+        );
     }
 
     async fn list_resources(

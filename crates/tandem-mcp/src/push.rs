@@ -44,7 +44,12 @@ impl Subscriptions {
         if subs.is_empty() {
             return Vec::new();
         }
-        event.uris.iter().filter(|u| subs.contains(*u)).cloned().collect()
+        event
+            .uris
+            .iter()
+            .filter(|u| subs.contains(*u))
+            .cloned()
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -90,8 +95,13 @@ pub fn accepted_filter(requested: &SubscriptionFilter) -> SubscriptionFilter {
 pub async fn listen(context: SubscriptionContext, events: &EventSender) -> Result<(), ErrorData> {
     let mut rx = events.subscribe();
     let list_changed = context.accepted().resources_list_changed == Some(true);
-    let uris: HashSet<String> =
-        context.accepted().resource_subscriptions.clone().unwrap_or_default().into_iter().collect();
+    let uris: HashSet<String> = context
+        .accepted()
+        .resource_subscriptions
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     loop {
         tokio::select! {
             () = context.cancelled() => return Ok(()),

@@ -18,15 +18,17 @@ pub struct Reply<T> {
 
 impl<T> Reply<T> {
     pub fn new(data: T, text: impl Into<String>) -> Self {
-        Self { data, text: text.into() }
+        Self {
+            data,
+            text: text.into(),
+        }
     }
 }
 
 impl<T: Serialize> IntoCallToolResult for Reply<T> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        let value = serde_json::to_value(&self.data).map_err(|e| {
-            ErrorData::internal_error(format!("serializing the result: {e}"), None)
-        })?;
+        let value = serde_json::to_value(&self.data)
+            .map_err(|e| ErrorData::internal_error(format!("serializing the result: {e}"), None))?;
         let mut result = CallToolResult::success(vec![ContentBlock::text(self.text)]);
         result.structured_content = Some(value);
         Ok(result.into())
@@ -65,4 +67,23 @@ pub fn clip(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// The protocol error for a tool this server does not offer, naming the ones it does.
+pub fn unknown_tool<S: Send + Sync + 'static>(
+    router: &rmcp::handler::server::router::tool::ToolRouter<S>,
+    name: &str,
+) -> ErrorData {
+    let offered: Vec<String> = router
+        .list_all()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    ErrorData::invalid_params(
+        format!(
+            "unknown tool {name:?}; this server offers: {}",
+            offered.join(", ")
+        ),
+        None,
+    )
 }

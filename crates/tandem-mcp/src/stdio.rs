@@ -48,7 +48,10 @@ impl StdioLines {
             .name("mcp-stdin".into())
             .spawn(move || read_lines(input, in_tx, replies))
             .ok();
-        Self { incoming: in_rx, outgoing: out_tx }
+        Self {
+            incoming: in_rx,
+            outgoing: out_tx,
+        }
     }
 }
 
@@ -79,7 +82,9 @@ fn read_lines(
     let mut line = Vec::new();
     loop {
         line.clear();
-        let read = (&mut input).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut line);
+        let read = (&mut input)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line);
         match read {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
@@ -129,7 +134,11 @@ fn parse(text: &[u8]) -> Result<RxJsonRpcMessage<RoleServer>, Vec<u8>> {
     let id = value.get("id").cloned().unwrap_or(Value::Null);
     let is_request = value.get("method").is_some() && value.get("id").is_some();
     serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value).map_err(|e| {
-        let id = if is_request || id.is_string() || id.is_number() { id } else { Value::Null };
+        let id = if is_request || id.is_string() || id.is_number() {
+            id
+        } else {
+            Value::Null
+        };
         error_line(id, -32600, &format!("Invalid Request: {e}"))
     })
 }

@@ -1,10 +1,6 @@
 //! `tandem mcp memory` and `tandem memory import|export`.
 
-use std::{
-    io::Write,
-    path::PathBuf,
-    process::ExitCode,
-};
+use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use tandem_mcp::memory::{MemoryServer, MemoryShared};
@@ -55,7 +51,10 @@ pub fn run(home: &Home, cmd: MemoryCommand) -> anyhow::Result<ExitCode> {
             store.for_each_entry(|entry| {
                 let sep: &[u8] = if first { b"\n  " } else { b",\n  " };
                 first = false;
-                let io = |source| tandem_store::StoreError::Io { path: "<stdout>".into(), source };
+                let io = |source| tandem_store::StoreError::Io {
+                    path: "<stdout>".into(),
+                    source,
+                };
                 out.write_all(sep).map_err(io)?;
                 serde_json::to_writer(&mut out, &entry)
                     .map_err(|e| io(std::io::Error::other(e)))?;

@@ -18,5 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// A runtime for commands that need async I/O.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

@@ -1,0 +1,8 @@
+//! End-to-end tests: one test binary (one link step), a module per area. Every test runs the
+//! real `tandem` binary in a private home.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod memory;
+
+mod memory_safety;
