@@ -4,5 +4,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod memory;
-
+mod memory_interop;
 mod memory_safety;

@@ -323,8 +323,7 @@ impl MemoryServer {
         )
     )]
     async fn memory_get(&self, Parameters(p): Parameters<GetParams>) -> ToolResult<GetResult> {
-        let store = self.store();
-        let out = blocking(move || store.get(&p.keys)).await?;
+        let out = self.shared.store.get(&p.keys)?;
         let mut text = String::new();
         for e in &out.entries {
             text.push_str(&format!(
@@ -362,16 +361,12 @@ impl MemoryServer {
         )
     )]
     async fn memory_list(&self, Parameters(p): Parameters<ListParams>) -> ToolResult<ListPage> {
-        let store = self.store();
-        let out = blocking(move || {
-            store.list(
-                p.prefix.as_deref(),
-                p.tag.as_deref(),
-                limit(p.limit),
-                p.cursor.as_deref(),
-            )
-        })
-        .await?;
+        let out = self.shared.store.list(
+            p.prefix.as_deref(),
+            p.tag.as_deref(),
+            limit(p.limit),
+            p.cursor.as_deref(),
+        )?;
         let mut text = if out.entries.is_empty() {
             "No entries.".to_string()
         } else {
@@ -404,9 +399,10 @@ impl MemoryServer {
         &self,
         Parameters(p): Parameters<SearchParams>,
     ) -> ToolResult<SearchResult> {
-        let store = self.store();
-        let hits =
-            blocking(move || store.search(&p.query, p.tag.as_deref(), limit(p.limit))).await?;
+        let hits = self
+            .shared
+            .store
+            .search(&p.query, p.tag.as_deref(), limit(p.limit))?;
         let text = if hits.is_empty() {
             "No matches.".to_string()
         } else {
@@ -465,11 +461,9 @@ impl MemoryServer {
         &self,
         Parameters(p): Parameters<HistoryParams>,
     ) -> ToolResult<HistoryResult> {
-        let store = self.store();
-        let key = p.key.clone();
-        let versions = blocking(move || store.history(&p.key, limit(p.limit))).await?;
+        let versions = self.shared.store.history(&p.key, limit(p.limit))?;
         let text = if versions.is_empty() {
-            format!("No history for {key}.")
+            format!("No history for {}.", p.key)
         } else {
             versions
                 .iter()
@@ -537,8 +531,7 @@ impl MemoryServer {
         &self,
         Parameters(p): Parameters<ChangesParams>,
     ) -> ToolResult<ChangesPage> {
-        let store = self.store();
-        let out = blocking(move || store.changes(p.since, limit(p.limit))).await?;
+        let out = self.shared.store.changes(p.since, limit(p.limit))?;
         let mut text = if out.changes.is_empty() {
             format!("No changes. Cursor {}.", out.cursor)
         } else {
@@ -627,13 +620,11 @@ impl ServerHandler for MemoryServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let cursor = request.and_then(|r| r.cursor);
-        let store = self.store();
-        let page = tokio::task::spawn_blocking(move || {
-            store.list(None, None, Some(RESOURCE_PAGE), cursor.as_deref())
-        })
-        .await
-        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
-        .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
+        let page = self
+            .shared
+            .store
+            .list(None, None, Some(RESOURCE_PAGE), cursor.as_deref())
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let resources = page
             .entries
             .iter()
@@ -671,10 +662,10 @@ impl ServerHandler for MemoryServer {
                 None,
             ));
         };
-        let store = self.store();
-        let got = tokio::task::spawn_blocking(move || store.get(&[key]))
-            .await
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
+        let got = self
+            .shared
+            .store
+            .get(&[key])
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let Some(entry) = got.entries.into_iter().next() else {
             return Err(ErrorData::resource_not_found(

@@ -214,7 +214,8 @@ pub struct SetRequest<'a> {
 /// The memory store. One per process; cheap to share behind an `Arc`.
 pub struct MemoryStore {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -283,9 +284,14 @@ impl MemoryStore {
                 });
             }
         }
+        // Reads get their own connection: in WAL mode they never wait for a write, in this
+        // process or another.
+        let reader = Connection::open_with_flags(&path, flags).map_err(sqlite)?;
+        reader.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
         Ok(Self {
             path,
-            conn: Mutex::new(conn),
+            writer: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 
@@ -293,10 +299,16 @@ impl MemoryStore {
         &self.path
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    fn writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock left no open transaction (rusqlite rolls back on
         // drop), so the connection is still good.
-        self.conn
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -311,7 +323,7 @@ impl MemoryStore {
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so
     /// concurrent writers queue instead of failing halfway.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn();
+        let mut conn = self.writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.sqlite(e))?;
@@ -322,7 +334,7 @@ impl MemoryStore {
 
     /// Runs `f` in a read transaction (one consistent snapshot).
     fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn();
+        let mut conn = self.reader();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(|e| self.sqlite(e))?;
@@ -508,8 +520,9 @@ impl MemoryStore {
     }
 
     /// Ranked full-text search over key words, tags and the value's text. Any query string is
-    /// safe: it is reduced to words. Every word must match (as a prefix); when nothing matches
-    /// all of them, entries matching any are returned, best first.
+    /// safe: it is reduced to words. Entries containing every word, best first; when there
+    /// are none, the last word also matches as a prefix (search as you type), and when that
+    /// finds nothing either, entries matching any word.
     pub fn search(
         &self,
         query: &str,
@@ -521,43 +534,72 @@ impl MemoryStore {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT e.key, snippet(entries_fts, -1, '**', '**', '…', 16),
-                    bm25(entries_fts, 10.0, 5.0, 1.0), e.version, e.updated_at
-             FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
-             WHERE entries_fts MATCH ?1 {}
-             ORDER BY bm25(entries_fts, 10.0, 5.0, 1.0) LIMIT ?2",
-            if tag.is_some() {
-                "AND e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?3)"
-            } else {
-                ""
-            }
-        );
+        // Rank inside the index first (a short statement: SQLite re-prepares MATCH queries
+        // on every binding), then look up only the winners and cut their snippets.
+        let rank_sql = if tag.is_some() {
+            "SELECT rowid, bm25(entries_fts, 10.0, 5.0, 1.0) AS score FROM entries_fts
+             WHERE entries_fts MATCH ?1
+               AND rowid IN (SELECT entry_id FROM entry_tags WHERE tag = ?3)
+             ORDER BY score LIMIT ?2"
+        } else {
+            "SELECT rowid, bm25(entries_fts, 10.0, 5.0, 1.0) AS score FROM entries_fts
+             WHERE entries_fts MATCH ?1 ORDER BY score LIMIT ?2"
+        };
         self.read(|tx| {
-            let mut stmt = tx.prepare_cached(&sql).map_err(|e| self.sqlite(e))?;
-            let mut run = |expr: String| -> Result<Vec<SearchHit>> {
-                let map = |r: &rusqlite::Row<'_>| {
-                    Ok(SearchHit {
-                        key: r.get(0)?,
-                        snippet: r.get(1)?,
-                        score: -r.get::<_, f64>(2)?,
-                        version: r.get(3)?,
-                        updated_at: r.get(4)?,
-                    })
-                };
-                let rows = match tag {
-                    Some(tag) => stmt.query_map(params![expr, limit as i64, tag.trim()], map),
-                    None => stmt.query_map(params![expr, limit as i64], map),
-                }
+            let mut rank = tx.prepare_cached(rank_sql).map_err(|e| self.sqlite(e))?;
+            let mut fetch = tx
+                .prepare_cached(
+                    "SELECT key, value, tags, version, updated_at FROM entries WHERE id = ?1",
+                )
                 .map_err(|e| self.sqlite(e))?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(|e| self.sqlite(e))
+            let mut run = |how: search::Match| -> Result<Vec<SearchHit>> {
+                let expr = search::fts_expression(&words, how);
+                fn pair(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, f64)> {
+                    Ok((r.get(0)?, r.get(1)?))
+                }
+                let ranked: Vec<(i64, f64)> = match tag {
+                    Some(tag) => rank.query_map(params![expr, limit as i64, tag.trim()], pair),
+                    None => rank.query_map(params![expr, limit as i64], pair),
+                }
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.sqlite(e))?;
+                let mut hits = Vec::with_capacity(ranked.len());
+                for (id, score) in ranked {
+                    let hit = fetch
+                        .query_row([id], |r| {
+                            let key: String = r.get(0)?;
+                            let value: String = r.get(1)?;
+                            let tags: String = r.get(2)?;
+                            Ok(SearchHit {
+                                snippet: hit_snippet(&key, &value, &tags, &words),
+                                key,
+                                score: -score,
+                                version: r.get(3)?,
+                                updated_at: r.get(4)?,
+                            })
+                        })
+                        .optional()
+                        .map_err(|e| self.sqlite(e))?;
+                    hits.extend(hit);
+                }
+                Ok(hits)
             };
-            let hits = run(search::fts_expression(&words, true))?;
-            if hits.is_empty() && words.len() > 1 {
-                return run(search::fts_expression(&words, false));
+            // Whole words first; a word still being typed ("jw") matches as a prefix only
+            // when that finds nothing; any-word matches are the last resort.
+            for how in [
+                search::Match::AllExact,
+                search::Match::LastPrefix,
+                search::Match::AnyPrefix,
+            ] {
+                if how == search::Match::AnyPrefix && words.len() < 2 {
+                    break;
+                }
+                let hits = run(how)?;
+                if !hits.is_empty() {
+                    return Ok(hits);
+                }
             }
-            Ok(hits)
+            Ok(Vec::new())
         })
     }
 
@@ -743,7 +785,7 @@ impl MemoryStore {
 
     /// The sequence number of the newest committed change (0 when there is none).
     pub fn last_seq(&self) -> Result<i64> {
-        let conn = self.conn();
+        let conn = self.reader();
         last_seq(&conn).map_err(|e| self.sqlite(e))
     }
 
@@ -826,7 +868,7 @@ impl MemoryStore {
 
     /// `PRAGMA integrity_check`; "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        let conn = self.conn();
+        let conn = self.reader();
         conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(|e| self.sqlite(e))
     }
@@ -892,9 +934,6 @@ impl MemoryStore {
                 tx.prepare_cached("DELETE FROM entries_fts WHERE rowid = ?1")
                     .and_then(|mut s| s.execute([cur.id]))
                     .map_err(sql)?;
-                tx.prepare_cached("DELETE FROM entry_tags WHERE entry_id = ?1")
-                    .and_then(|mut s| s.execute([cur.id]))
-                    .map_err(sql)?;
                 (cur.id, version)
             }
             None => {
@@ -912,7 +951,14 @@ impl MemoryStore {
         )
         .and_then(|mut s| s.execute(params![id, key, tags.join(" "), body]))
         .map_err(sql)?;
-        {
+        // Tags rarely change between versions: leave their index rows alone when they don't.
+        let old_tags = existing.filter(|c| !c.deleted).map(|c| c.tags.as_slice());
+        if old_tags != Some(tags) {
+            if old_tags.is_some_and(|t| !t.is_empty()) {
+                tx.prepare_cached("DELETE FROM entry_tags WHERE entry_id = ?1")
+                    .and_then(|mut s| s.execute([id]))
+                    .map_err(sql)?;
+            }
             let mut stmt = tx
                 .prepare_cached("INSERT OR IGNORE INTO entry_tags (tag, entry_id) VALUES (?1, ?2)")
                 .map_err(sql)?;
@@ -952,6 +998,27 @@ struct Current {
     deleted: bool,
     tags: Vec<String>,
     created_at: String,
+}
+
+/// A snippet from the value's text, or from the key and tags when the match is there.
+fn hit_snippet(key: &str, value: &str, tags: &str, words: &[String]) -> String {
+    // Very large values are cut from their raw JSON rather than parsed whole.
+    let text = if value.len() <= 64 * 1024 {
+        search::value_text(&parse_json(value))
+    } else {
+        value.chars().take(64 * 1024).collect()
+    };
+    let snippet = search::snippet(&text, words);
+    if snippet.contains("**") {
+        return snippet;
+    }
+    let label = format!("{key} {}", parse_tags(tags).join(" "));
+    let in_label = search::snippet(&label, words);
+    if in_label.contains("**") {
+        in_label
+    } else {
+        snippet
+    }
 }
 
 fn check_expected(key: &str, expected: i64, existing: Option<&Current>) -> Result<()> {

@@ -5,7 +5,9 @@ use rusqlite::{Connection, TransactionBehavior};
 /// Migration `i` moves the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
     // 1: entries (current state, tombstones kept so versions keep counting), the version log
-    // (history and change feed in one table: `seq` is the commit order), tags, full-text index.
+    // (history and change feed in one table: `seq` is the commit order; rows are never
+    // deleted, so the rowid only grows), tags, and a contentless full-text index (the text
+    // lives in `entries`; snippets are cut from it) to keep each write small.
     r#"
     CREATE TABLE entries (
         id          INTEGER PRIMARY KEY,
@@ -19,7 +21,7 @@ const MIGRATIONS: &[&str] = &[
         updated_by  TEXT NOT NULL
     );
     CREATE TABLE versions (
-        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq      INTEGER PRIMARY KEY,
         key      TEXT NOT NULL,
         version  INTEGER NOT NULL,
         op       TEXT NOT NULL CHECK (op IN ('set', 'delete', 'restore')),
@@ -29,7 +31,6 @@ const MIGRATIONS: &[&str] = &[
         by       TEXT NOT NULL,
         UNIQUE (key, version)
     );
-    CREATE INDEX versions_at ON versions (at);
     CREATE TABLE entry_tags (
         tag       TEXT NOT NULL,
         entry_id  INTEGER NOT NULL,
@@ -38,8 +39,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX entry_tags_entry ON entry_tags (entry_id);
     CREATE VIRTUAL TABLE entries_fts USING fts5 (
         key, tags, body,
-        tokenize = 'porter unicode61 remove_diacritics 2',
-        prefix = '2 3'
+        content = '',
+        contentless_delete = 1,
+        tokenize = 'porter unicode61 remove_diacritics 2'
     );
     "#,
 ];

@@ -47,14 +47,106 @@ pub fn query_words(query: &str) -> Vec<String> {
         .collect()
 }
 
-/// An FTS5 expression matching every word (`all`) or any word, each as a prefix.
-pub fn fts_expression(words: &[String], all: bool) -> String {
-    let joiner = if all { " AND " } else { " OR " };
+/// How the words of a query are combined into an FTS5 expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// Every word, as a whole word (the common, cheapest case).
+    AllExact,
+    /// Every word, the last one also as a prefix ("auth jw" finds "auth jwt").
+    LastPrefix,
+    /// Any word, as a prefix: the last resort when nothing matches every word.
+    AnyPrefix,
+}
+
+/// An FTS5 expression for `words` (already reduced to letters and digits, so quoting them
+/// is all the escaping needed).
+pub fn fts_expression(words: &[String], how: Match) -> String {
+    let last = words.len().saturating_sub(1);
+    let joiner = if how == Match::AnyPrefix {
+        " OR "
+    } else {
+        " AND "
+    };
+    let star = |i: usize| match how {
+        Match::AllExact => "",
+        Match::LastPrefix if i != last => "",
+        Match::LastPrefix | Match::AnyPrefix => "*",
+    };
     words
         .iter()
-        .map(|w| format!("\"{w}\"*"))
+        .enumerate()
+        .map(|(i, w)| format!("\"{w}\"{}", star(i)))
         .collect::<Vec<_>>()
         .join(joiner)
+}
+
+/// Words of context either side of the first match in a snippet.
+const SNIPPET_WORDS: usize = 8;
+
+/// The passage of `text` around the first word that starts with a query word (matches in
+/// **bold**), or its beginning when no word matches.
+pub fn snippet(text: &str, words: &[String]) -> String {
+    let spans: Vec<(usize, usize)> = word_spans(text).collect();
+    if spans.is_empty() {
+        return String::new();
+    }
+    let hit = |&(a, b): &(usize, usize)| {
+        let w = text[a..b].to_lowercase();
+        words
+            .iter()
+            .any(|q| w.starts_with(q.as_str()) || stem_eq(&w, q))
+    };
+    let first = spans.iter().position(hit).unwrap_or(0);
+    let from = first.saturating_sub(SNIPPET_WORDS);
+    let to = (first + SNIPPET_WORDS + 1).min(spans.len());
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let mut cursor = spans[from].0;
+    for span in &spans[from..to] {
+        out.push_str(&text[cursor..span.0]);
+        if hit(span) {
+            out.push_str("**");
+            out.push_str(&text[span.0..span.1]);
+            out.push_str("**");
+        } else {
+            out.push_str(&text[span.0..span.1]);
+        }
+        cursor = span.1;
+    }
+    if to < spans.len() {
+        out.push('…');
+    }
+    out.trim().to_string()
+}
+
+/// "tokens" and "token", "decided" and "decide": close enough for highlighting what the
+/// stemming index matched.
+fn stem_eq(word: &str, query: &str) -> bool {
+    let common = word
+        .chars()
+        .zip(query.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    common >= 4 && common + 3 >= word.chars().count().max(query.chars().count())
+}
+
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut start = None;
+    text.char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+        .filter_map(move |(i, c)| match (start, c.is_alphanumeric()) {
+            (None, true) => {
+                start = Some(i);
+                None
+            }
+            (Some(s), false) => {
+                start = None;
+                Some((s, i))
+            }
+            _ => None,
+        })
 }
 
 #[cfg(test)]
@@ -72,7 +164,29 @@ mod tests {
     fn hostile_queries_become_plain_words() {
         let words = query_words(r#"NEAR( "auth" OR -jwt* ) AND ^col:x"#);
         assert_eq!(words, ["near", "auth", "or", "jwt", "and", "col", "x"]);
-        assert_eq!(fts_expression(&words[..2], true), r#""near"* AND "auth"*"#);
+        assert_eq!(
+            fts_expression(&words[..2], Match::LastPrefix),
+            r#""near" AND "auth"*"#
+        );
+        assert_eq!(
+            fts_expression(&words[..2], Match::AllExact),
+            r#""near" AND "auth""#
+        );
+        assert_eq!(
+            fts_expression(&words[..2], Match::AnyPrefix),
+            r#""near"* OR "auth"*"#
+        );
         assert!(query_words("\"()*:^-").is_empty());
+    }
+
+    #[test]
+    fn snippets_bold_the_matches_in_a_window() {
+        let text = "one two three four five six seven eight nine ten eleven twelve JWT tokens \
+                    thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty";
+        let s = snippet(text, &["jwt".into(), "token".into()]);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("**JWT** **tokens**"), "{s}");
+        assert_eq!(snippet("no match here", &["zzz".into()]), "no match here");
+        assert_eq!(snippet("", &["a".into()]), "");
     }
 }
