@@ -303,7 +303,13 @@ impl Workspace {
             let budget = left.min(MAX_READ_BYTES);
             match self.read_bounded(&ReadTextFileParams::path(path.clone()), budget) {
                 Ok(file) => {
-                    left -= file.content.len().min(left);
+                    // A cut file used its whole share of what is left.
+                    let used = if file.truncated {
+                        budget
+                    } else {
+                        file.content.len()
+                    };
+                    left -= used.min(left);
                     files.push(FileRead {
                         path: path.clone(),
                         file: Some(file),

@@ -103,6 +103,10 @@ fn an_absolute_path_outside_is_denied() {
     assert_all_reads_denied(&f, &secret);
     assert_all_writes_denied(&f, &secret);
     assert_all_writes_denied(&f, &f.path_str(&f.outside.join("new.txt")));
+    assert_eq!(
+        std::fs::read_to_string(f.outside.join("secret.txt")).unwrap(),
+        SECRET
+    );
 }
 
 #[test]
