@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// How many times apply redoes an edit because the file changed under it.
-const MAX_ATTEMPTS: usize = 10;
+const MAX_ATTEMPTS: usize = 20;
 
 /// The person's MCP clients on one host, and Tandem's state folder: the entry point for
 /// planning, applying and inspecting changes.

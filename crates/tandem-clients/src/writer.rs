@@ -96,9 +96,10 @@ impl Backups {
             let path = folder.join(name);
             match create_private(&path) {
                 Ok(mut f) => {
-                    f.write_all(bytes)
-                        .and_then(|()| f.sync_all())
-                        .map_err(|e| ClientsError::io(&path, e))?;
+                    // Not fsynced: it sits between the read and the compare-and-swap, where
+                    // every millisecond lets a concurrent writer in; losing a backup to a power
+                    // cut matters less than redoing every edit under a busy writer.
+                    f.write_all(bytes).map_err(|e| ClientsError::io(&path, e))?;
                     return Ok(path);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -281,11 +282,14 @@ pub(crate) fn swap(
     if let (Some(mut old), Some(expected)) = (current, expected) {
         let mut theirs = read_all(&mut old).map_err(|e| ClientsError::io(path, e))?;
         if theirs != expected {
-            for _ in 0..SETTLE_READS {
+            // Poll closely: their next read-modify-write will start from our file, which
+            // lacks what they just wrote, so the merge must land before it.
+            let polls = (SETTLE_READS as u32 * SETTLE_PAUSE.as_millis() as u32).max(1);
+            for _ in 0..polls {
                 if !theirs.is_empty() && settled(&theirs) {
                     break;
                 }
-                std::thread::sleep(SETTLE_PAUSE);
+                std::thread::sleep(Duration::from_millis(1));
                 theirs = read_all(&mut old).map_err(|e| ClientsError::io(path, e))?;
             }
             if let (Some(b), Some(_)) = (backups, &backup) {
