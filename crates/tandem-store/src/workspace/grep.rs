@@ -23,8 +23,7 @@ use super::{
 
 pub const GREP_DEFAULT_RESULTS: usize = 200;
 pub const GREP_MAX_RESULTS: usize = 2000;
-/// Longest line text returned, in characters; longer lines are cut around nothing (from the
-/// start) and end with "…".
+/// Longest line text returned, in characters; a longer line keeps its start and ends with "…".
 pub const GREP_LINE_CHARS: usize = 500;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -411,6 +411,66 @@ impl Workspace {
     }
 }
 
+pub const FILES_PAGE_DEFAULT: usize = 200;
+pub const FILES_PAGE_MAX: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FilePage {
+    /// Paths relative to the workspace root, shallow ones first.
+    pub files: Vec<String>,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl Workspace {
+    /// Every regular file in the workspace, a page at a time (for listing files as MCP
+    /// resources). Hidden files and folders (names starting with ".") are left out. The
+    /// cursor is a position in a stable order (breadth first, names sorted), so a file added
+    /// or removed between two pages can shift the next page by one.
+    pub fn list_files(&self, cursor: Option<&str>, limit: Option<usize>) -> WsResult<FilePage> {
+        let limit = limit.unwrap_or(FILES_PAGE_DEFAULT);
+        if limit == 0 || limit > FILES_PAGE_MAX {
+            return Err(WorkspaceError::InvalidArgument(format!(
+                "limit is {limit}; give 1 to {FILES_PAGE_MAX}"
+            )));
+        }
+        let skip = match cursor {
+            None => 0,
+            Some(c) => c.parse::<usize>().map_err(|_| {
+                WorkspaceError::InvalidArgument(format!(
+                    "cursor {c:?} is not one this server gave; start again without a cursor"
+                ))
+            })?,
+        };
+        let root = self.jail().resolve(".", FinalLink::Follow)?;
+        let mut files = Vec::new();
+        let mut seen = 0usize;
+        let mut more = false;
+        walk(self, &root, ".", None, |v| {
+            if v.name.starts_with('.') {
+                return Verdict::Skip;
+            }
+            if v.kind == EntryKind::File {
+                if seen >= skip {
+                    if files.len() < limit {
+                        files.push(v.rel.to_string());
+                    } else {
+                        more = true;
+                    }
+                }
+                seen += 1;
+            }
+            Verdict::Descend(None)
+        })?;
+        Ok(FilePage {
+            next_cursor: more.then(|| (skip + files.len()).to_string()),
+            files,
+        })
+    }
+}
+
 /// `base` (relative to the root) joined with a walk-relative path, `/` separators.
 fn root_relative(base: &Path, rel: &str) -> String {
     if base.as_os_str().is_empty() {

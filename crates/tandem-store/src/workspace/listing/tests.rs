@@ -335,3 +335,39 @@ fn grep_cuts_very_long_lines() {
     );
     assert!(out.matches[0].text.ends_with('…'));
 }
+
+#[test]
+fn list_files_pages_through_every_visible_file() {
+    let f = fixture();
+    touch(&f, ".hidden/secret.md");
+    touch(&f, ".tandem-1-1.tmp");
+    for i in 0..5 {
+        touch(&f, &format!("plans/p{i}.md"));
+    }
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = f.ws.list_files(cursor.as_deref(), Some(3)).unwrap();
+        assert!(page.files.len() <= 3);
+        all.extend(page.files);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        all,
+        vec![
+            "README.md",
+            "notes.md",
+            "plans/p0.md",
+            "plans/p1.md",
+            "plans/p2.md",
+            "plans/p3.md",
+            "plans/p4.md",
+            "sub/inner.txt",
+        ]
+    );
+    let err = f.ws.list_files(Some("x"), None).unwrap_err();
+    assert!(err.to_string().contains("cursor"), "{err}");
+}
