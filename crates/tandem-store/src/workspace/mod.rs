@@ -21,7 +21,8 @@ pub use error::{WorkspaceError, WsResult};
 pub use files::*;
 pub use grep::*;
 pub use handoff::{
-    HandoffCreated, HandoffDoc, HandoffList, HandoffState, HandoffStatus, HandoffSummary,
+    HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
+    HandoffReadParams, HandoffState, HandoffStatus, HandoffSummary, HandoffUpdateParams,
     HandoffUpdated, recent_handoffs,
 };
 pub use jail::{FinalLink, Jail, Resolved};
@@ -165,6 +166,45 @@ mod tests {
         let root = tmp.path().join("missing");
         assert!(Workspace::open_existing(&root).is_err());
         assert!(!root.exists());
+    }
+
+    /// MCP output schemas must be objects at the root; a client validates results against
+    /// them, so every output type is checked here.
+    #[test]
+    fn every_output_has_an_object_schema_with_camel_case_properties() {
+        fn check<T: schemars::JsonSchema>() {
+            let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
+            assert_eq!(schema["type"], "object", "{schema}");
+            let props = schema["properties"].as_object().unwrap();
+            for key in props.keys() {
+                assert!(!key.contains('_'), "{key} is not camelCase in {schema}");
+            }
+        }
+        check::<TextFile>();
+        check::<MultipleFiles>();
+        check::<WriteOutcome>();
+        check::<EditOutcome>();
+        check::<CreateDirectoryOutcome>();
+        check::<MoveOutcome>();
+        check::<FileInfo>();
+        check::<DirectoryListing>();
+        check::<DirectoryTree>();
+        check::<SearchFilesResult>();
+        check::<FilePage>();
+        check::<GrepResult>();
+        check::<AllowedDirectories>();
+        check::<HandoffCreated>();
+        check::<HandoffList>();
+        check::<HandoffDoc>();
+        check::<HandoffUpdated>();
+        // Parameters too: the server takes them as they are.
+        check::<ReadTextFileParams>();
+        check::<EditFileParams>();
+        check::<DirectoryTreeParams>();
+        check::<SearchFilesParams>();
+        check::<GrepParams>();
+        check::<HandoffCreateParams>();
+        check::<HandoffUpdateParams>();
     }
 
     #[test]
