@@ -1,1 +1,27 @@
 //! MCP clients: where each keeps its config, and editing those files safely.
+//!
+//! The flow for an install (CLI or tray): build entries ([`entry::tandem_entries`]), then
+//! [`Installer::plan_install`] per client, show each [`FilePlan::diff`], and
+//! [`Installer::apply`]. [`Installer::status`] reports what is installed and whether it still
+//! works.
+
+pub mod catalog;
+mod edit;
+pub mod entry;
+pub mod error;
+pub mod host;
+pub mod install;
+pub mod probe;
+mod state;
+pub mod status;
+pub mod writer;
+
+pub use catalog::{Client, ClientId, Detection, Format, Reload, Scope, Transport};
+pub use entry::{NamedEntry, ServerEntry};
+pub use error::{ClientsError, Result};
+pub use host::{HostEnv, Os};
+pub use install::{
+    Applied, AppliedFile, EntryAction, EntryChange, FilePlan, InstallOptions, Installer, Outcome,
+    Plan, SecretInFile, UninstallOptions,
+};
+pub use status::{ClientStatus, EntryStatus, FileStatus, Health};

@@ -5,6 +5,8 @@ pub mod error;
 pub mod memory;
 pub mod paths;
 pub mod watch;
+pub mod workspace;
 
 pub use error::{Result, StoreError};
 pub use paths::Home;
+pub use workspace::{Workspace, WorkspaceError};

@@ -1,0 +1,574 @@
+//! Format-preserving edits of one client config file: JSON and JSONC through jsonc-parser's
+//! concrete syntax tree, TOML through toml_edit. Only the named entries (and, when asked, the
+//! servers container) change; every other key, value, comment and blank keeps its bytes.
+
+use std::path::Path;
+
+use jsonc_parser::{
+    CollectOptions, ParseOptions,
+    ast::{self},
+    common::Ranged,
+    cst::{CstInputValue, CstObject, CstRootNode},
+    parse_to_ast,
+};
+use serde_json::Value;
+use toml_edit::{DocumentMut, InlineTable, Item, Table};
+
+use crate::{
+    catalog::{ClientId, Format, client},
+    error::{ClientsError, Result},
+};
+
+/// What a missing JSON file starts as before Tandem adds its container.
+const NEW_JSON: &str = "{}\n";
+const BOM: char = '\u{feff}';
+
+/// A parsed config file, ready for edits.
+pub(crate) struct ConfigDoc {
+    key: &'static str,
+    bom: bool,
+    kind: Kind,
+}
+
+enum Kind {
+    Json(CstRootNode),
+    Toml(DocumentMut),
+}
+
+fn parse_options(format: Format) -> ParseOptions {
+    // What the client itself accepts: strict JSON, or JSON with comments and trailing commas.
+    let jsonc = format == Format::Jsonc;
+    ParseOptions {
+        allow_comments: jsonc,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: jsonc,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+impl ConfigDoc {
+    /// Parses a file's bytes (`None`: the file does not exist yet). A file the client could
+    /// not read either — invalid syntax, an empty file, a top level that is not an object, a
+    /// servers key that is not an object or table — is an error naming line and column.
+    pub(crate) fn parse(id: ClientId, path: &Path, bytes: Option<&[u8]>) -> Result<Self> {
+        let c = client(id);
+        let malformed = |text: &str, offset: usize, reason: String| {
+            let (line, column) = line_column(text, offset);
+            ClientsError::Malformed {
+                client: id,
+                path: path.to_path_buf(),
+                format: c.format.name(),
+                line,
+                column,
+                reason,
+            }
+        };
+        let text = match bytes {
+            None => match c.format {
+                Format::Toml => "",
+                Format::Json | Format::Jsonc => NEW_JSON,
+            },
+            Some(bytes) => std::str::from_utf8(bytes).map_err(|e| {
+                let text = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+                malformed(&text, text.len(), "the file is not UTF-8 text".into())
+            })?,
+        };
+        let bom = text.starts_with(BOM);
+        let text = text.strip_prefix(BOM).unwrap_or(text);
+        let kind = match c.format {
+            Format::Json | Format::Jsonc => {
+                if text.trim().is_empty() {
+                    // Never read as `{}`: Claude Code empties ~/.claude.json while rewriting it.
+                    return Err(malformed(text, 0, "the file is empty".into()));
+                }
+                let options = parse_options(c.format);
+                let to_malformed = |e: jsonc_parser::errors::ParseError| {
+                    malformed(text, e.range().start, e.kind().to_string())
+                };
+                let ast = parse_to_ast(text, &CollectOptions::default(), &options)
+                    .map_err(to_malformed)?;
+                let Some(value) = ast.value else {
+                    return Err(malformed(text, 0, "the file holds no JSON value".into()));
+                };
+                let ast::Value::Object(root) = &value else {
+                    return Err(malformed(
+                        text,
+                        value.start(),
+                        "the top level is not an object".into(),
+                    ));
+                };
+                if let Some(prop) = root.get(c.servers_key)
+                    && !matches!(prop.value, ast::Value::Object(_))
+                {
+                    let (line, column) = line_column(text, prop.value.start());
+                    return Err(ClientsError::ServersNotContainer {
+                        client: id,
+                        path: path.to_path_buf(),
+                        key: c.servers_key.to_string(),
+                        expected: "an object",
+                        line,
+                        column,
+                    });
+                }
+                Kind::Json(CstRootNode::parse(text, &options).map_err(to_malformed)?)
+            }
+            Format::Toml => {
+                let spanned = toml_edit::Document::parse(text).map_err(|e| {
+                    let offset = e.span().map(|s| s.start).unwrap_or(0);
+                    malformed(text, offset, e.message().trim().to_string())
+                })?;
+                if let Some(item) = spanned.get(c.servers_key)
+                    && item.as_table_like().is_none()
+                {
+                    let offset = item.span().map(|s| s.start).unwrap_or(0);
+                    let (line, column) = line_column(text, offset);
+                    return Err(ClientsError::ServersNotContainer {
+                        client: id,
+                        path: path.to_path_buf(),
+                        key: c.servers_key.to_string(),
+                        expected: "a table",
+                        line,
+                        column,
+                    });
+                }
+                Kind::Toml(text.parse::<DocumentMut>().map_err(|e| {
+                    let offset = e.span().map(|s| s.start).unwrap_or(0);
+                    malformed(text, offset, e.message().trim().to_string())
+                })?)
+            }
+        };
+        Ok(Self {
+            key: c.servers_key,
+            bom,
+            kind,
+        })
+    }
+
+    fn json_servers(root: &CstRootNode, key: &str) -> Option<CstObject> {
+        root.object_value()?.object_value(key)
+    }
+
+    /// Whether the servers object/table exists.
+    pub(crate) fn has_container(&self) -> bool {
+        match &self.kind {
+            Kind::Json(root) => Self::json_servers(root, self.key).is_some(),
+            Kind::Toml(doc) => doc.get(self.key).is_some(),
+        }
+    }
+
+    /// The entries under the servers key, in file order, as JSON values.
+    pub(crate) fn entries(&self) -> Vec<(String, Value)> {
+        match &self.kind {
+            Kind::Json(root) => Self::json_servers(root, self.key)
+                .map(|servers| {
+                    servers
+                        .properties()
+                        .into_iter()
+                        .filter_map(|p| {
+                            let name = p.decoded_name()?;
+                            let value = p.value()?.to_serde_value()?;
+                            Some((name, value))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Kind::Toml(doc) => doc
+                .get(self.key)
+                .and_then(Item::as_table_like)
+                .map(|t| {
+                    t.iter()
+                        .map(|(k, item)| (k.to_string(), toml_item_to_json(item)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<Value> {
+        self.entries()
+            .into_iter()
+            .find_map(|(n, v)| (n == name).then_some(v))
+    }
+
+    /// Adds or replaces the entry `name`, creating the servers container (at the end of the
+    /// file) when there is none. A replaced entry keeps its place and the comments above it.
+    pub(crate) fn set(&mut self, name: &str, value: &Value) {
+        match &mut self.kind {
+            Kind::Json(root) => {
+                let Some(obj) = root.object_value() else {
+                    return; // parse() guarantees an object root
+                };
+                let servers = match obj.object_value(self.key) {
+                    Some(s) => s,
+                    None => {
+                        obj.append(self.key, CstInputValue::Object(Vec::new()));
+                        match obj.object_value(self.key) {
+                            Some(s) => s,
+                            None => return,
+                        }
+                    }
+                };
+                match servers.get(name) {
+                    Some(prop) => prop.set_value(json_to_cst(value)),
+                    None => {
+                        servers.append(name, json_to_cst(value));
+                    }
+                }
+            }
+            Kind::Toml(doc) => {
+                if doc.get(self.key).is_none() {
+                    let mut t = Table::new();
+                    t.set_implicit(true);
+                    doc.insert(self.key, Item::Table(t));
+                }
+                let Some(container) = doc.get_mut(self.key) else {
+                    return;
+                };
+                if let Some(inline) = container.as_inline_table_mut() {
+                    inline.insert(name, toml_edit::Value::InlineTable(json_to_inline(value)));
+                    return;
+                }
+                let Some(table) = container.as_table_mut() else {
+                    return;
+                };
+                let mut new = json_to_table(value);
+                if let Some(Item::Table(old)) = table.get(name) {
+                    new.set_position(old.position());
+                    *new.decor_mut() = old.decor().clone();
+                }
+                table.insert(name, Item::Table(new));
+            }
+        }
+    }
+
+    /// Removes the entry `name`; whether it was there.
+    pub(crate) fn remove(&mut self, name: &str) -> bool {
+        match &mut self.kind {
+            Kind::Json(root) => {
+                match Self::json_servers(root, self.key).and_then(|s| s.get(name)) {
+                    Some(prop) => {
+                        prop.remove();
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Kind::Toml(doc) => doc
+                .get_mut(self.key)
+                .and_then(Item::as_table_like_mut)
+                .and_then(|t| t.remove(name))
+                .is_some(),
+        }
+    }
+
+    /// Whether the servers container exists and holds nothing (no entries, and for JSONC no
+    /// comments either, which would be the person's).
+    pub(crate) fn container_is_empty(&self) -> bool {
+        match &self.kind {
+            Kind::Json(root) => Self::json_servers(root, self.key).is_some_and(|s| {
+                s.properties().is_empty() && !s.children().iter().any(|c| c.is_comment())
+            }),
+            Kind::Toml(doc) => doc.get(self.key).is_some_and(|item| match item {
+                Item::Table(t) => {
+                    t.is_empty()
+                        && t.decor()
+                            .prefix()
+                            .is_none_or(|p| p.as_str().is_none_or(|s| s.trim().is_empty()))
+                }
+                other => other.as_table_like().is_some_and(|t| t.is_empty()),
+            }),
+        }
+    }
+
+    pub(crate) fn remove_container(&mut self) {
+        match &mut self.kind {
+            Kind::Json(root) => {
+                if let Some(prop) = root.object_value().and_then(|o| o.get(self.key)) {
+                    prop.remove();
+                }
+            }
+            Kind::Toml(doc) => {
+                doc.remove(self.key);
+            }
+        }
+    }
+
+    /// Whether the document is what Tandem starts a missing file from (so a file Tandem
+    /// created can be removed again).
+    pub(crate) fn is_blank(&self) -> bool {
+        let text = self.text();
+        match &self.kind {
+            Kind::Json(_) => text.trim() == NEW_JSON.trim(),
+            Kind::Toml(_) => text.trim().is_empty(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let body = match &self.kind {
+            Kind::Json(root) => root.to_string(),
+            Kind::Toml(doc) => doc.to_string(),
+        };
+        if self.bom {
+            format!("{BOM}{body}")
+        } else {
+            body
+        }
+    }
+}
+
+fn json_to_cst(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(json_to_cst).collect()),
+        Value::Object(m) => {
+            CstInputValue::Object(m.iter().map(|(k, v)| (k.clone(), json_to_cst(v))).collect())
+        }
+    }
+}
+
+fn json_to_toml_value(value: &Value) -> toml_edit::Value {
+    match value {
+        // TOML has no null; entries Tandem renders never hold one.
+        Value::Null => toml_edit::Value::from(""),
+        Value::Bool(b) => toml_edit::Value::from(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => toml_edit::Value::from(i),
+            (None, Some(f)) => toml_edit::Value::from(f),
+            (None, None) => toml_edit::Value::from(n.to_string()),
+        },
+        Value::String(s) => toml_edit::Value::from(s.as_str()),
+        Value::Array(a) => toml_edit::Value::Array(a.iter().map(json_to_toml_value).collect()),
+        Value::Object(_) => toml_edit::Value::InlineTable(json_to_inline(value)),
+    }
+}
+
+fn json_to_inline(value: &Value) -> InlineTable {
+    let mut t = InlineTable::new();
+    if let Value::Object(m) = value {
+        for (k, v) in m {
+            t.insert(k, json_to_toml_value(v));
+        }
+    }
+    t
+}
+
+/// An entry as a `[mcp_servers.NAME]` table: scalars and arrays as keys, nested maps (`env`,
+/// `http_headers`) as inline tables.
+fn json_to_table(value: &Value) -> Table {
+    let mut t = Table::new();
+    if let Value::Object(m) = value {
+        for (k, v) in m {
+            t.insert(k, Item::Value(json_to_toml_value(v)));
+        }
+    }
+    t
+}
+
+fn toml_value_to_json(value: &toml_edit::Value) -> Value {
+    match value {
+        toml_edit::Value::String(s) => Value::String(s.value().clone()),
+        toml_edit::Value::Integer(i) => Value::from(*i.value()),
+        toml_edit::Value::Float(f) => Value::from(*f.value()),
+        toml_edit::Value::Boolean(b) => Value::Bool(*b.value()),
+        toml_edit::Value::Datetime(d) => Value::String(d.value().to_string()),
+        toml_edit::Value::Array(a) => Value::Array(a.iter().map(toml_value_to_json).collect()),
+        toml_edit::Value::InlineTable(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), toml_value_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn toml_item_to_json(item: &Item) -> Value {
+    match item {
+        Item::None => Value::Null,
+        Item::Value(v) => toml_value_to_json(v),
+        Item::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), toml_item_to_json(v)))
+                .collect(),
+        ),
+        Item::ArrayOfTables(a) => Value::Array(
+            a.iter()
+                .map(|t| toml_item_to_json(&Item::Table(t.clone())))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn doc(id: ClientId, text: &str) -> Result<ConfigDoc> {
+        ConfigDoc::parse(id, Path::new("/cfg"), Some(text.as_bytes()))
+    }
+
+    fn entry() -> Value {
+        json!({"command": "/t/tandem", "args": ["mcp", "memory"], "env": {}})
+    }
+
+    #[test]
+    fn json_edits_keep_comments_and_layout() {
+        let text = "{\n  // mine\n  \"servers\": {\n    \"x\": {\"type\": \"stdio\", \"command\": \"y\"}, // tail\n  },\n  \"z\": [1,2,3],\n}\n";
+        let mut d = doc(ClientId::VsCode, text).unwrap();
+        d.set("tandem-memory", &entry());
+        insta::assert_snapshot!(d.text());
+        assert_eq!(d.get("x"), Some(json!({"type": "stdio", "command": "y"})));
+        assert!(d.remove("tandem-memory"));
+        assert_eq!(d.text(), text);
+    }
+
+    #[test]
+    fn strings_with_quotes_and_backslashes_survive() {
+        let mut d = doc(ClientId::ClaudeDesktop, "{}").unwrap();
+        let v =
+            json!({"command": r#"C:\Program Files\Tandem "x"\tandem.exe"#, "args": ["é", "\n"]});
+        d.set("tandem-memory", &v);
+        let again = doc(ClientId::ClaudeDesktop, &d.text()).unwrap();
+        assert_eq!(again.get("tandem-memory"), Some(v));
+    }
+
+    #[test]
+    fn strict_json_refuses_comments_but_jsonc_accepts_them() {
+        let text = "{\n  // c\n  \"mcpServers\": {},\n}\n";
+        let err = doc(ClientId::ClaudeCode, text).err().unwrap();
+        let ClientsError::Malformed { line, column, .. } = err else {
+            panic!("{err}");
+        };
+        assert_eq!((line, column), (2, 3));
+        assert!(doc(ClientId::Zed, text).is_ok());
+    }
+
+    #[test]
+    fn malformed_files_name_line_and_column() {
+        let cases: [(ClientId, &str, (usize, usize)); 6] = [
+            (ClientId::ClaudeCode, "{\n  \"a\": 1,\n  \"b\" 2\n}", (3, 7)),
+            (ClientId::ClaudeCode, "", (1, 1)),
+            (ClientId::ClaudeCode, "  \n", (1, 1)),
+            (ClientId::ClaudeCode, "[1]", (1, 1)),
+            (ClientId::Zed, "// nothing\n", (1, 1)),
+            (ClientId::Codex, "a = 1\n[x\n", (2, 3)),
+        ];
+        for (id, text, at) in cases {
+            match doc(id, text) {
+                Err(ClientsError::Malformed { line, column, .. }) => {
+                    assert_eq!((line, column), at, "{text:?}")
+                }
+                Err(other) => panic!("{text:?}: {other}"),
+                Ok(_) => panic!("{text:?} parsed"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_servers_key_that_is_not_a_container_is_refused_with_its_position() {
+        let err = doc(ClientId::Cursor, "{\n  \"mcpServers\": [1]\n}")
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                ClientsError::ServersNotContainer {
+                    line: 2,
+                    column: 17,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = doc(ClientId::Codex, "mcp_servers = 3\n").err().unwrap();
+        assert!(
+            matches!(
+                err,
+                ClientsError::ServersNotContainer {
+                    line: 1,
+                    column: 15,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("/cfg"));
+    }
+
+    #[test]
+    fn toml_entries_become_tables_and_leave_the_rest_alone() {
+        let text = "# Codex\nmodel = \"o3\" # best\n\n[mcp_servers.other]\ncommand = \"x\"\n\n[tui]\nnotifications = true\n";
+        let mut d = doc(ClientId::Codex, text).unwrap();
+        d.set(
+            "tandem-memory",
+            &json!({"command": "/t/tandem", "args": ["mcp", "memory"], "env": {"A": "b"}}),
+        );
+        insta::assert_snapshot!(d.text());
+        assert_eq!(d.get("other"), Some(json!({"command": "x"})));
+        assert!(d.remove("tandem-memory"));
+        assert_eq!(d.text(), text);
+    }
+
+    #[test]
+    fn toml_replacement_keeps_the_comment_above_the_table() {
+        let text = "# ours\n[mcp_servers.tandem-memory]\ncommand = \"/old\"\n\n[other]\na = 1\n";
+        let mut d = doc(ClientId::Codex, text).unwrap();
+        d.set("tandem-memory", &json!({"command": "/new"}));
+        assert_eq!(
+            d.text(),
+            "# ours\n[mcp_servers.tandem-memory]\ncommand = \"/new\"\n\n[other]\na = 1\n"
+        );
+    }
+
+    #[test]
+    fn inline_toml_containers_get_inline_entries() {
+        let text = "mcp_servers = { other = { command = \"x\" } }\n";
+        let mut d = doc(ClientId::Codex, text).unwrap();
+        d.set("tandem-memory", &json!({"command": "/t"}));
+        assert_eq!(d.get("tandem-memory"), Some(json!({"command": "/t"})));
+        d.remove("tandem-memory");
+        assert_eq!(d.text(), text);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_kept() {
+        let text = "\u{feff}{\n  \"a\": 1\n}\n";
+        let mut d = doc(ClientId::ClaudeDesktop, text).unwrap();
+        d.set("tandem-memory", &entry());
+        assert!(d.text().starts_with('\u{feff}'));
+        d.remove("tandem-memory");
+        d.remove_container();
+        assert_eq!(d.text(), text);
+    }
+
+    #[test]
+    fn missing_files_start_blank() {
+        let d = ConfigDoc::parse(ClientId::Cursor, Path::new("/x"), None).unwrap();
+        assert!(d.is_blank() && !d.has_container());
+        let d = ConfigDoc::parse(ClientId::Codex, Path::new("/x"), None).unwrap();
+        assert!(d.is_blank());
+    }
+}

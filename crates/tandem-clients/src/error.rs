@@ -1,0 +1,102 @@
+//! The crate's one error type: every variant names the file or client involved and says what to
+//! do next, because these messages reach a person (CLI, tray) or a model.
+
+use std::path::PathBuf;
+
+use crate::catalog::ClientId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientsError {
+    #[error(
+        "{path} is not valid {format} (line {line}, column {column}: {reason}); Tandem changed \
+         nothing. Fix the file, or run `tandem install --client {client} --dry-run` to see the \
+         entry to add by hand"
+    )]
+    Malformed {
+        client: ClientId,
+        path: PathBuf,
+        format: &'static str,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+
+    #[error(
+        "in {path}, `{key}` is not {expected} (line {line}, column {column}); Tandem changed \
+         nothing. Fix the file, or run `tandem install --client {client} --dry-run` to see the \
+         entry to add by hand"
+    )]
+    ServersNotContainer {
+        client: ClientId,
+        path: PathBuf,
+        key: String,
+        expected: &'static str,
+        line: usize,
+        column: usize,
+    },
+
+    #[error(
+        "{path} kept changing while Tandem tried to update it ({attempts} attempts); nothing of \
+         yours was lost. Close {client} or wait a moment, then run the command again"
+    )]
+    Contended {
+        client: ClientId,
+        path: PathBuf,
+        attempts: usize,
+    },
+
+    #[error(
+        "{client} cannot use {transport} servers; install a stdio entry, or bridge the HTTP \
+         server with `tandem connect`"
+    )]
+    UnsupportedTransport {
+        client: ClientId,
+        transport: &'static str,
+    },
+
+    #[error("{client} has no project-scoped config; install it without a project directory")]
+    NoProjectScope { client: ClientId },
+
+    #[error("{client} keeps its config in a folder that this environment does not name: {what}")]
+    NoConfigLocation { client: ClientId, what: String },
+
+    #[error("the server name {name:?} is not valid for {client}: {reason}")]
+    InvalidName {
+        client: ClientId,
+        name: String,
+        reason: String,
+    },
+
+    #[error(
+        "the header {header:?} refers to ${var}, which is not set; {client} cannot expand \
+         variables, so Tandem needs its value now. Set {var} and run the command again"
+    )]
+    MissingEnvVar {
+        client: ClientId,
+        header: String,
+        var: String,
+    },
+
+    #[error("unknown client {given:?}; valid clients are: {valid}")]
+    UnknownClient { given: String, valid: String },
+
+    #[error("Tandem's install record {path} is unreadable ({reason}); move it aside and retry")]
+    State { path: PathBuf, reason: String },
+
+    #[error("reading or writing {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl ClientsError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = ClientsError> = std::result::Result<T, E>;

@@ -1,0 +1,180 @@
+//! What is installed where: per client, whether it is present on this host, its config files,
+//! the Tandem entries in them, and whether each still works as written (its binary exists, its
+//! arguments are Tandem's, and it matches what an install would write now).
+
+use std::path::PathBuf;
+
+use crate::{
+    catalog::{self, ClientId, Detection, Reload, Scope, client},
+    edit::ConfigDoc,
+    entry::{self, MEMORY, NamedEntry, ServerEntry, WORKSPACE},
+    error::Result,
+    install::Installer,
+    state::InstallState,
+};
+
+/// Health of one entry, as far as can be told without starting it (the doctor starts it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    Current,
+    /// The command is not an existing absolute path: run `tandem install` again.
+    BinaryMissing {
+        command: String,
+    },
+    /// The arguments are not the ones this entry name needs.
+    UnexpectedArgs {
+        args: Vec<String>,
+    },
+    /// It works as far as can be seen, but differs from what an install would write now.
+    Outdated,
+    /// An entry with a Tandem name that Tandem did not write.
+    Foreign,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryStatus {
+    pub name: String,
+    /// The entry as read back (`None` when it has no shape Tandem knows).
+    pub entry: Option<ServerEntry>,
+    pub ours: bool,
+    pub health: Health,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileStatus {
+    pub path: PathBuf,
+    pub exists: bool,
+    /// Why the file could not be read (malformed, unreadable), for a person.
+    pub problem: Option<String>,
+    pub entries: Vec<EntryStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientStatus {
+    pub client: ClientId,
+    pub name: &'static str,
+    pub detection: Detection,
+    pub reload: Reload,
+    pub files: Vec<FileStatus>,
+}
+
+impl ClientStatus {
+    /// Whether every Tandem entry found is current, and there is at least one.
+    pub fn healthy(&self) -> bool {
+        let ours: Vec<&EntryStatus> = self
+            .files
+            .iter()
+            .flat_map(|f| &f.entries)
+            .filter(|e| e.ours)
+            .collect();
+        !ours.is_empty() && ours.iter().all(|e| e.health == Health::Current)
+    }
+}
+
+fn expected_args(name: &str) -> Option<&'static str> {
+    match name {
+        WORKSPACE => Some("workspace"),
+        MEMORY => Some("memory"),
+        _ => None,
+    }
+}
+
+fn health(name: &str, entry: &ServerEntry) -> Health {
+    match entry {
+        ServerEntry::Stdio { command, args, .. } => {
+            if !entry::command_exists(command) {
+                return Health::BinaryMissing {
+                    command: command.clone(),
+                };
+            }
+            let args_ok = match (expected_args(name), args.first().map(String::as_str)) {
+                (Some(role), Some("mcp")) => args.len() == 2 && args[1] == role,
+                (Some(role), Some("connect")) => args
+                    .get(1)
+                    .is_some_and(|url| url.trim_end_matches('/').ends_with(&format!("/{role}"))),
+                (Some(_), _) => false,
+                (None, _) => true,
+            };
+            if args_ok {
+                Health::Current
+            } else {
+                Health::UnexpectedArgs { args: args.clone() }
+            }
+        }
+        ServerEntry::Http { .. } => Health::Current,
+    }
+}
+
+impl Installer {
+    /// The status of one client. With `expected` (the entries an install would write now),
+    /// an entry that differs from it is reported [`Health::Outdated`].
+    pub fn status(
+        &self,
+        id: ClientId,
+        scope: &Scope,
+        expected: Option<&[NamedEntry]>,
+    ) -> Result<ClientStatus> {
+        let state = InstallState::new(self.home());
+        let mut files = Vec::new();
+        for path in self.config_paths(id, scope)? {
+            let target = crate::writer::resolve(&path);
+            let record = state.record(&path).ok().flatten();
+            let mut status = FileStatus {
+                exists: target.is_file(),
+                path: path.clone(),
+                problem: None,
+                entries: Vec::new(),
+            };
+            let parsed = crate::writer::read_settled(&target, |b| ConfigDoc::parse(id, &path, b));
+            let doc = match parsed {
+                Ok((_, doc)) => doc,
+                Err(e) => {
+                    status.problem = Some(e.to_string());
+                    files.push(status);
+                    continue;
+                }
+            };
+            for (name, value) in doc.entries() {
+                let recorded = record
+                    .as_ref()
+                    .is_some_and(|r| r.entries.contains_key(&name));
+                if !name.starts_with("tandem-") && !recorded {
+                    continue;
+                }
+                let parsed = entry::parse(&value);
+                let ours = parsed.as_ref().is_some_and(entry::is_tandem_entry)
+                    || record
+                        .as_ref()
+                        .and_then(|r| r.entries.get(&name))
+                        .is_some_and(|fp| *fp == entry::fingerprint(&value));
+                let mut h = match (&parsed, ours) {
+                    (_, false) => Health::Foreign,
+                    (Some(e), true) => health(&name, e),
+                    (None, true) => Health::Outdated,
+                };
+                if h == Health::Current
+                    && let Some(want) = expected.and_then(|x| x.iter().find(|n| n.name == name))
+                {
+                    let rendered = entry::render(id, &want.entry, self.host()).ok();
+                    if rendered.is_none_or(|r| r.value != value) {
+                        h = Health::Outdated;
+                    }
+                }
+                status.entries.push(EntryStatus {
+                    name,
+                    entry: parsed,
+                    ours,
+                    health: h,
+                });
+            }
+            files.push(status);
+        }
+        Ok(ClientStatus {
+            client: id,
+            name: client(id).name,
+            detection: catalog::detect(id, self.host()),
+            reload: client(id).reload,
+            files,
+        })
+    }
+}

@@ -1,0 +1,5 @@
+mod common;
+mod concurrent;
+mod install;
+mod roundtrip;
+mod status;

@@ -1,0 +1,816 @@
+//! Handoffs: one Markdown file per plan handed from one client to another, in
+//! `handoffs/YYYY-MM-DD-HHMM-<slug>.md` (UTC), with YAML front matter (`id`, `title`,
+//! `status`, `createdAt`, `createdBy`, `updatedAt`, `project`) and the sections Summary,
+//! Decisions, Tasks, Open questions, Files and Log. The file stem is the id. A person may edit
+//! the files or write new ones: a file with valid front matter is listed like any other, a
+//! malformed one is listed with status `invalid` and the parse error.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    path::Path,
+};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use super::{
+    HANDOFFS_DIR, Workspace,
+    error::{WorkspaceError, WsResult},
+    files::{EntryKind, MAX_READ_BYTES, rfc3339},
+    jail::FinalLink,
+    write::{Mode, write_atomic},
+};
+
+pub const HANDOFF_LIST_DEFAULT: usize = 50;
+pub const HANDOFF_LIST_MAX: usize = 500;
+/// Front matter longer than this is not read (the file is listed as invalid).
+const FRONT_MATTER_MAX: usize = 64 * 1024;
+/// Most characters of a title kept in the file name.
+const SLUG_CHARS: usize = 48;
+
+/// The lifecycle of a handoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HandoffStatus {
+    /// Written, waiting for someone to pick it up.
+    Open,
+    /// Someone is working on it.
+    Claimed,
+    Done,
+    /// Abandoned.
+    Dropped,
+}
+
+impl HandoffStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffStatus::Open => "open",
+            HandoffStatus::Claimed => "claimed",
+            HandoffStatus::Done => "done",
+            HandoffStatus::Dropped => "dropped",
+        }
+    }
+}
+
+/// A status as listed: a lifecycle status, or `invalid` for a file whose front matter does not
+/// parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HandoffState {
+    Open,
+    Claimed,
+    Done,
+    Dropped,
+    /// The front matter is missing or malformed; `error` says why.
+    Invalid,
+}
+
+impl From<HandoffStatus> for HandoffState {
+    fn from(s: HandoffStatus) -> Self {
+        match s {
+            HandoffStatus::Open => HandoffState::Open,
+            HandoffStatus::Claimed => HandoffState::Claimed,
+            HandoffStatus::Done => HandoffState::Done,
+            HandoffStatus::Dropped => HandoffState::Dropped,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffCreateParams {
+    /// One line: what is handed off.
+    pub title: String,
+    /// What the plan is and why, in a few paragraphs of Markdown.
+    pub summary: String,
+    /// Decisions already made, one per item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<String>,
+    /// Concrete tasks, one per item; written as a `- [ ]` checklist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_questions: Vec<String>,
+    /// Files the work concerns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// A project name, to filter lists by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffCreated {
+    pub id: String,
+    /// Relative to the workspace root.
+    pub path: String,
+    pub status: HandoffStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<HandoffState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Most handoffs returned (default 50, at most 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffSummary {
+    pub id: String,
+    pub title: String,
+    pub status: HandoffState,
+    /// RFC 3339, UTC (the file's modification time when the front matter has none).
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+    /// Relative to the workspace root.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Why the file is `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffList {
+    /// Newest first.
+    pub handoffs: Vec<HandoffSummary>,
+    /// Handoffs matching the filters, listed or not.
+    pub total: usize,
+    /// Left out by `limit`.
+    pub omitted: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffReadParams {
+    /// A handoff id (the file name without `.md`), or "latest" for the newest open handoff.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffDoc {
+    pub id: String,
+    pub title: String,
+    pub status: HandoffState,
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Relative to the workspace root.
+    pub path: String,
+    /// The whole file, front matter included (cut at 256 KiB).
+    pub markdown: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffUpdateParams {
+    pub id: String,
+    pub status: HandoffStatus,
+    /// One line for the Log section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffUpdated {
+    pub id: String,
+    pub status: HandoffStatus,
+    pub updated_at: String,
+    pub path: String,
+}
+
+/// The front matter as Tandem writes it. Hand-written files need only `title` and `status`;
+/// other keys a person adds are kept on update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FrontMatter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    title: String,
+    status: HandoffStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    project: Option<String>,
+}
+
+/// The handoffs of the workspace at `root`, newest first, for callers that only look (the tray
+/// app): creates nothing, and a missing folder has none.
+pub fn recent_handoffs(root: &Path, limit: usize) -> WsResult<Vec<HandoffSummary>> {
+    let ws = match Workspace::open_existing(root) {
+        Ok(ws) => ws,
+        Err(WorkspaceError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(ws
+        .handoff_list(&HandoffListParams {
+            limit: Some(limit.clamp(1, HANDOFF_LIST_MAX)),
+            ..HandoffListParams::default()
+        })?
+        .handoffs)
+}
+
+impl Workspace {
+    /// `handoff_create`: writes a new handoff, status `open`, created by `by` (the client's
+    /// name and version).
+    pub fn handoff_create(&self, p: &HandoffCreateParams, by: &str) -> WsResult<HandoffCreated> {
+        let title = one_line(&p.title);
+        if title.is_empty() {
+            return Err(WorkspaceError::InvalidArgument(
+                "title is empty; give the handoff a one-line title".to_string(),
+            ));
+        }
+        let now = OffsetDateTime::now_utc();
+        let at = timestamp(now);
+        let stem = format!(
+            "{:04}-{:02}-{:02}-{:02}{:02}-{}",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            slug(&title)
+        );
+        for n in 1..=100 {
+            let id = if n == 1 {
+                stem.clone()
+            } else {
+                format!("{stem}-{n}")
+            };
+            let front = FrontMatter {
+                id: Some(id.clone()),
+                title: title.clone(),
+                status: HandoffStatus::Open,
+                created_at: Some(at.clone()),
+                created_by: Some(one_line(by)),
+                updated_at: Some(at.clone()),
+                project: p.project.as_deref().map(one_line).filter(|s| !s.is_empty()),
+            };
+            let markdown = render(&front, p, &at, by)?;
+            let rel = format!("{HANDOFFS_DIR}/{id}.md");
+            let target = self.jail().resolve(&rel, FinalLink::Follow)?;
+            match write_atomic(
+                self.jail(),
+                &rel,
+                &target,
+                markdown.as_bytes(),
+                Mode::CreateNew,
+            ) {
+                Ok(_) => {
+                    return Ok(HandoffCreated {
+                        id,
+                        path: target.display(),
+                        status: HandoffStatus::Open,
+                    });
+                }
+                Err(WorkspaceError::AlreadyExists { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(WorkspaceError::InvalidArgument(format!(
+            "100 handoffs named {stem:?} already exist this minute; give another title"
+        )))
+    }
+
+    /// `handoff_list`: handoffs newest first, filtered by status and project. Malformed files
+    /// are listed with status `invalid` (filter `status: invalid` to find them).
+    pub fn handoff_list(&self, p: &HandoffListParams) -> WsResult<HandoffList> {
+        let limit = p.limit.unwrap_or(HANDOFF_LIST_DEFAULT);
+        if limit == 0 || limit > HANDOFF_LIST_MAX {
+            return Err(WorkspaceError::InvalidArgument(format!(
+                "limit is {limit}; give 1 to {HANDOFF_LIST_MAX}"
+            )));
+        }
+        let mut all = self.scan_handoffs()?;
+        all.retain(|(s, _)| {
+            p.status.is_none_or(|want| s.status == want)
+                && p.project
+                    .as_deref()
+                    .is_none_or(|want| s.project.as_deref() == Some(want))
+        });
+        let total = all.len();
+        let handoffs: Vec<HandoffSummary> = all.into_iter().take(limit).map(|(s, _)| s).collect();
+        Ok(HandoffList {
+            omitted: total - handoffs.len(),
+            handoffs,
+            total,
+        })
+    }
+
+    /// `handoff_read`: one handoff whole, by id, or the newest open one for "latest".
+    pub fn handoff_read(&self, p: &HandoffReadParams) -> WsResult<HandoffDoc> {
+        let id = if p.id.trim() == "latest" {
+            self.scan_handoffs()?
+                .into_iter()
+                .find(|(s, _)| s.status == HandoffState::Open)
+                .map(|(s, _)| s.id)
+                .ok_or(WorkspaceError::NoOpenHandoff)?
+        } else {
+            check_id(&p.id)?
+        };
+        let (text, modified, path) = self.read_handoff_file(&id)?;
+        let (mut markdown, truncated) = (text.clone(), text.len() > MAX_READ_BYTES);
+        if truncated {
+            let mut cut = MAX_READ_BYTES;
+            while !markdown.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            markdown.truncate(cut);
+        }
+        let summary = summarize(&id, &path, front_matter(&text), &modified);
+        Ok(HandoffDoc {
+            id: summary.id,
+            title: summary.title,
+            status: summary.status,
+            created_at: summary.created_at,
+            created_by: summary.created_by,
+            updated_at: summary.updated_at,
+            project: summary.project,
+            path,
+            markdown,
+            truncated,
+            error: summary.error,
+        })
+    }
+
+    /// `handoff_update`: sets the status and appends "time — client — status — note" to the
+    /// Log section, bumping `updatedAt`; the file is rewritten atomically, and everything else
+    /// in it (a person's edits included) is kept.
+    pub fn handoff_update(&self, p: &HandoffUpdateParams, by: &str) -> WsResult<HandoffUpdated> {
+        let id = check_id(&p.id)?;
+        let rel = format!("{HANDOFFS_DIR}/{id}.md");
+        for _ in 0..5 {
+            let (text, _, path) = self.read_handoff_file(&id)?;
+            if let Err(reason) = front_matter(&text) {
+                return Err(WorkspaceError::InvalidHandoff { id, path, reason });
+            }
+            let status = p.status;
+            let at = timestamp(OffsetDateTime::now_utc());
+            let mut line = format!("- {at} — {} — {}", one_line(by), status.as_str());
+            if let Some(note) = p.note.as_deref().map(one_line).filter(|n| !n.is_empty()) {
+                line.push_str(" — ");
+                line.push_str(&note);
+            }
+            let updated = set_front_keys(&text, &[("status", status.as_str()), ("updatedAt", &at)]);
+            let updated = append_log(&updated, &line);
+            if let Err(reason) = front_matter(&updated) {
+                return Err(WorkspaceError::InvalidHandoff { id, path, reason });
+            }
+            // Compare and swap, as far as files allow: retry if someone wrote meanwhile.
+            let (now_text, _, _) = self.read_handoff_file(&id)?;
+            if now_text != text {
+                continue;
+            }
+            let target = self.jail().resolve(&rel, FinalLink::Follow)?;
+            write_atomic(
+                self.jail(),
+                &rel,
+                &target,
+                updated.as_bytes(),
+                Mode::Replace,
+            )?;
+            return Ok(HandoffUpdated {
+                id,
+                status,
+                updated_at: at,
+                path,
+            });
+        }
+        Err(WorkspaceError::Contended { path: rel })
+    }
+
+    /// Every handoff, newest first, with the sort key (nanoseconds since 1970).
+    fn scan_handoffs(&self) -> WsResult<Vec<(HandoffSummary, i128)>> {
+        let jail = self.jail();
+        let dir = jail.resolve(HANDOFFS_DIR, FinalLink::Follow)?;
+        match dir.metadata() {
+            None => return Ok(Vec::new()),
+            Some(m) if !m.is_dir() => {
+                return Err(WorkspaceError::NotADirectory {
+                    path: HANDOFFS_DIR.to_string(),
+                });
+            }
+            Some(_) => {}
+        }
+        let entries = jail
+            .dir()
+            .read_dir(dir.cap_path())
+            .map_err(|e| jail.io_error("listing", HANDOFFS_DIR, e))?;
+        let mut out = Vec::new();
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(id) = name.strip_suffix(".md") else {
+                continue;
+            };
+            if id.is_empty() || name.starts_with('.') {
+                continue;
+            }
+            let kind = entry.file_type().map(EntryKind::of).ok();
+            if !matches!(kind, Some(EntryKind::File | EntryKind::Symlink)) {
+                continue;
+            }
+            let path = format!("{HANDOFFS_DIR}/{name}");
+            let summary = match self.read_front(&path) {
+                Ok((head, modified)) => summarize(id, &path, front_matter(&head), &modified),
+                Err(e) => summarize(id, &path, Err(e.to_string()), ""),
+            };
+            let key = sort_key(&summary.created_at);
+            out.push((summary, key));
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.id.cmp(&a.0.id)));
+        Ok(out)
+    }
+
+    /// The start of a handoff file, up to the end of its front matter (bounded), and its
+    /// modification time.
+    fn read_front(&self, rel: &str) -> WsResult<(String, String)> {
+        let jail = self.jail();
+        let r = jail.resolve(rel, FinalLink::Follow)?;
+        let file = jail
+            .dir()
+            .open(r.cap_path())
+            .map_err(|e| jail.io_error("reading", rel, e))?;
+        let modified = modified_text(&file);
+        let mut reader = BufReader::new(file.into_std().take(FRONT_MATTER_MAX as u64));
+        let mut head = String::new();
+        let mut line = String::new();
+        let mut n = 0;
+        loop {
+            line.clear();
+            let read = reader
+                .read_line(&mut line)
+                .map_err(|e| jail.io_error("reading", rel, e))?;
+            if read == 0 {
+                break;
+            }
+            head.push_str(&line);
+            n += 1;
+            if n > 1 && is_fence(&line) {
+                break;
+            }
+            if n == 1 && !is_fence(&line) {
+                break; // no front matter: enough to say so
+            }
+        }
+        Ok((head, modified))
+    }
+
+    /// The whole file, its modification time and its path relative to the root.
+    fn read_handoff_file(&self, id: &str) -> WsResult<(String, String, String)> {
+        let jail = self.jail();
+        let rel = format!("{HANDOFFS_DIR}/{id}.md");
+        let r = jail.resolve(&rel, FinalLink::Follow)?;
+        if !r.exists() {
+            return Err(WorkspaceError::HandoffNotFound { id: id.to_string() });
+        }
+        let file = jail
+            .dir()
+            .open(r.cap_path())
+            .map_err(|e| jail.io_error("reading", &rel, e))?;
+        let modified = modified_text(&file);
+        let mut bytes = Vec::new();
+        file.into_std()
+            .read_to_end(&mut bytes)
+            .map_err(|e| jail.io_error("reading", &rel, e))?;
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok((text, modified, rel))
+    }
+}
+
+fn modified_text(file: &cap_std::fs::File) -> String {
+    file.metadata()
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| rfc3339(t.into_std()))
+        .unwrap_or_default()
+}
+
+/// An id names a file directly in `handoffs/`: no folders, no hidden files.
+fn check_id(id: &str) -> WsResult<String> {
+    let id = id.trim();
+    let id = id.strip_suffix(".md").unwrap_or(id);
+    let id = id.rsplit('/').next().unwrap_or(id);
+    if id.is_empty() || id.starts_with('.') || id.contains(['\\', '\0', ':']) {
+        return Err(WorkspaceError::InvalidArgument(format!(
+            "{id:?} is not a handoff id; ids are file names in handoffs/ without .md (see \
+             handoff_list), or \"latest\""
+        )));
+    }
+    Ok(id.to_string())
+}
+
+fn summarize(
+    id: &str,
+    path: &str,
+    parsed: Result<(FrontMatter, usize), String>,
+    modified: &str,
+) -> HandoffSummary {
+    match parsed {
+        Ok((f, _)) => {
+            let created_at = f.created_at.unwrap_or_else(|| modified.to_string());
+            HandoffSummary {
+                id: id.to_string(),
+                title: f.title,
+                status: f.status.into(),
+                updated_at: f.updated_at.unwrap_or_else(|| created_at.clone()),
+                created_at,
+                created_by: f.created_by.unwrap_or_else(|| "unknown".to_string()),
+                path: path.to_string(),
+                project: f.project,
+                error: None,
+            }
+        }
+        Err(error) => HandoffSummary {
+            id: id.to_string(),
+            title: id.to_string(),
+            status: HandoffState::Invalid,
+            created_at: modified.to_string(),
+            created_by: String::new(),
+            updated_at: modified.to_string(),
+            path: path.to_string(),
+            project: None,
+            error: Some(error),
+        },
+    }
+}
+
+fn sort_key(at: &str) -> i128 {
+    OffsetDateTime::parse(at, &Rfc3339)
+        .map(|t| t.unix_timestamp_nanos())
+        .unwrap_or(i128::MIN)
+}
+
+fn is_fence(line: &str) -> bool {
+    line.trim_end() == "---"
+}
+
+/// Parses the front matter at the start of `text`; also returns the byte offset just after
+/// its closing `---` line.
+fn front_matter(text: &str) -> Result<(FrontMatter, usize), String> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let skipped = text.len() - body.len();
+    let mut lines = body.split_inclusive('\n');
+    let first = lines.next().unwrap_or_default();
+    if !is_fence(first) {
+        return Err("no front matter: the file must start with a line \"---\"".to_string());
+    }
+    let start = first.len();
+    let mut end = start;
+    let mut closed = None;
+    for line in lines {
+        if is_fence(line) {
+            closed = Some(end + line.len());
+            break;
+        }
+        end += line.len();
+    }
+    let Some(after) = closed else {
+        return Err("the front matter is not closed by a line \"---\"".to_string());
+    };
+    let yaml = &body[start..end];
+    let front: FrontMatter = yaml_serde::from_str(yaml).map_err(|e| {
+        let e = e.to_string();
+        if e.contains("unknown variant") {
+            format!("{e} (status must be open, claimed, done or dropped)")
+        } else {
+            e
+        }
+    })?;
+    Ok((front, skipped + after))
+}
+
+/// Replaces (or adds) top-level keys in the front matter, line by line, so that comments,
+/// other keys and their order stay as they are.
+fn set_front_keys(text: &str, keys: &[(&str, &str)]) -> String {
+    let Ok((_, after)) = front_matter(text) else {
+        return text.to_string();
+    };
+    let (head, rest) = text.split_at(after);
+    let mut lines: Vec<String> = head.split_inclusive('\n').map(str::to_string).collect();
+    let newline = if head.contains("\r\n") { "\r\n" } else { "\n" };
+    for (key, value) in keys {
+        let prefix = format!("{key}:");
+        let line = format!("{key}: {}{newline}", yaml_scalar(value));
+        match lines
+            .iter()
+            .skip(1)
+            .position(|l| l.starts_with(&prefix))
+            .map(|i| i + 1)
+        {
+            Some(i) => lines[i] = line,
+            None => {
+                let close = lines.len().saturating_sub(1);
+                lines.insert(close, line);
+            }
+        }
+    }
+    let mut out = lines.concat();
+    out.push_str(rest);
+    out
+}
+
+/// A plain scalar when it is safe, else a single-quoted one.
+fn yaml_scalar(value: &str) -> String {
+    match yaml_serde::to_string(value) {
+        Ok(s) => s.trim_end().to_string(),
+        Err(_) => format!("'{}'", value.replace('\'', "''")),
+    }
+}
+
+/// Adds `line` at the end of the Log section (before the next `#`/`##` heading), creating the
+/// section at the end of the file if there is none.
+fn append_log(text: &str, line: &str) -> String {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let body_start = front_matter(text).map(|(_, after)| after).unwrap_or(0);
+    let mut offsets = Vec::new();
+    let mut pos = 0;
+    for l in text.split_inclusive('\n') {
+        offsets.push((pos, l));
+        pos += l.len();
+    }
+    let is_heading = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("# ") || t.starts_with("## ") || t == "#" || t == "##"
+    };
+    let log = offsets.iter().position(|(at, l)| {
+        *at >= body_start
+            && l.trim()
+                .trim_start_matches('#')
+                .trim()
+                .eq_ignore_ascii_case("log")
+            && l.trim_start().starts_with("## ")
+    });
+    let Some(log) = log else {
+        let mut out = text.to_string();
+        if !out.ends_with('\n') && !out.is_empty() {
+            out.push_str(newline);
+        }
+        out.push_str(newline);
+        out.push_str("## Log");
+        out.push_str(newline);
+        out.push_str(newline);
+        out.push_str(line);
+        out.push_str(newline);
+        return out;
+    };
+    // The section ends at the next heading of level 1 or 2, or at the end.
+    let end = offsets[log + 1..]
+        .iter()
+        .position(|(_, l)| is_heading(l))
+        .map(|i| log + 1 + i)
+        .unwrap_or(offsets.len());
+    // Insert after the last non-blank line of the section.
+    let last = (log..end)
+        .rev()
+        .find(|&i| !offsets[i].1.trim().is_empty())
+        .unwrap_or(log);
+    let (at, l) = offsets[last];
+    let insert_at = at + l.len();
+    let mut out = String::with_capacity(text.len() + line.len() + 4);
+    out.push_str(&text[..insert_at]);
+    if !l.ends_with('\n') {
+        out.push_str(newline);
+    }
+    if last == log {
+        out.push_str(newline); // a blank line between the heading and the first entry
+    }
+    out.push_str(line);
+    out.push_str(newline);
+    out.push_str(&text[insert_at..]);
+    out
+}
+
+fn render(front: &FrontMatter, p: &HandoffCreateParams, at: &str, by: &str) -> WsResult<String> {
+    let yaml = yaml_serde::to_string(front)
+        .map_err(|e| WorkspaceError::InvalidArgument(format!("the handoff's front matter: {e}")))?;
+    let mut md = String::new();
+    md.push_str("---\n");
+    md.push_str(&yaml);
+    md.push_str("---\n\n# ");
+    md.push_str(&front.title);
+    md.push_str("\n\n## Summary\n\n");
+    let summary = p.summary.trim();
+    if !summary.is_empty() {
+        md.push_str(summary);
+        md.push_str("\n\n");
+    }
+    section(&mut md, "Decisions", &p.decisions, Bullet::Plain);
+    section(&mut md, "Tasks", &p.tasks, Bullet::Task);
+    section(&mut md, "Open questions", &p.open_questions, Bullet::Plain);
+    section(&mut md, "Files", &p.files, Bullet::Plain);
+    md.push_str("## Log\n\n");
+    md.push_str(&format!("- {at} — {} — open — created\n", one_line(by)));
+    Ok(md)
+}
+
+#[derive(Clone, Copy)]
+enum Bullet {
+    Plain,
+    Task,
+}
+
+fn section(md: &mut String, heading: &str, items: &[String], bullet: Bullet) {
+    md.push_str("## ");
+    md.push_str(heading);
+    md.push_str("\n\n");
+    let mut any = false;
+    for item in items {
+        let item = item.trim();
+        // Models often send items already formatted as list items.
+        let item = item
+            .strip_prefix("- ")
+            .or_else(|| item.strip_prefix("* "))
+            .unwrap_or(item)
+            .trim_start();
+        if item.is_empty() {
+            continue;
+        }
+        any = true;
+        let mut lines = item.lines();
+        let first = lines.next().unwrap_or_default();
+        match bullet {
+            Bullet::Plain => md.push_str("- "),
+            Bullet::Task => {
+                let boxed = ["[ ]", "[x]", "[X]"].iter().any(|b| first.starts_with(b));
+                md.push_str(if boxed { "- " } else { "- [ ] " });
+            }
+        }
+        md.push_str(first);
+        md.push('\n');
+        for rest in lines {
+            md.push_str("  ");
+            md.push_str(rest);
+            md.push('\n');
+        }
+    }
+    if any {
+        md.push('\n');
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// RFC 3339 UTC with milliseconds, as the memory store writes times.
+fn timestamp(t: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&format)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+/// Lowercase ASCII letters and digits joined by single dashes, at most 48 characters;
+/// "handoff" when the title has none.
+fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    if out.len() > SLUG_CHARS {
+        out.truncate(SLUG_CHARS);
+        if let Some(cut) = out.rfind('-').filter(|&i| i > SLUG_CHARS / 2) {
+            out.truncate(cut);
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "handoff".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
