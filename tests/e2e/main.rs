@@ -6,3 +6,4 @@
 mod memory;
 mod memory_interop;
 mod memory_safety;
+mod workspace;

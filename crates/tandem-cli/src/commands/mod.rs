@@ -1,6 +1,7 @@
 //! One module per command family; each turns parsed arguments into library calls.
 
 mod memory;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -12,6 +13,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     match cli.command {
         Command::Mcp(McpCommand::Memory { db }) => memory::serve(&home, db),
+        Command::Mcp(McpCommand::Workspace { root, read_only }) => {
+            workspace::serve(&home, root, read_only)
+        }
         Command::Memory(cmd) => memory::run(&home, cmd),
     }
 }
