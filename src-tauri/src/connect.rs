@@ -1,0 +1,177 @@
+//! Connecting clients from the app: Tandem's two entries planned for each client (a diff to
+//! show before anything is written), then applied through the installer's safe writer.
+//! "Repair" is the same with `force`: an entry under Tandem's name that something else changed
+//! is put back, after the person has seen the diff.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tandem_clients::{
+    ClientId, EntryAction, InstallOptions, Installer, Outcome, Plan, entry::tandem_entries,
+};
+
+/// The entries the app writes: the sidecar `tandem`, and `TANDEM_HOME` when the app itself runs
+/// with one (so that clients and app share the same state).
+pub fn entries(installer: &Installer, tandem: &Path) -> Vec<tandem_clients::NamedEntry> {
+    let home = std::env::var_os(tandem_store::paths::HOME_ENV)
+        .filter(|v| !v.is_empty())
+        .map(|_| installer.home().state_dir().to_path_buf());
+    tandem_entries(tandem, installer.host(), home.as_deref())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChange {
+    pub path: PathBuf,
+    /// Unified diff; empty when the file stays as it is.
+    pub diff: String,
+    pub creates: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectPlan {
+    pub client: String,
+    pub name: String,
+    pub files: Vec<FileChange>,
+    pub changes: bool,
+    /// Entries under Tandem's names that are not Tandem's and stay as they are (without repair).
+    pub skipped: Vec<String>,
+    /// What the person must do afterwards ("quit Claude Desktop completely and open it again").
+    pub restart_note: String,
+    pub needs_restart: bool,
+    /// Why nothing can be planned (a malformed config file, say), and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectResult {
+    pub client: String,
+    pub name: String,
+    pub ok: bool,
+    pub changed: bool,
+    pub message: String,
+    pub restart_note: String,
+    pub needs_restart: bool,
+    pub backups: Vec<PathBuf>,
+}
+
+fn options(repair: bool) -> InstallOptions {
+    InstallOptions {
+        force: repair,
+        ..InstallOptions::default()
+    }
+}
+
+fn plan_one(installer: &Installer, tandem: &Path, id: ClientId, repair: bool) -> Result<Plan, String> {
+    installer
+        .plan_install(id, &entries(installer, tandem), &options(repair))
+        .map_err(|e| e.to_string())
+}
+
+/// The clients to connect when none are named: every one detected on this machine.
+pub fn detected(installer: &Installer) -> Vec<ClientId> {
+    ClientId::ALL
+        .into_iter()
+        .filter(|id| tandem_clients::catalog::detect(*id, installer.host()).detected())
+        .collect()
+}
+
+pub fn plan(installer: &Installer, tandem: &Path, ids: &[ClientId], repair: bool) -> Vec<ConnectPlan> {
+    ids.iter()
+        .map(|&id| {
+            let client = id.client();
+            let base = ConnectPlan {
+                client: id.as_str().to_string(),
+                name: client.name.to_string(),
+                files: Vec::new(),
+                changes: false,
+                skipped: Vec::new(),
+                restart_note: client.reload.hint(client),
+                needs_restart: client.reload.needs_restart(),
+                error: None,
+            };
+            match plan_one(installer, tandem, id, repair) {
+                Ok(plan) => ConnectPlan {
+                    changes: plan.changes(),
+                    skipped: plan
+                        .files
+                        .iter()
+                        .flat_map(|f| &f.entries)
+                        .filter(|e| e.action == EntryAction::SkipForeign)
+                        .map(|e| e.name.clone())
+                        .collect(),
+                    files: plan
+                        .files
+                        .iter()
+                        .map(|f| FileChange {
+                            path: f.path.clone(),
+                            diff: f.diff.clone(),
+                            creates: f.old.is_none() && f.new.is_some(),
+                        })
+                        .collect(),
+                    ..base
+                },
+                Err(error) => ConnectPlan {
+                    error: Some(error),
+                    ..base
+                },
+            }
+        })
+        .collect()
+}
+
+pub fn apply(installer: &Installer, tandem: &Path, ids: &[ClientId], repair: bool) -> Vec<ConnectResult> {
+    ids.iter()
+        .map(|&id| {
+            let client = id.client();
+            let mut result = ConnectResult {
+                client: id.as_str().to_string(),
+                name: client.name.to_string(),
+                ok: false,
+                changed: false,
+                message: String::new(),
+                restart_note: client.reload.hint(client),
+                needs_restart: client.reload.needs_restart(),
+                backups: Vec::new(),
+            };
+            let applied = plan_one(installer, tandem, id, repair)
+                .and_then(|plan| installer.apply(&plan).map_err(|e| e.to_string()));
+            match applied {
+                Ok(applied) => {
+                    let skipped: Vec<&str> = applied
+                        .files
+                        .iter()
+                        .flat_map(|f| &f.entries)
+                        .filter(|e| e.action == EntryAction::SkipForeign)
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    for file in &applied.files {
+                        match &file.outcome {
+                            Outcome::Unchanged => {}
+                            Outcome::Written { backup } | Outcome::Removed { backup } => {
+                                result.changed = true;
+                                result.backups.extend(backup.clone());
+                            }
+                        }
+                    }
+                    result.ok = skipped.is_empty();
+                    result.message = if !skipped.is_empty() {
+                        format!(
+                            "{} left as it is: not written by Tandem; use Repair to replace it",
+                            skipped.join(" and ")
+                        )
+                    } else if result.changed {
+                        format!("{} is connected", client.name)
+                    } else {
+                        format!("{} was already connected", client.name)
+                    };
+                }
+                Err(e) => result.message = e,
+            }
+            result
+        })
+        .collect()
+}

@@ -1,0 +1,340 @@
+//! The Health view and the tray's status: per client (detected, entries installed and current,
+//! last doctor result, needs repair), per server (workspace, memory, hub), and one overall
+//! state with a status line.
+
+use std::{collections::BTreeSet, path::Path};
+
+use serde::Serialize;
+use tandem_clients::{
+    ClientId, Health as EntryHealth, Installer, Scope,
+    entry::{MEMORY, WORKSPACE},
+};
+
+use crate::{
+    doctor::Check,
+    supervisor::{ChildState, Phase},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Overall {
+    Ok,
+    Degraded,
+    Down,
+}
+
+impl Overall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overall::Ok => "ok",
+            Overall::Degraded => "degraded",
+            Overall::Down => "down",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryView {
+    pub name: String,
+    /// "current", "outdated", "binary missing", "unexpected arguments", "changed by something else".
+    pub health: String,
+    pub ours: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    pub detected: bool,
+    /// Both of Tandem's entries are there and Tandem's.
+    pub connected: bool,
+    /// … and each is as an install would write it now.
+    pub current: bool,
+    /// Tandem's entry disappeared or was changed by something else: Repair puts it back.
+    pub needs_repair: bool,
+    pub entries: Vec<EntryView>,
+    /// A config file that cannot be read, and what to do.
+    pub problem: Option<String>,
+    pub config_paths: Vec<String>,
+    pub restart_note: String,
+    pub needs_restart: bool,
+}
+
+fn entry_health(h: &EntryHealth) -> &'static str {
+    match h {
+        EntryHealth::Current => "current",
+        EntryHealth::Outdated => "outdated",
+        EntryHealth::BinaryMissing { .. } => "binary missing",
+        EntryHealth::UnexpectedArgs { .. } => "unexpected arguments",
+        EntryHealth::Foreign => "changed by something else",
+    }
+}
+
+/// Every client in the catalogue, as its config files are now. `was_connected`: clients seen
+/// connected before, whose entries are therefore missed when they disappear.
+pub fn clients(
+    installer: &Installer,
+    tandem: &Path,
+    was_connected: &BTreeSet<ClientId>,
+) -> Vec<ClientView> {
+    let expected = crate::connect::entries(installer, tandem);
+    ClientId::ALL
+        .into_iter()
+        .map(|id| {
+            let client = id.client();
+            let mut view = ClientView {
+                id: id.as_str().to_string(),
+                name: client.name.to_string(),
+                detected: tandem_clients::catalog::detect(id, installer.host()).detected(),
+                connected: false,
+                current: false,
+                needs_repair: false,
+                entries: Vec::new(),
+                problem: None,
+                config_paths: Vec::new(),
+                restart_note: client.reload.hint(client),
+                needs_restart: client.reload.needs_restart(),
+            };
+            let status = match installer.status(id, &Scope::User, Some(&expected)) {
+                Ok(status) => status,
+                Err(e) => {
+                    view.problem = Some(e.to_string());
+                    return view;
+                }
+            };
+            for file in &status.files {
+                view.config_paths.push(file.path.display().to_string());
+                if let Some(problem) = &file.problem {
+                    view.problem = Some(problem.clone());
+                }
+                for e in &file.entries {
+                    view.entries.push(EntryView {
+                        name: e.name.clone(),
+                        health: entry_health(&e.health).to_string(),
+                        ours: e.ours,
+                    });
+                }
+            }
+            let ours = |name: &str| view.entries.iter().any(|e| e.name == name && e.ours);
+            view.connected = ours(WORKSPACE) && ours(MEMORY);
+            view.current = view.connected && view.entries.iter().all(|e| e.health == "current");
+            let named = |name: &str| view.entries.iter().any(|e| e.name == name);
+            let any_tandem = named(WORKSPACE) || named(MEMORY);
+            view.needs_repair = view.problem.is_none()
+                && ((any_tandem && !view.current)
+                    || (!any_tandem && was_connected.contains(&id)));
+            view
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerView {
+    pub id: String,
+    pub name: String,
+    /// workspace and memory: "ok", "failing", "unchecked", "unavailable"; hub: the phase.
+    pub state: String,
+    pub detail: String,
+    pub latency_ms: Option<u64>,
+    pub restarts: Option<u32>,
+    pub port: Option<u16>,
+    pub pid: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Logs {
+    pub app: String,
+    pub tandem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub overall: Overall,
+    pub status_line: String,
+    pub problems: Vec<String>,
+    pub servers: Vec<ServerView>,
+    pub clients: Vec<ClientView>,
+    pub checks: Vec<Check>,
+    /// No client is connected yet: the window offers to connect them all.
+    pub first_run: bool,
+    pub logs: Logs,
+    pub tandem: String,
+    pub shared_dir: String,
+}
+
+/// What goes into the overall state, gathered by the app.
+pub struct Inputs<'a> {
+    pub clients: &'a [ClientView],
+    pub checks: &'a [Check],
+    /// `None` when the app runs no hub.
+    pub hub: Option<(&'a ChildState, u16)>,
+    /// Why the memory store could not be opened.
+    pub memory_error: Option<&'a str>,
+    pub logs: Logs,
+    pub tandem: &'a Path,
+    pub shared_dir: &'a Path,
+}
+
+fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[Check]) -> ServerView {
+    let mine: Vec<&Check> = checks.iter().filter(|c| c.name == entry).collect();
+    let failed: Vec<&&Check> = mine.iter().filter(|c| !c.passed).collect();
+    let (state, detail) = if mine.is_empty() {
+        ("unchecked", "no client has it configured yet".to_string())
+    } else if let Some(f) = failed.first() {
+        ("failing", format!("{}: {}", f.client, f.detail))
+    } else {
+        (
+            "ok",
+            format!("answered for {} client(s)", mine.len()),
+        )
+    };
+    ServerView {
+        id: id.into(),
+        name: name.into(),
+        state: state.into(),
+        detail,
+        latency_ms: mine.iter().map(|c| c.latency_ms).max(),
+        restarts: None,
+        port: None,
+        pid: None,
+    }
+}
+
+pub fn assemble(i: Inputs<'_>) -> Health {
+    let mut problems = Vec::new();
+    let workspace = server_from_checks("workspace", "Workspace", WORKSPACE, i.checks);
+    let mut memory = server_from_checks("memory", "Memory", MEMORY, i.checks);
+    if let Some(e) = i.memory_error {
+        memory.state = "unavailable".into();
+        memory.detail = e.to_string();
+        problems.push(format!("The memory store cannot be opened: {e}"));
+    }
+    let mut servers = vec![workspace, memory];
+    let mut hub_down = false;
+    if let Some((hub, port)) = i.hub {
+        let detail = match hub.phase {
+            Phase::Running => format!("listening on 127.0.0.1:{port}"),
+            Phase::Starting => "starting".to_string(),
+            Phase::Waiting => format!(
+                "{}; restarting in {:.1} s",
+                hub.last_exit.as_deref().unwrap_or("stopped"),
+                hub.restart_delay_ms.unwrap_or(0) as f64 / 1000.0
+            ),
+            Phase::Stopped => "stopped".to_string(),
+        };
+        hub_down = matches!(hub.phase, Phase::Waiting | Phase::Stopped);
+        if hub_down {
+            problems.push(format!("The hub is down: {detail}"));
+        }
+        servers.push(ServerView {
+            id: "hub".into(),
+            name: "Hub".into(),
+            state: hub.phase.as_str().into(),
+            detail,
+            latency_ms: None,
+            restarts: Some(hub.restarts),
+            port: Some(port),
+            pid: hub.pid,
+        });
+    }
+    for c in i.clients.iter().filter(|c| c.needs_repair) {
+        problems.push(format!("{} needs repair", c.name));
+    }
+    for c in i.checks.iter().filter(|c| !c.passed) {
+        problems.push(format!("{} in {}: {}", c.name, c.client, c.detail));
+    }
+    let first_run = !i.clients.iter().any(|c| c.connected || c.needs_repair);
+    if first_run {
+        problems.push("No client is connected yet".into());
+    }
+    let all_checks_failed = !i.checks.is_empty() && i.checks.iter().all(|c| !c.passed);
+    let overall = if i.memory_error.is_some() || all_checks_failed || (hub_down && first_run) {
+        Overall::Down
+    } else if problems.is_empty() {
+        Overall::Ok
+    } else {
+        Overall::Degraded
+    };
+    let status_line = match problems.len() {
+        0 => "Tandem — all good".to_string(),
+        1 => "1 problem — open Tandem".to_string(),
+        n => format!("{n} problems — open Tandem"),
+    };
+    Health {
+        overall,
+        status_line,
+        problems,
+        servers,
+        clients: i.clients.to_vec(),
+        checks: i.checks.to_vec(),
+        first_run,
+        logs: i.logs,
+        tandem: i.tandem.display().to_string(),
+        shared_dir: i.shared_dir.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(connected: bool, needs_repair: bool) -> ClientView {
+        ClientView {
+            id: "claude-code".into(),
+            name: "Claude Code".into(),
+            detected: true,
+            connected,
+            current: connected && !needs_repair,
+            needs_repair,
+            entries: Vec::new(),
+            problem: None,
+            config_paths: Vec::new(),
+            restart_note: String::new(),
+            needs_restart: false,
+        }
+    }
+
+    fn inputs<'a>(clients: &'a [ClientView], hub: Option<(&'a ChildState, u16)>) -> Inputs<'a> {
+        Inputs {
+            clients,
+            checks: &[],
+            hub,
+            memory_error: None,
+            logs: Logs {
+                app: String::new(),
+                tandem: String::new(),
+            },
+            tandem: Path::new("/t/tandem"),
+            shared_dir: Path::new("/t/shared"),
+        }
+    }
+
+    #[test]
+    fn all_good_needs_a_connected_client_and_a_running_hub() {
+        let mut hub = ChildState::new();
+        hub.enter(Phase::Running);
+        let clients = [client(true, false)];
+        let h = assemble(inputs(&clients, Some((&hub, 7345))));
+        assert_eq!(h.overall, Overall::Ok);
+        assert_eq!(h.status_line, "Tandem — all good");
+        assert!(!h.first_run);
+    }
+
+    #[test]
+    fn problems_are_counted_in_the_status_line() {
+        let mut hub = ChildState::new();
+        hub.enter(Phase::Waiting);
+        let clients = [client(true, true)];
+        let h = assemble(inputs(&clients, Some((&hub, 7345))));
+        assert_eq!(h.overall, Overall::Degraded);
+        assert_eq!(h.status_line, "2 problems — open Tandem");
+        let nothing = assemble(inputs(&[], Some((&hub, 7345))));
+        assert_eq!(nothing.overall, Overall::Down);
+        assert!(nothing.first_run);
+    }
+}

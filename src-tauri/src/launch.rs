@@ -1,0 +1,77 @@
+//! How the app was started: the command line (`--open`), the state folder, the hub it runs and
+//! how often it probes. Tests build one by hand around temp folders and stand-in hubs.
+
+use std::{path::PathBuf, time::Duration};
+
+use tandem_clients::{HostEnv, Os};
+use tandem_store::Home;
+
+use crate::{
+    hub,
+    supervisor::{Backoff, ChildSpec},
+};
+
+/// Every 5 minutes, every configured entry is started and checked.
+pub const PROBE_EVERY: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Clone)]
+pub struct Launch {
+    pub home: Home,
+    /// Where the clients' config files are looked for.
+    pub host: HostEnv,
+    /// The `tandem` binary written into client configs and run as the hub.
+    pub tandem: PathBuf,
+    /// Open the window at start (`--open`); otherwise the app starts in the tray only.
+    pub open_window: bool,
+    /// Build the tray icon (never under the mock runtime: it needs GTK).
+    pub tray: bool,
+    /// The hub to supervise, and its port; `None` runs none.
+    pub hub: Option<(ChildSpec, u16)>,
+    pub backoff: Backoff,
+    /// `None`: no doctor probes (tests that do not need them).
+    pub probe_every: Option<Duration>,
+    /// Watch the clients' config files for drift.
+    pub watch_configs: bool,
+}
+
+impl Launch {
+    /// The real app: state from the environment, the sidecar next to the executable, the hub
+    /// on its port.
+    pub fn from_env() -> Self {
+        let home = Home::from_env();
+        let tandem = hub::tandem_binary();
+        let port = hub::port_from_env();
+        let open_window = std::env::args().skip(1).any(|a| a == "--open");
+        Self {
+            hub: Some((hub::spec(&tandem, &home, port), port)),
+            home,
+            host: HostEnv::capture(),
+            tandem,
+            open_window,
+            tray: true,
+            backoff: Backoff::HUB,
+            probe_every: Some(PROBE_EVERY),
+            watch_configs: true,
+        }
+    }
+
+    /// State in `root/state`, the person's home in `root/home`, nothing started in the
+    /// background but the live watchers: what unit tests start from.
+    pub fn for_tests(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        let home = Home::at(root.join("state"));
+        let mut host = HostEnv::new(Os::current(), root.join("home"));
+        host.xdg_config_home = Some(root.join("home").join(".config"));
+        Self {
+            home,
+            host,
+            tandem: hub::tandem_binary(),
+            open_window: false,
+            tray: false,
+            hub: None,
+            backoff: Backoff::HUB,
+            probe_every: None,
+            watch_configs: false,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Handoff Markdown to safe HTML for the preview: rendered by pulldown-cmark, then cleaned by
+//! ammonia (a handoff is written by a model or a person and may hold any HTML: no scripts,
+//! no event handlers, no remote images, links that cannot reach the app).
+
+use pulldown_cmark::{Options, Parser, html};
+
+/// The body of a handoff file without its YAML front matter (`---` … `---`).
+pub fn strip_front_matter(text: &str) -> &str {
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
+        return text;
+    };
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        offset += line.len();
+        if line.trim_end() == "---" {
+            return &rest[offset..];
+        }
+    }
+    text
+}
+
+/// Renders Markdown to sanitised HTML.
+pub fn render(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES;
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    sanitizer().clean(&raw).to_string()
+}
+
+fn sanitizer() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    // Task lists render as disabled checkboxes; keep them, and nothing else of <input>.
+    b.add_tags(["input"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .set_tag_attribute_value("input", "disabled", "")
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer"))
+        // No images at all: a remote image would be a request the person did not ask for.
+        .rm_tags(["img"]);
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_sections_of_a_handoff() {
+        let html = render("## Tasks\n\n- [ ] Add /login\n- [x] Plan\n\n**bold** `code`\n");
+        assert!(html.contains("<h2>Tasks</h2>"), "{html}");
+        assert!(html.contains(r#"<input type="checkbox" disabled="">"#), "{html}");
+        assert!(
+            html.contains(r#"<input type="checkbox" checked="" disabled="">"#),
+            "{html}"
+        );
+        assert!(html.contains("<strong>bold</strong> <code>code</code>"), "{html}");
+    }
+
+    #[test]
+    fn scripts_handlers_and_dangerous_links_are_removed() {
+        let html = render(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n\
+             [a](javascript:alert(3)) <a href=\"https://example.com\" onclick=\"x()\">b</a>\n\n\
+             <iframe src=\"https://evil\"></iframe><input type=text value=steal>",
+        );
+        for bad in ["<script", "alert(1)", "onerror", "javascript:", "onclick", "<iframe", "<img", "type=\"text\""] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        assert!(html.contains(r#"href="https://example.com""#), "{html}");
+        assert!(html.contains("noopener"), "{html}");
+    }
+
+    #[test]
+    fn front_matter_is_not_part_of_the_preview() {
+        let text = "---\nid: x\ntitle: T\n---\n# Body\n";
+        assert_eq!(strip_front_matter(text), "# Body\n");
+        assert_eq!(strip_front_matter("# No front matter\n"), "# No front matter\n");
+        assert_eq!(strip_front_matter("---\nunclosed\n"), "---\nunclosed\n");
+    }
+}

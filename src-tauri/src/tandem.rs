@@ -1,0 +1,310 @@
+//! The app's state, shared by commands, the tray and the background threads: the store and the
+//! shared folder, the installer, the supervised hub, the last doctor checks and the clients'
+//! status. Background work (watchers, hub, probes) reports through one notifier, which the
+//! wiring in `lib.rs` turns into window events and tray refreshes.
+
+use std::{
+    collections::BTreeSet,
+    path::PathBuf,
+    sync::{Arc, Condvar, Mutex, MutexGuard},
+    time::Duration,
+};
+
+use tandem_clients::{ClientId, Installer, probe::Probe};
+use tandem_store::{
+    Workspace,
+    memory::{Change, MemoryStore},
+    watch::{ChangeWatcher, FolderWatcher},
+};
+
+use crate::{
+    config_watch::ConfigWatcher,
+    doctor::{self, Check},
+    health::{self, ClientView, Health, Logs},
+    launch::Launch,
+    supervisor::{ChildState, Supervisor},
+};
+
+/// What changed, for whoever shows it.
+#[derive(Debug, Clone)]
+pub enum Topic {
+    Handoffs,
+    Memory(Vec<Change>),
+    Health,
+}
+
+pub type Notifier = Arc<dyn Fn(Topic) + Send + Sync>;
+
+/// Who the app is when it writes (shown as "Tandem" in the views).
+pub const BY: &str = concat!("tandem-app ", env!("CARGO_PKG_VERSION"));
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Default)]
+struct Background {
+    memory: Option<ChangeWatcher>,
+    folder: Option<FolderWatcher>,
+    configs: Option<ConfigWatcher>,
+}
+
+#[derive(Default)]
+struct DoctorControl {
+    wanted: bool,
+    stopping: bool,
+}
+
+pub struct Tandem {
+    pub launch: Launch,
+    pub installer: Installer,
+    store: Result<Arc<MemoryStore>, String>,
+    workspace: Result<Workspace, String>,
+    notify: Notifier,
+    hub: Mutex<ChildState>,
+    supervisor: Mutex<Option<Supervisor>>,
+    clients: Mutex<Vec<ClientView>>,
+    was_connected: Mutex<BTreeSet<ClientId>>,
+    checks: Mutex<Vec<Check>>,
+    probe: Arc<dyn Probe + Send + Sync>,
+    doctor: (Mutex<DoctorControl>, Condvar),
+    background: Mutex<Background>,
+    app_log_dir: Mutex<Option<PathBuf>>,
+}
+
+impl Tandem {
+    /// Opens the store and the shared folder (creating them on first use) and reads the
+    /// clients' status. Starts nothing: see [`Tandem::start`].
+    pub fn open(launch: Launch, notify: Notifier) -> Self {
+        let home = launch.home.clone();
+        let store = MemoryStore::open(home.memory_db())
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        let workspace = Workspace::open(home.shared_dir()).map_err(|e| e.to_string());
+        let installer = Installer::new(home, launch.host.clone());
+        let tandem = Self {
+            launch,
+            installer,
+            store,
+            workspace,
+            notify,
+            hub: Mutex::new(ChildState::new()),
+            supervisor: Mutex::new(None),
+            clients: Mutex::new(Vec::new()),
+            was_connected: Mutex::new(BTreeSet::new()),
+            checks: Mutex::new(Vec::new()),
+            probe: Arc::new(doctor::StdioProbe),
+            doctor: (Mutex::new(DoctorControl::default()), Condvar::new()),
+            background: Mutex::new(Background::default()),
+            app_log_dir: Mutex::new(None),
+        };
+        tandem.refresh_clients();
+        tandem
+    }
+
+    pub fn store(&self) -> Result<&Arc<MemoryStore>, String> {
+        self.store.as_ref().map_err(Clone::clone)
+    }
+
+    pub fn workspace(&self) -> Result<&Workspace, String> {
+        self.workspace.as_ref().map_err(Clone::clone)
+    }
+
+    pub fn set_app_log_dir(&self, dir: PathBuf) {
+        *lock(&self.app_log_dir) = Some(dir);
+    }
+
+    /// Starts the background work the launch asks for: live watchers, the hub, the config
+    /// watcher, the doctor.
+    pub fn start(self: &Arc<Self>) {
+        self.watch_store();
+        if self.launch.watch_configs {
+            self.watch_configs();
+        }
+        if let Some((spec, _)) = self.launch.hub.clone() {
+            let me = Arc::downgrade(self);
+            let started = Supervisor::start(spec, self.launch.backoff, move |state| {
+                if let Some(me) = me.upgrade() {
+                    *lock(&me.hub) = state.clone();
+                    (me.notify)(Topic::Health);
+                }
+            });
+            match started {
+                Ok(sup) => *lock(&self.supervisor) = Some(sup),
+                Err(e) => log::error!("could not start the hub's supervisor: {e}"),
+            }
+        }
+        if let Some(every) = self.launch.probe_every {
+            self.start_doctor(every);
+        }
+    }
+
+    fn watch_store(self: &Arc<Self>) {
+        let mut bg = lock(&self.background);
+        if let Ok(store) = &self.store {
+            let notify = self.notify.clone();
+            match ChangeWatcher::spawn(store.clone(), move |changes| notify(Topic::Memory(changes)))
+            {
+                Ok(w) => bg.memory = Some(w),
+                Err(e) => log::error!("cannot watch the memory store: {e}"),
+            }
+        }
+        if let Ok(ws) = &self.workspace {
+            let notify = self.notify.clone();
+            let handoffs = ws.root().join(tandem_store::workspace::HANDOFFS_DIR);
+            let watched = FolderWatcher::spawn(ws.root(), move |paths| {
+                if paths.iter().any(|p| p.starts_with(&handoffs)) {
+                    notify(Topic::Handoffs);
+                }
+            });
+            match watched {
+                Ok(w) => bg.folder = Some(w),
+                Err(e) => log::error!("cannot watch the shared folder: {e}"),
+            }
+        }
+    }
+
+    fn watch_configs(self: &Arc<Self>) {
+        let mut files = Vec::new();
+        for id in ClientId::ALL {
+            files.extend(
+                self.installer
+                    .config_paths(id, &tandem_clients::Scope::User)
+                    .unwrap_or_default(),
+            );
+        }
+        let me = Arc::downgrade(self);
+        match ConfigWatcher::spawn(&files, move || {
+            if let Some(me) = me.upgrade()
+                && me.refresh_clients()
+            {
+                (me.notify)(Topic::Health);
+            }
+        }) {
+            Ok(w) => lock(&self.background).configs = Some(w),
+            Err(e) => log::error!("cannot watch the clients' config files: {e}"),
+        }
+    }
+
+    fn start_doctor(self: &Arc<Self>, every: Duration) {
+        let me = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("tandem-doctor".into())
+            .spawn(move || {
+                loop {
+                    let Some(tandem) = me.upgrade() else { return };
+                    tandem.run_checks();
+                    // Sleep until the next round, a "check now", or the end.
+                    let (control, wake) = &tandem.doctor;
+                    let mut c = lock(control);
+                    let deadline = std::time::Instant::now() + every;
+                    while !c.wanted && !c.stopping {
+                        let Some(left) = deadline.checked_duration_since(std::time::Instant::now())
+                        else {
+                            break;
+                        };
+                        c = wake
+                            .wait_timeout(c, left)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                    }
+                    if c.stopping {
+                        return;
+                    }
+                    c.wanted = false;
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("could not start the doctor: {e}");
+        }
+    }
+
+    /// Probes every configured entry now (on the calling thread) and publishes the result.
+    pub fn run_checks(&self) {
+        let checks = doctor::run_all(&self.installer, self.probe.as_ref());
+        *lock(&self.checks) = checks;
+        (self.notify)(Topic::Health);
+    }
+
+    /// Asks the doctor thread for a round now.
+    pub fn check_soon(&self) {
+        lock(&self.doctor.0).wanted = true;
+        self.doctor.1.notify_all();
+    }
+
+    /// Re-reads every client's config; true when anything changed.
+    pub fn refresh_clients(&self) -> bool {
+        let views = {
+            let was = lock(&self.was_connected).clone();
+            health::clients(&self.installer, &self.launch.tandem, &was)
+        };
+        {
+            let mut was = lock(&self.was_connected);
+            for v in views.iter().filter(|v| v.connected) {
+                if let Ok(id) = v.id.parse() {
+                    was.insert(id);
+                }
+            }
+        }
+        let mut current = lock(&self.clients);
+        let changed = *current != views;
+        *current = views;
+        changed
+    }
+
+    pub fn hub_state(&self) -> ChildState {
+        lock(&self.hub).clone()
+    }
+
+    pub fn health(&self) -> Health {
+        let clients = lock(&self.clients).clone();
+        let checks = lock(&self.checks).clone();
+        let hub = self.hub_state();
+        let home = &self.launch.home;
+        health::assemble(health::Inputs {
+            clients: &clients,
+            checks: &checks,
+            hub: self.launch.hub.as_ref().map(|(_, port)| (&hub, *port)),
+            memory_error: self.store.as_ref().err().map(String::as_str),
+            logs: Logs {
+                app: lock(&self.app_log_dir)
+                    .as_ref()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+                tandem: home.logs_dir().display().to_string(),
+            },
+            tandem: &self.launch.tandem,
+            shared_dir: home.shared_dir(),
+        })
+    }
+
+    /// Stops the hub (no orphan) and the background threads. Called on Quit.
+    pub fn shutdown(&self) {
+        {
+            let mut c = lock(&self.doctor.0);
+            c.stopping = true;
+        }
+        self.doctor.1.notify_all();
+        if let Some(mut sup) = lock(&self.supervisor).take() {
+            sup.stop();
+        }
+        *lock(&self.background) = Background::default();
+    }
+
+    /// True the first time the app starts with this state folder (remembered in
+    /// `$TANDEM_HOME/app-welcomed`).
+    pub fn first_visit(&self) -> bool {
+        let marker = self.launch.home.state_dir().join("app-welcomed");
+        if marker.exists() {
+            return false;
+        }
+        if let Err(e) = std::fs::write(&marker, b"") {
+            log::warn!("writing {}: {e}", marker.display());
+        }
+        true
+    }
+
+    pub fn notify(&self, topic: Topic) {
+        (self.notify)(topic);
+    }
+}

@@ -1,0 +1,312 @@
+//! The app's wiring under `tauri::test`'s mock runtime: commands through real IPC requests,
+//! live events from changes made by other processes, the supervised hub as Health shows it.
+//! (No tray here: it needs GTK.)
+
+use std::{
+    sync::{Arc, mpsc},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use tandem_store::{
+    Workspace,
+    memory::{MemoryStore, SetRequest},
+    workspace::HandoffCreateParams,
+};
+use tauri::{
+    App, Listener, Manager, WebviewWindow, WebviewWindowBuilder,
+    ipc::{CallbackFn, InvokeBody},
+    test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets},
+    webview::InvokeRequest,
+};
+
+use crate::{
+    Launch, Tandem, run_app,
+    supervisor::{Backoff, ChildSpec},
+};
+
+struct TestApp {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    fn start(change: impl FnOnce(&mut Launch)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        let mut launch = Launch::for_tests(dir.path());
+        launch.tandem = dir.path().join("bin/tandem");
+        change(&mut launch);
+        let app = run_app(mock_builder(), mock_context(noop_assets()), launch).unwrap();
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        Self { app, window, dir }
+    }
+
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "http://tauri.localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.into(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn tandem(&self) -> Arc<Tandem> {
+        self.app.state::<Arc<Tandem>>().inner().clone()
+    }
+
+    /// Another process's view of the same state (a client's server).
+    fn store(&self) -> MemoryStore {
+        MemoryStore::open(self.dir.path().join("state/memory.db")).unwrap()
+    }
+
+    fn workspace(&self) -> Workspace {
+        Workspace::open(self.dir.path().join("state/shared")).unwrap()
+    }
+
+    fn claude_json(&self) -> std::path::PathBuf {
+        self.dir.path().join("home/.claude.json")
+    }
+
+    /// Waits for `event`; returns its payload.
+    fn next_event(&self, event: &str, within: Duration, act: impl FnOnce()) -> Value {
+        let (tx, rx) = mpsc::channel();
+        let id = self.app.listen_any(event, move |e| {
+            let _ = tx.send(e.payload().to_string());
+        });
+        act();
+        let payload = rx
+            .recv_timeout(within)
+            .unwrap_or_else(|_| panic!("no {event} within {within:?}"));
+        self.app.unlisten(id);
+        serde_json::from_str(&payload).unwrap_or(Value::Null)
+    }
+}
+
+fn set(store: &MemoryStore, key: &str, value: Value, by: &str) {
+    store
+        .set(
+            &SetRequest {
+                key,
+                value: &value,
+                tags: Some(&["decision".to_string()]),
+                expected_version: None,
+            },
+            by,
+        )
+        .unwrap();
+}
+
+fn handoff(ws: &Workspace, title: &str) -> String {
+    ws.handoff_create(
+        &HandoffCreateParams {
+            title: title.into(),
+            summary: "Stateless auth with **refresh tokens**.\n\n<script>alert(1)</script>".into(),
+            tasks: vec!["Add /login".into()],
+            ..Default::default()
+        },
+        "claude-ai 0.14.1",
+    )
+    .unwrap()
+    .id
+}
+
+#[test]
+fn handoffs_are_listed_newest_first_with_who_wrote_them_and_a_safe_preview() {
+    let t = TestApp::start(|_| {});
+    assert_eq!(t.ok("handoffs", json!({})), json!([]));
+    let id = handoff(&t.workspace(), "Add JWT auth");
+    let list = t.ok("handoffs", json!({}));
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["title"], "Add JWT auth");
+    assert_eq!(list[0]["status"], "open");
+    assert_eq!(list[0]["createdByLabel"], "Claude Desktop");
+    let detail = t.ok("handoff", json!({"id": id}));
+    let html = detail["html"].as_str().unwrap();
+    assert!(html.contains("<strong>refresh tokens</strong>"), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("id: "), "front matter is not shown: {html}");
+}
+
+#[test]
+fn marking_a_handoff_done_writes_its_status_and_log() {
+    let t = TestApp::start(|_| {});
+    let ws = t.workspace();
+    let id = handoff(&ws, "Ship it");
+    let done = t.ok("handoff_set_status", json!({"id": id, "status": "done"}));
+    assert_eq!(done["status"], "done");
+    let file = std::fs::read_to_string(ws.root().join(format!("handoffs/{id}.md"))).unwrap();
+    assert!(file.contains("tandem-app"), "{file}");
+    assert!(file.contains("done — from the Tandem window"), "{file}");
+    let err = t
+        .call("handoff_set_status", json!({"id": id, "status": "lost"}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("use done or dropped"), "{err}");
+}
+
+#[test]
+fn memory_is_listed_searched_shown_with_history_and_restored() {
+    let t = TestApp::start(|_| {});
+    let store = t.store();
+    set(&store, "proj-x/auth", json!({"method": "JWT", "library": "jose"}), "claude-ai 0.14.1");
+    set(&store, "proj-x/auth", json!({"method": "sessions"}), "claude-code 2.1.3");
+    set(&store, "proj-x/db", json!("postgres"), "claude-code 2.1.3");
+    let list = t.ok("memory", json!({}));
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"][0]["key"], "proj-x/db", "newest first");
+    assert_eq!(list["items"][0]["updatedByLabel"], "Claude Code");
+    let hits = t.ok("memory", json!({"query": "postgres"}));
+    assert_eq!(hits["items"].as_array().unwrap().len(), 1);
+    assert_eq!(hits["items"][0]["key"], "proj-x/db");
+    assert!(hits["items"][0]["preview"].as_str().unwrap().contains("**postgres**"));
+    let entry = t.ok("memory_entry", json!({"key": "proj-x/auth"}));
+    assert_eq!(entry["version"], 2);
+    assert_eq!(entry["value"], "{\n  \"method\": \"sessions\"\n}");
+    assert_eq!(entry["history"].as_array().unwrap().len(), 2);
+    assert_eq!(entry["history"][1]["byLabel"], "Claude Desktop");
+    let restored = t.ok("memory_restore", json!({"key": "proj-x/auth", "version": 1}));
+    assert_eq!(restored["version"], 3);
+    assert!(restored["value"].as_str().unwrap().contains("jose"));
+    assert_eq!(restored["updatedByLabel"], "Tandem");
+}
+
+#[test]
+fn changes_by_other_processes_reach_the_window_as_events() {
+    let t = TestApp::start(|_| {});
+    let store = t.store();
+    let started = Instant::now();
+    let changes = t.next_event("memory-changed", Duration::from_secs(2), || {
+        set(&store, "live/key", json!(1), "claude-code 2.1.3");
+    });
+    assert_eq!(changes[0]["key"], "live/key");
+    assert_eq!(changes[0]["by"], "claude-code 2.1.3");
+    let ws = t.workspace();
+    t.next_event("handoffs-changed", Duration::from_secs(2), || {
+        handoff(&ws, "Live one");
+    });
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+const FAST: Backoff = Backoff {
+    initial: Duration::from_millis(100),
+    max: Duration::from_secs(2),
+    stable_after: Duration::from_secs(60),
+};
+
+fn hub_of(health: &Value) -> Value {
+    health["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "hub")
+        .cloned()
+        .unwrap()
+}
+
+fn wait_health(t: &TestApp, what: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let h = t.ok("health", json!({}));
+        if what(&h) {
+            return h;
+        }
+        assert!(Instant::now() < deadline, "health never got there: {h:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn health_shows_the_supervised_hub_restarting_and_quit_leaves_no_process() {
+    let t = TestApp::start(|l| {
+        l.hub = Some((ChildSpec::new("sleep", &["600"]), 7399));
+        l.backoff = FAST;
+    });
+    let h = wait_health(&t, |h| hub_of(h)["state"] == "running");
+    let hub = hub_of(&h);
+    assert_eq!(hub["port"], 7399);
+    assert_eq!(hub["restarts"], 0);
+    let pid = hub["pid"].as_u64().unwrap() as i32;
+    let pid = rustix::process::Pid::from_raw(pid).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL).unwrap();
+    let h = wait_health(&t, |h| hub_of(h)["restarts"] == 1 && hub_of(h)["state"] == "running");
+    assert_ne!(hub_of(&h)["pid"], hub["pid"]);
+    let new_pid = rustix::process::Pid::from_raw(hub_of(&h)["pid"].as_u64().unwrap() as i32).unwrap();
+    t.tandem().shutdown();
+    assert!(rustix::process::test_kill_process(new_pid).is_err(), "the hub outlived Quit");
+    assert_eq!(hub_of(&t.ok("health", json!({})))["state"], "stopped");
+}
+
+#[test]
+fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
+    let t = TestApp::start(|l| l.watch_configs = true);
+    let cfg = t.claude_json();
+    std::fs::write(&cfg, "{\n  \"theme\": \"light\"\n}\n").unwrap();
+    t.tandem().refresh_clients();
+    let h = t.ok("health", json!({}));
+    assert_eq!(h["firstRun"], true);
+    let code = |h: &Value| {
+        h["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "claude-code")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(code(&h)["detected"], true);
+    assert_eq!(code(&h)["connected"], false);
+
+    let plans = t.ok("connect_plan", json!({"clients": ["claude-code"]}));
+    let diff = plans[0]["files"][0]["diff"].as_str().unwrap();
+    assert!(diff.contains("+    \"tandem-memory\""), "{diff}");
+    assert!(std::fs::read_to_string(&cfg).unwrap().contains("theme"));
+    assert!(!std::fs::read_to_string(&cfg).unwrap().contains("tandem"), "a plan writes nothing");
+
+    let results = t.ok("connect", json!({"clients": ["claude-code"]}));
+    assert_eq!(results[0]["ok"], true, "{results}");
+    assert_eq!(results[0]["changed"], true);
+    let written = std::fs::read_to_string(&cfg).unwrap();
+    assert!(written.contains("tandem-workspace") && written.contains("\"theme\": \"light\""));
+    let h = t.ok("health", json!({}));
+    assert_eq!(code(&h)["connected"], true, "{h:#}");
+    assert_eq!(h["firstRun"], false);
+
+    // Something else removes Tandem's entries: the config watcher notices on its own.
+    let health = t.next_event("health-changed", Duration::from_secs(5), || {
+        std::fs::write(&cfg, "{\n  \"theme\": \"light\",\n  \"mcpServers\": {}\n}\n").unwrap();
+    });
+    assert_eq!(code(&health)["needsRepair"], true, "{health:#}");
+    assert!(health["statusLine"].as_str().unwrap().contains("problem"));
+    // One-click repair puts them back.
+    let repaired = t.ok("connect", json!({"clients": ["claude-code"], "repair": true}));
+    assert_eq!(repaired[0]["ok"], true, "{repaired}");
+    let h = t.ok("health", json!({}));
+    assert_eq!(code(&h)["needsRepair"], false);
+    assert_eq!(code(&h)["connected"], true);
+}
+
+#[test]
+fn an_unknown_client_or_folder_is_a_clear_error() {
+    let t = TestApp::start(|_| {});
+    let err = t
+        .call("connect_plan", json!({"clients": ["notepad"]}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("claude-desktop"), "{err}");
+    let err = t.call("open_folder", json!({"which": "root"})).unwrap_err();
+    assert!(err.as_str().unwrap().contains("no folder"), "{err}");
+}

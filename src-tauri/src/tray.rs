@@ -1,0 +1,254 @@
+//! The tray icon and its menu. Every action lives in the menu (Linux trays deliver no clicks
+//! on the icon itself); the icon and the menu are rebuilt from the app's state when it
+//! changes. Never built under the mock runtime (it needs GTK).
+
+use std::sync::Arc;
+
+use tauri::{
+    AppHandle, Manager, Runtime,
+    image::Image,
+    menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu},
+    tray::TrayIconBuilder,
+};
+use tauri_plugin_autostart::ManagerExt;
+
+use crate::{
+    health::{Health, Overall},
+    tandem::Tandem,
+    views::{self, HandoffItem},
+    window,
+};
+
+pub const TRAY: &str = "tandem";
+/// Recent handoffs listed in the menu.
+pub const RECENT: usize = 5;
+
+const OK: &[u8] = include_bytes!("../../icons/tray/ok.png");
+const DEGRADED: &[u8] = include_bytes!("../../icons/tray/degraded.png");
+const DOWN: &[u8] = include_bytes!("../../icons/tray/down.png");
+
+/// What the menu shows, computed without touching GTK (and tested).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayModel {
+    pub overall: Overall,
+    pub status_line: String,
+    /// "Workspace ● ok", "Memory ● ok", "Hub ● running".
+    pub servers: Vec<String>,
+    pub handoffs: Vec<(String, String)>,
+    pub autostart: bool,
+}
+
+fn dot(state: &str) -> &'static str {
+    match state {
+        "ok" | "running" => "●",
+        "failing" | "unavailable" | "stopped" | "restarting" => "○",
+        _ => "◐",
+    }
+}
+
+pub fn model(health: &Health, handoffs: &[HandoffItem], autostart: bool) -> TrayModel {
+    TrayModel {
+        overall: health.overall,
+        status_line: health.status_line.clone(),
+        servers: health
+            .servers
+            .iter()
+            .map(|s| format!("{} {} {}", s.name, dot(&s.state), s.state))
+            .collect(),
+        handoffs: handoffs
+            .iter()
+            .take(RECENT)
+            .map(|h| {
+                let status = serde_json::to_value(h.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                (format!("handoff:{}", h.id), format!("{} — {status}", h.title))
+            })
+            .collect(),
+        autostart,
+    }
+}
+
+fn current<R: Runtime>(app: &AppHandle<R>) -> Option<TrayModel> {
+    let tandem = app.try_state::<Arc<Tandem>>()?;
+    let handoffs = views::handoffs(tandem.launch.home.shared_dir(), RECENT).unwrap_or_default();
+    let autostart = app.autolaunch().is_enabled().unwrap_or(false);
+    Some(model(&tandem.health(), &handoffs, autostart))
+}
+
+fn icon(overall: Overall) -> tauri::Result<Image<'static>> {
+    Image::from_bytes(match overall {
+        Overall::Ok => OK,
+        Overall::Degraded => DEGRADED,
+        Overall::Down => DOWN,
+    })
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>, m: &TrayModel) -> tauri::Result<Menu<R>> {
+    let text = |id: &str, label: &str, enabled: bool| {
+        MenuItem::with_id(app, id, label, enabled, None::<&str>)
+    };
+    let status = text("status", &m.status_line, false)?;
+    let servers = m
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| text(&format!("server:{i}"), s, false))
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let recent = Submenu::with_id(app, "recent", "Recent Handoffs", true)?;
+    if m.handoffs.is_empty() {
+        recent.append(&text("none", "No handoffs yet", false)?)?;
+    }
+    for (id, label) in &m.handoffs {
+        recent.append(&text(id, label, true)?)?;
+    }
+    let autostart = CheckMenuItem::with_id(
+        app,
+        "autostart",
+        "Start at Login",
+        true,
+        m.autostart,
+        None::<&str>,
+    )?;
+    let sep = || PredefinedMenuItem::separator(app);
+    let mut items: Vec<Box<dyn IsMenuItem<R>>> = vec![Box::new(status), Box::new(sep()?)];
+    for s in servers {
+        items.push(Box::new(s));
+    }
+    items.push(Box::new(sep()?));
+    items.push(Box::new(text("open-folder", "Open Shared Folder", true)?));
+    items.push(Box::new(recent));
+    items.push(Box::new(sep()?));
+    items.push(Box::new(text("open-window", "Open Tandem…", true)?));
+    items.push(Box::new(text("connect", "Connect Clients…", true)?));
+    items.push(Box::new(autostart));
+    items.push(Box::new(sep()?));
+    items.push(Box::new(text("quit", "Quit Tandem", true)?));
+    let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(|b| b.as_ref()).collect();
+    Menu::with_items(app, &refs)
+}
+
+/// Builds the tray icon.
+pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let Some(m) = current(app) else {
+        return Ok(());
+    };
+    TrayIconBuilder::with_id(TRAY)
+        .icon(icon(m.overall)?)
+        .tooltip(&m.status_line)
+        .menu(&menu(app, &m)?)
+        .show_menu_on_left_click(true)
+        .on_menu_event(on_menu)
+        .build(app)?;
+    Ok(())
+}
+
+/// Rebuilds the icon and the menu from the current state (no-op without a tray).
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        return;
+    };
+    let Some(m) = current(app) else { return };
+    let result = icon(m.overall)
+        .and_then(|i| tray.set_icon(Some(i)))
+        .and_then(|_| tray.set_tooltip(Some(&m.status_line)))
+        .and_then(|_| menu(app, &m))
+        .and_then(|menu| tray.set_menu(Some(menu)));
+    if let Err(e) = result {
+        log::warn!("refreshing the tray: {e}");
+    }
+}
+
+fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
+    let id = event.id().as_ref();
+    let Some(tandem) = app.try_state::<Arc<Tandem>>() else {
+        return;
+    };
+    let result: Result<(), String> = match id {
+        "open-folder" => {
+            let dir = tandem.launch.home.shared_dir();
+            tauri_plugin_opener::open_path(dir, None::<&str>).map_err(|e| e.to_string())
+        }
+        "open-window" => {
+            window::open(app, None);
+            Ok(())
+        }
+        "connect" => {
+            window::open(app, Some("health"));
+            Ok(())
+        }
+        "autostart" => {
+            let auto = app.autolaunch();
+            let r = if auto.is_enabled().unwrap_or(false) {
+                auto.disable()
+            } else {
+                auto.enable()
+            };
+            refresh(app);
+            r.map_err(|e| e.to_string())
+        }
+        "quit" => {
+            app.exit(0);
+            Ok(())
+        }
+        other => match other.strip_prefix("handoff:") {
+            Some(hid) => tandem.workspace().and_then(|ws| {
+                let detail = views::handoff(ws, hid)?;
+                tauri_plugin_opener::open_path(ws.root().join(&detail.item.path), None::<&str>)
+                    .map_err(|e| e.to_string())
+            }),
+            None => Ok(()),
+        },
+    };
+    if let Err(e) = result {
+        log::warn!("tray menu {id}: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::ServerView;
+
+    #[test]
+    fn the_menu_model_shows_each_server_and_the_newest_handoffs() {
+        let server = |name: &str, state: &str| ServerView {
+            id: name.to_lowercase(),
+            name: name.into(),
+            state: state.into(),
+            detail: String::new(),
+            latency_ms: None,
+            restarts: None,
+            port: None,
+            pid: None,
+        };
+        let health = Health {
+            overall: Overall::Degraded,
+            status_line: "1 problem — open Tandem".into(),
+            problems: vec!["x".into()],
+            servers: vec![
+                server("Workspace", "ok"),
+                server("Memory", "unchecked"),
+                server("Hub", "restarting"),
+            ],
+            clients: Vec::new(),
+            checks: Vec::new(),
+            first_run: false,
+            logs: crate::health::Logs {
+                app: String::new(),
+                tandem: String::new(),
+            },
+            tandem: String::new(),
+            shared_dir: String::new(),
+        };
+        let m = model(&health, &[], true);
+        assert_eq!(
+            m.servers,
+            ["Workspace ● ok", "Memory ◐ unchecked", "Hub ○ restarting"]
+        );
+        assert_eq!(m.status_line, "1 problem — open Tandem");
+        assert!(m.handoffs.is_empty());
+        assert!(m.autostart);
+    }
+}
