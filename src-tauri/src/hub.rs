@@ -14,8 +14,8 @@ use tandem_store::Home;
 
 use crate::supervisor::ChildSpec;
 
-/// The hub's port unless `TANDEM_HUB_PORT` says otherwise.
-pub const DEFAULT_PORT: u16 = 7345;
+/// The hub's port unless `TANDEM_HUB_PORT` says otherwise (`tandem serve`'s own default).
+pub const DEFAULT_PORT: u16 = 7411;
 pub const PORT_ENV: &str = "TANDEM_HUB_PORT";
 /// Overrides the `tandem` binary the app runs and writes into client configs (tests, dev).
 pub const BIN_ENV: &str = "TANDEM_BIN";
@@ -79,7 +79,7 @@ fn get_status(port: u16, path: &str) -> Option<u16> {
 
 #[cfg(test)]
 mod tests {
-    use std::net::TcpListener;
+    use std::{net::TcpListener, time::Duration};
 
     use super::*;
 
@@ -100,6 +100,68 @@ mod tests {
         assert!(!health_ok(port));
         server.join().unwrap();
         assert!(!health_ok(port), "nothing listens any more");
+    }
+
+    /// The `tandem` built next to this test (`cargo xtask test` builds it first).
+    fn built_tandem() -> PathBuf {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(Path::parent).unwrap();
+        let bin = dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
+        bin
+    }
+
+    #[test]
+    fn the_real_hub_killed_five_times_comes_back_each_time_later_and_stops_without_a_trace() {
+        use rustix::process::{Pid, Signal, kill_process, test_kill_process};
+
+        use crate::supervisor::{Backoff, Phase, Supervisor};
+
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(30),
+            stable_after: Duration::from_secs(60),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut sup = Supervisor::start(spec(&built_tandem(), &home, port), backoff, move |s| {
+            let _ = tx.send(s.clone());
+        })
+        .unwrap();
+        let wait = |what: &dyn Fn(&crate::supervisor::ChildState) -> bool| loop {
+            let s = rx.recv_timeout(Duration::from_secs(30)).expect("no change in 30 s");
+            if what(&s) {
+                return s;
+            }
+        };
+        let mut delays = Vec::new();
+        let mut pids = Vec::new();
+        for round in 0..=5 {
+            let running = wait(&|s| s.phase == Phase::Running);
+            assert!(health_ok(port), "running means /health answers");
+            assert_eq!(running.restarts, round);
+            let pid = running.pid.unwrap();
+            pids.push(pid);
+            if round == 5 {
+                break;
+            }
+            let pid = Pid::from_raw(pid as i32).unwrap();
+            kill_process(pid, Signal::KILL).unwrap();
+            let waiting = wait(&|s| s.phase == Phase::Waiting);
+            delays.push(waiting.restart_delay_ms.unwrap());
+        }
+        assert_eq!(delays, [100, 200, 400, 800, 1600], "growing delays");
+        sup.stop();
+        for pid in pids {
+            assert!(test_kill_process(Pid::from_raw(pid as i32).unwrap()).is_err());
+        }
+        assert!(!health_ok(port), "nothing answers after the stop");
     }
 
     #[test]

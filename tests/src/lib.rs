@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod desktop;
+
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},

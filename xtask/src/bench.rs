@@ -4,13 +4,16 @@
 use crate::{Result, prereq, root, shell, target_dir};
 
 pub fn run(which: &str) -> Result {
+    if which == "app" {
+        return crate::app::bench();
+    }
     let suites: &[&str] = match which {
         "all" => &["memory", "workspace"],
         "memory" => &["memory"],
         "workspace" => &["workspace"],
         other => {
             return Err(format!(
-                "unknown benchmark {other:?}; try: memory, workspace, all"
+                "unknown benchmark {other:?}; try: memory, workspace, app, all"
             ));
         }
     };

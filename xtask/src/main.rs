@@ -6,6 +6,7 @@ use std::{
     process::ExitCode,
 };
 
+mod app;
 mod bench;
 mod prereq;
 mod shell;
@@ -14,17 +15,31 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  run                 build Tandem and start it (prints how to connect clients)
-  test                install what the tests need, then fmt, clippy and every test
-  bench [memory|workspace|all]
-                      benchmark Tandem against the reference servers, same client
+  run                 install the build packages, build Tandem and start the tray app
+  test                install what the tests need, then fmt, clippy, every test, the tray
+                      app's WebDriver test and the .deb install check
+  bundle              the tray app as a .deb and an AppImage (release)
+  bench [memory|workspace|app|all]
+                      benchmark Tandem against the reference servers, same client;
+                      `app`: the tray app's idle CPU and memory, window closed and open
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Tauri's AppImage step runs its `linuxdeploy`; ours is this program under that name.
+    if app::is_linuxdeploy() {
+        return match app::linuxdeploy(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("linuxdeploy (xtask stand-in): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("run") => run(),
+        Some("run") => app::run(),
+        Some("bundle") => app::bundle().map(|_| ()),
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -72,6 +87,10 @@ pub fn target_dir() -> PathBuf {
 fn test() -> Result {
     let started = std::time::Instant::now();
     prereq::npm_packages()?;
+    app::test_prereqs()?;
+    // The tray app bundles `tandem` as a sidecar: it must exist before the app builds (and
+    // before clippy runs its build script).
+    app::sidecar(false)?;
     shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
     shell::step(
         "clippy",
@@ -84,34 +103,27 @@ fn test() -> Result {
             "warnings",
         ]),
     )?;
-    shell::step("build tandem", shell::cargo(&["build", "-p", "tandem-cli"]))?;
+    // Binaries and tests in one build with one feature resolution, so that the test run
+    // reuses it (the end-to-end tests drive target/debug/tandem and tandem-app).
+    shell::step(
+        "build",
+        shell::cargo(&["build", "--workspace", "--all-targets"]),
+    )?;
     let tests = if prereq::has_nextest() {
         shell::cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
     } else {
         shell::cargo(&["test", "--workspace", "--no-fail-fast"])
     };
     shell::step("tests", tests)?;
+    if cfg!(target_os = "linux") {
+        let bundling = std::time::Instant::now();
+        let deb = app::bundle()?;
+        app::check_deb(&deb)?;
+        println!(
+            "xtask: bundle and .deb check in {:.0?}",
+            bundling.elapsed()
+        );
+    }
     println!("xtask: all green in {:.0?}", started.elapsed());
-    Ok(())
-}
-
-fn run() -> Result {
-    shell::step(
-        "build tandem",
-        shell::cargo(&["build", "--release", "-p", "tandem-cli"]),
-    )?;
-    let bin = target_dir()
-        .join("release")
-        .join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
-    let bin = bin.display();
-    println!(
-        "\nTandem is built: {bin}\n\n\
-         Its state lives in $TANDEM_HOME when set, else in your data folder (memory.db).\n\n\
-         Connect a client by adding these entries to its MCP configuration:\n\n\
-         Claude Desktop (claude_desktop_config.json, then quit and reopen Claude):\n\
-         {{\n  \"mcpServers\": {{\n    \"tandem-memory\": {{ \"command\": \"{bin}\", \"args\": [\"mcp\", \"memory\"] }}\n  }}\n}}\n\n\
-         Claude Code:\n  claude mcp add --scope user tandem-memory -- {bin} mcp memory\n\n\
-         Or talk to it directly (one JSON-RPC message per line):\n  {bin} mcp memory\n"
-    );
     Ok(())
 }
