@@ -132,7 +132,7 @@ impl Probe for StdioProbe {
                 "capabilities": {},
                 "clientInfo": {"name": "tandem-doctor", "version": env!("CARGO_PKG_VERSION")}
             }}))
-            .map_err(|e| format!("writing to the server: {e}"))?;
+            .map_err(|e| format!("the server exited before it answered ({e})"))?;
             let init = wait_reply(&rx, 1, deadline)?;
             let server = init["result"]["serverInfo"]["name"]
                 .as_str()
@@ -142,7 +142,7 @@ impl Probe for StdioProbe {
                 .and_then(|_| {
                     send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}))
                 })
-                .map_err(|e| format!("writing to the server: {e}"))?;
+                .map_err(|e| format!("the server exited before it answered ({e})"))?;
             let tools = wait_reply(&rx, 2, deadline)?;
             let count = tools["result"]["tools"].as_array().map_or(0, Vec::len);
             if count == 0 {

@@ -35,9 +35,10 @@ pub fn render(markdown: &str) -> String {
 
 fn sanitizer() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
-    // Task lists render as disabled checkboxes; keep them, and nothing else of <input>.
+    // Task lists render as disabled checkboxes; keep them, and make every <input> one.
     b.add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("input", ["checked"])
+        .set_tag_attribute_value("input", "type", "checkbox")
         .set_tag_attribute_value("input", "disabled", "")
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"))
@@ -54,11 +55,12 @@ mod tests {
     fn renders_the_sections_of_a_handoff() {
         let html = render("## Tasks\n\n- [ ] Add /login\n- [x] Plan\n\n**bold** `code`\n");
         assert!(html.contains("<h2>Tasks</h2>"), "{html}");
-        assert!(html.contains(r#"<input type="checkbox" disabled="">"#), "{html}");
-        assert!(
-            html.contains(r#"<input type="checkbox" checked="" disabled="">"#),
-            "{html}"
-        );
+        let inputs: Vec<&str> = html.split("<input").skip(1).map(|s| &s[..s.find('>').unwrap()]).collect();
+        assert_eq!(inputs.len(), 2, "{html}");
+        for input in &inputs {
+            assert!(input.contains(r#"type="checkbox""#) && input.contains("disabled"), "{html}");
+        }
+        assert!(inputs[1].contains("checked") && !inputs[0].contains("checked"), "{html}");
         assert!(html.contains("<strong>bold</strong> <code>code</code>"), "{html}");
     }
 
@@ -69,7 +71,7 @@ mod tests {
              [a](javascript:alert(3)) <a href=\"https://example.com\" onclick=\"x()\">b</a>\n\n\
              <iframe src=\"https://evil\"></iframe><input type=text value=steal>",
         );
-        for bad in ["<script", "alert(1)", "onerror", "javascript:", "onclick", "<iframe", "<img", "type=\"text\""] {
+        for bad in ["<script", "alert(1)", "onerror", "javascript:", "onclick", "<iframe", "<img", "type=\"text\"", "steal"] {
             assert!(!html.contains(bad), "{bad} survived: {html}");
         }
         assert!(html.contains(r#"href="https://example.com""#), "{html}");

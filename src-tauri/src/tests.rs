@@ -36,9 +36,19 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         let mut launch = Launch::for_tests(dir.path());
+        // Client entries point at this `tandem`; it must exist for them to count as current.
         launch.tandem = dir.path().join("bin/tandem");
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        std::fs::write(&launch.tandem, "#!/bin/sh\n").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&launch.tandem, std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
         change(&mut launch);
-        let app = run_app(mock_builder(), mock_context(noop_assets()), launch).unwrap();
+        let mut app = run_app(mock_builder(), mock_context(noop_assets()), launch).unwrap();
+        // Setup runs on the first turn of the event loop.
+        app.run_iteration(|_, _| {});
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
@@ -52,7 +62,7 @@ impl TestApp {
                 cmd: cmd.into(),
                 callback: CallbackFn(0),
                 error: CallbackFn(1),
-                url: "http://tauri.localhost".parse().unwrap(),
+                url: "tauri://localhost".parse().unwrap(),
                 body: InvokeBody::Json(args),
                 headers: Default::default(),
                 invoke_key: INVOKE_KEY.into(),
@@ -165,6 +175,8 @@ fn memory_is_listed_searched_shown_with_history_and_restored() {
     let store = t.store();
     set(&store, "proj-x/auth", json!({"method": "JWT", "library": "jose"}), "claude-ai 0.14.1");
     set(&store, "proj-x/auth", json!({"method": "sessions"}), "claude-code 2.1.3");
+    // Times have milliseconds: keep the order unambiguous.
+    std::thread::sleep(Duration::from_millis(5));
     set(&store, "proj-x/db", json!("postgres"), "claude-code 2.1.3");
     let list = t.ok("memory", json!({}));
     assert_eq!(list["total"], 2);
@@ -255,6 +267,8 @@ fn health_shows_the_supervised_hub_restarting_and_quit_leaves_no_process() {
 fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     let t = TestApp::start(|l| l.watch_configs = true);
     let cfg = t.claude_json();
+    // Claude Code is there: its folder exists.
+    std::fs::create_dir_all(t.dir.path().join("home/.claude")).unwrap();
     std::fs::write(&cfg, "{\n  \"theme\": \"light\"\n}\n").unwrap();
     t.tandem().refresh_clients();
     let h = t.ok("health", json!({}));
@@ -284,6 +298,8 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     assert!(written.contains("tandem-workspace") && written.contains("\"theme\": \"light\""));
     let h = t.ok("health", json!({}));
     assert_eq!(code(&h)["connected"], true, "{h:#}");
+    assert_eq!(code(&h)["current"], true, "{h:#}");
+    assert_eq!(code(&h)["needsRepair"], false, "{h:#}");
     assert_eq!(h["firstRun"], false);
 
     // Something else removes Tandem's entries: the config watcher notices on its own.
