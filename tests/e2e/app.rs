@@ -76,9 +76,10 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
             .map(str::to_string)
     });
     s.screenshot("0-handoffs-empty");
+    let empty = s.text("#handoff-empty");
     assert!(
-        s.text("#handoff-empty").unwrap_or_default().contains("No handoffs yet"),
-        "the empty state says what to do"
+        empty.as_deref().unwrap_or_default().contains("No handoffs yet"),
+        "the empty state says what to do: {empty:?}"
     );
 
     // Claude Desktop writes a handoff and records a decision; nobody touches the window.
