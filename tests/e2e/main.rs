@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod hub;
 mod memory;
 mod memory_interop;
 mod memory_safety;

@@ -25,6 +25,38 @@ pub enum Command {
     /// Import or export the shared memory.
     #[command(subcommand)]
     Memory(MemoryCommand),
+    /// Bridge stdio to a streamable-HTTP MCP server (for apps that only start stdio servers).
+    #[command(
+        after_help = "A header value written as `env:VAR` is read from the environment and \
+                            `file:PATH` from a file (also after `Bearer `), so secrets need not \
+                            sit in a config file.\n\n\
+                            Example:\n  tandem connect http://127.0.0.1:7411/memory \\\n    \
+                            --header \"Authorization: Bearer file:$TANDEM_HOME/hub.token\""
+    )]
+    Connect {
+        /// The server's URL, e.g. http://127.0.0.1:7411/memory.
+        url: String,
+        /// An HTTP header for every request, as 'Name: value' (repeatable).
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+    },
+    /// Serve both servers over MCP streamable HTTP on loopback (the hub).
+    #[command(
+        after_help = "Endpoints: http://127.0.0.1:PORT/memory, /workspace, and /health \
+                            (no auth).\n\
+                            Requests need `Authorization: Bearer <token>`; the token is created \
+                            on first start in hub.token in Tandem's state folder.\n\n\
+                            Example:\n  tandem serve\n  tandem serve --port 8000 --no-auth"
+    )]
+    Serve {
+        /// Port on 127.0.0.1 and [::1].
+        #[arg(long, default_value_t = tandem_mcp::hub::DEFAULT_PORT)]
+        port: u16,
+        /// Accept requests without the bearer token (local testing only; the Host/Origin guard
+        /// stays on).
+        #[arg(long)]
+        no_auth: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

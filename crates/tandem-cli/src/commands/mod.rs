@@ -1,6 +1,8 @@
 //! One module per command family; each turns parsed arguments into library calls.
 
+mod connect;
 mod memory;
+mod serve;
 mod workspace;
 
 use std::process::ExitCode;
@@ -17,6 +19,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace::serve(&home, root, read_only)
         }
         Command::Memory(cmd) => memory::run(&home, cmd),
+        Command::Serve { port, no_auth } => serve::run(&home, port, no_auth),
+        Command::Connect { url, headers } => connect::run(&home, url, &headers),
     }
 }
 
