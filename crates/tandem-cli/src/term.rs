@@ -1,0 +1,119 @@
+//! Terminal output for people: colour only when the stream is a terminal (anstream strips it
+//! otherwise, and honours NO_COLOR), prose wrapped to 80 columns, home shown as `~`.
+
+use std::{io::Write, path::Path};
+
+use anstyle::{AnsiColor, Style};
+
+/// Lines are kept within this many columns.
+pub const WIDTH: usize = 80;
+
+pub const OK: Style = AnsiColor::Green.on_default().bold();
+pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+pub const DIM: Style = Style::new().dimmed();
+pub const BOLD: Style = Style::new().bold();
+const ADDED: Style = AnsiColor::Green.on_default();
+const REMOVED: Style = AnsiColor::Red.on_default();
+const HUNK: Style = AnsiColor::Cyan.on_default();
+
+/// Standard output that drops colour codes when it is not a terminal.
+pub fn stdout() -> anstream::Stdout {
+    anstream::stdout()
+}
+
+/// Standard error, likewise.
+pub fn stderr() -> anstream::Stderr {
+    anstream::stderr()
+}
+
+/// `text` in `style`.
+pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Words of `text` on lines of at most [`WIDTH`] columns, the first starting with `first`
+/// and the others with `rest` (a word longer than a line, such as a path, gets a line of its
+/// own).
+pub fn wrap(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    for (n, paragraph) in text.split('\n').enumerate() {
+        let mut line = String::from(if n == 0 { first } else { rest });
+        let mut empty = true;
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let fits = line.chars().count() + 1 + word.chars().count() <= WIDTH;
+            if !empty && !fits {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = String::from(rest);
+                empty = true;
+            }
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(word);
+            empty = false;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A path for a person: the home folder shown as `~`.
+pub fn shown(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rest) if !home.as_os_str().is_empty() && home != Path::new("/") => {
+            if rest.as_os_str().is_empty() {
+                "~".to_string()
+            } else {
+                format!("~{}{}", std::path::MAIN_SEPARATOR, rest.display())
+            }
+        }
+        _ => path.display().to_string(),
+    }
+}
+
+/// Writes a unified diff, coloured on a terminal.
+pub fn write_diff(out: &mut impl Write, diff: &str) -> std::io::Result<()> {
+    for line in diff.lines() {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            BOLD
+        } else if line.starts_with('+') {
+            ADDED
+        } else if line.starts_with('-') {
+            REMOVED
+        } else if line.starts_with("@@") {
+            HUNK
+        } else {
+            Style::new()
+        };
+        writeln!(out, "{}", paint(style, line))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_lines_within_the_width() {
+        let text = "word ".repeat(60);
+        let wrapped = wrap(&text, "  ", "    ");
+        assert!(wrapped.lines().all(|l| l.chars().count() <= WIDTH));
+        assert!(wrapped.starts_with("  word"));
+        assert!(wrapped.lines().nth(1).unwrap().starts_with("    word"));
+        let long = format!("see {}", "x".repeat(100));
+        assert_eq!(wrap(&long, "", "").lines().count(), 2);
+    }
+
+    #[test]
+    fn home_is_shown_as_a_tilde() {
+        assert_eq!(
+            shown(Path::new("/home/a/.claude.json"), Path::new("/home/a")),
+            format!("~{}.claude.json", std::path::MAIN_SEPARATOR)
+        );
+        assert_eq!(shown(Path::new("/etc/x"), Path::new("/home/a")), "/etc/x");
+    }
+}
