@@ -10,3 +10,4 @@ mod install;
 mod memory;
 mod memory_interop;
 mod memory_safety;
+mod workspace;

@@ -5,9 +5,10 @@ use crate::{Result, prereq, root, shell, target_dir};
 
 pub fn run(which: &str) -> Result {
     let suites: &[&str] = match which {
-        "all" => &["memory"],
+        "all" => &["memory", "workspace"],
         "memory" => &["memory"],
-        other => return Err(format!("unknown benchmark {other:?}; try: memory, all")),
+        "workspace" => &["workspace"],
+        other => return Err(format!("unknown benchmark {other:?}; try: memory, workspace, all")),
     };
     prereq::npm_packages()?;
     shell::step(

@@ -204,6 +204,19 @@ pub enum McpCommand {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
+    /// The shared folder: file tools, handoffs (open → claimed → done), prompts.
+    #[command(
+        after_help = "Example:\n  tandem mcp workspace\n  tandem mcp workspace --root ~/Plans --read-only"
+    )]
+    Workspace {
+        /// The shared folder (default: $TANDEM_HOME/shared, or ~/Tandem). Nothing outside it
+        /// is ever read or written.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Offer only the tools that read.
+        #[arg(long)]
+        read_only: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,8 @@ pub mod memory;
 pub mod push;
 pub mod reply;
 pub mod stdio;
+pub mod uri;
+pub mod workspace;
 
 use rmcp::ServiceExt;
 

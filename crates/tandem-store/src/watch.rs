@@ -1,6 +1,6 @@
-//! Notices commits to the memory database made by *any* process, without polling: a file
-//! watcher on the database's folder wakes a thread that reads the change log from the last
-//! sequence number it saw.
+//! Noticing changes made by *any* process, without polling: commits to the memory database
+//! (a file watcher on its folder wakes a thread that reads the change log from the last
+//! sequence number it saw) and files changed in the shared folder.
 
 use std::{
     path::PathBuf,
@@ -105,5 +105,99 @@ fn watch_error(dir: &std::path::Path, e: notify::Error) -> StoreError {
     StoreError::Io {
         path: dir.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
+    }
+}
+
+/// Changes under a folder arrive in bursts (an editor saves, a tool writes a temp file then
+/// renames it): events within this window are reported together.
+const FOLDER_SETTLE: Duration = Duration::from_millis(100);
+
+/// Watches a folder tree and reports the paths that changed (created, written, renamed or
+/// removed), debounced, whoever changed them. Hidden files (such as Tandem's own temporary
+/// files) are not reported. Runs until dropped.
+pub struct FolderWatcher {
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl FolderWatcher {
+    pub fn spawn(
+        root: &std::path::Path,
+        on_change: impl Fn(Vec<PathBuf>) + Send + 'static,
+    ) -> Result<Self> {
+        let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let Ok(event) = event else { return };
+                if matches!(event.kind, EventKind::Access(_)) {
+                    return;
+                }
+                let paths: Vec<PathBuf> =
+                    event.paths.into_iter().filter(|p| !is_hidden(p)).collect();
+                if !paths.is_empty() {
+                    let _ = tx.send(paths);
+                }
+            })
+            .map_err(|e| watch_error(root, e))?;
+        watcher
+            .watch(root, RecursiveMode::Recursive)
+            .map_err(|e| watch_error(root, e))?;
+        std::thread::Builder::new()
+            .name("tandem-folder-watch".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut paths = first;
+                    let deadline = std::time::Instant::now() + FOLDER_SETTLE;
+                    while let Some(left) =
+                        deadline.checked_duration_since(std::time::Instant::now())
+                    {
+                        match rx.recv_timeout(left) {
+                            Ok(more) => paths.extend(more),
+                            Err(mpsc::RecvTimeoutError::Timeout) => break,
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                        }
+                    }
+                    paths.sort();
+                    paths.dedup();
+                    on_change(paths);
+                }
+            })
+            .map_err(|source| StoreError::Io {
+                path: root.to_path_buf(),
+                source,
+            })?;
+        Ok(Self { _watcher: watcher })
+    }
+}
+
+fn is_hidden(path: &std::path::Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_changes_are_reported_once_settled_and_hidden_files_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _w = FolderWatcher::spawn(&root, move |paths| {
+            let _ = tx.send(paths);
+        })
+        .unwrap();
+        std::fs::write(root.join("sub/a.md"), "x").unwrap();
+        std::fs::write(root.join(".hidden.tmp"), "x").unwrap();
+        let mut seen = Vec::new();
+        while let Ok(paths) = rx.recv_timeout(Duration::from_secs(5)) {
+            seen.extend(paths);
+            if seen.iter().any(|p: &PathBuf| p.ends_with("sub/a.md")) {
+                break;
+            }
+        }
+        assert!(seen.iter().any(|p| p.ends_with("sub/a.md")), "{seen:?}");
+        assert!(!seen.iter().any(|p| p.ends_with(".hidden.tmp")), "{seen:?}");
     }
 }

@@ -5,6 +5,7 @@ mod doctor;
 mod install;
 mod memory;
 mod status;
+mod workspace;
 
 use std::{
     path::{Path, PathBuf},
@@ -30,6 +31,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
     match cli.command {
         Command::Mcp(McpCommand::Memory { db }) => memory::serve(&home, db),
+        Command::Mcp(McpCommand::Workspace { root, read_only }) => {
+            workspace::serve(&home, root, read_only)
+        }
         Command::Memory(cmd) => memory::run(&home, cmd),
         Command::Install(args) => install::install(&Context::new(home), args),
         Command::Uninstall(args) => install::uninstall(&Context::new(home), args),
