@@ -52,12 +52,8 @@ async fn the_brief_shows_the_open_handoff_and_recent_memory_within_2000_characte
         .handoff_create(
             &HandoffCreateParams {
                 title: "Add JWT auth to the API".into(),
-                summary: "Use jose with refresh tokens; keep sessions for the admin UI."
-                    .into(),
-                tasks: vec![
-                    "Add /auth/token".into(),
-                    "Rotate refresh tokens".into(),
-                ],
+                summary: "Use jose with refresh tokens; keep sessions for the admin UI.".into(),
+                tasks: vec!["Add /auth/token".into(), "Rotate refresh tokens".into()],
                 decisions: vec!["jose, not jsonwebtoken".into()],
                 ..HandoffCreateParams::default()
             },
@@ -83,7 +79,10 @@ async fn the_brief_shows_the_open_handoff_and_recent_memory_within_2000_characte
     let elapsed = started.elapsed();
     ran.expect_code(0);
     let text = &ran.stdout;
-    eprintln!("brief in {elapsed:?}, {} characters:\n{text}", text.chars().count());
+    eprintln!(
+        "brief in {elapsed:?}, {} characters:\n{text}",
+        text.chars().count()
+    );
     assert!(text.chars().count() <= 2000);
     for needle in [
         "Add JWT auth to the API",
@@ -98,8 +97,14 @@ async fn the_brief_shows_the_open_handoff_and_recent_memory_within_2000_characte
     ] {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
-    assert!(!text.contains("Old finished work"), "only open handoffs:\n{text}");
-    assert!(elapsed.as_secs() < 5, "a session hook must be quick: {elapsed:?}");
+    assert!(
+        !text.contains("Old finished work"),
+        "only open handoffs:\n{text}"
+    );
+    assert!(
+        elapsed.as_secs() < 5,
+        "a session hook must be quick: {elapsed:?}"
+    );
 }
 
 #[cfg(unix)]

@@ -35,6 +35,17 @@ async fn claude_mcp_list_reports_both_tandem_servers_connected_and_every_other_k
     home.tandem(&["install", "--client", "claude-code"])
         .await
         .expect_code(0);
+    let before: Value = serde_json::from_str(&original).unwrap();
+    let mut installed: Value =
+        serde_json::from_slice(&std::fs::read(home.claude_json()).unwrap()).unwrap();
+    installed["mcpServers"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| !k.starts_with("tandem-"));
+    assert_eq!(
+        installed, before,
+        "tandem install changed only its own entries"
+    );
 
     let claude = npm_dir().join("node_modules/.bin/claude");
     let output = tokio::time::timeout(
@@ -67,11 +78,13 @@ async fn claude_mcp_list_reports_both_tandem_servers_connected_and_every_other_k
         );
     }
 
-    let before: Value = serde_json::from_str(&original).unwrap();
     let after: Value = serde_json::from_slice(&std::fs::read(home.claude_json()).unwrap()).unwrap();
     let mut diff = Vec::new();
     differences(&before, &after, "", &mut diff);
-    assert!(diff.is_empty(), "keys changed around the real CLI: {diff:#?}");
+    assert!(
+        diff.is_empty(),
+        "keys changed around the real CLI: {diff:#?}"
+    );
     let servers: Vec<&String> = after["mcpServers"].as_object().unwrap().keys().collect();
     assert_eq!(servers, ["notes", "tandem-workspace", "tandem-memory"]);
 }

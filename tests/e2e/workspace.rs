@@ -403,14 +403,28 @@ async fn the_handoff_and_pickup_prompts_name_the_tools_to_call() {
 #[tokio::test]
 async fn the_official_typescript_client_uses_every_workspace_tool() {
     let home = TestHome::new();
-    let out = tandem_tests::run_node_script(&home, "workspace-interop.mjs", &[], &Default::default()).await;
+    let out =
+        tandem_tests::run_node_script(&home, "workspace-interop.mjs", &[], &Default::default())
+            .await;
     assert_eq!(
         out["tools"],
         json!([
-            "create_directory", "directory_tree", "edit_file", "get_file_info", "grep",
-            "handoff_create", "handoff_list", "handoff_read", "handoff_update",
-            "list_allowed_directories", "list_directory", "move_file", "read_multiple_files",
-            "read_text_file", "search_files", "write_file"
+            "create_directory",
+            "directory_tree",
+            "edit_file",
+            "get_file_info",
+            "grep",
+            "handoff_create",
+            "handoff_list",
+            "handoff_read",
+            "handoff_update",
+            "list_allowed_directories",
+            "list_directory",
+            "move_file",
+            "read_multiple_files",
+            "read_text_file",
+            "search_files",
+            "write_file"
         ])
     );
     assert_eq!(out["read"]["content"], "beta\n");
@@ -419,6 +433,13 @@ async fn the_official_typescript_client_uses_every_workspace_tool() {
     assert_eq!(out["latest"]["id"], out["created"]["id"]);
     assert_eq!(out["latest"]["createdBy"], "sdk-interop 1.32.2");
     assert_eq!(out["updated"]["status"], "claimed");
-    assert!(out["deniedText"].as_str().unwrap().starts_with("Access denied"), "{}", out["deniedText"]);
+    assert!(
+        out["deniedText"]
+            .as_str()
+            .unwrap()
+            .starts_with("Access denied"),
+        "{}",
+        out["deniedText"]
+    );
     assert_eq!(out["prompts"], json!(["handoff", "pickup"]));
 }

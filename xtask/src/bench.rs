@@ -8,7 +8,11 @@ pub fn run(which: &str) -> Result {
         "all" => &["memory", "workspace"],
         "memory" => &["memory"],
         "workspace" => &["workspace"],
-        other => return Err(format!("unknown benchmark {other:?}; try: memory, workspace, all")),
+        other => {
+            return Err(format!(
+                "unknown benchmark {other:?}; try: memory, workspace, all"
+            ));
+        }
     };
     prereq::npm_packages()?;
     shell::step(

@@ -133,7 +133,7 @@ pub enum TransportArg {
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// A client to install into (repeatable). Default: every client found here.
-    #[arg(long = "client", value_name = "NAME")]
+    #[arg(long = "client", value_name = "NAME", value_enum)]
     pub clients: Vec<ClientArg>,
     /// Every client Tandem knows, found here or not (their files are created).
     #[arg(long, conflicts_with = "clients")]
@@ -158,7 +158,7 @@ pub struct InstallArgs {
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// A client to uninstall from (repeatable). Default: every client.
-    #[arg(long = "client", value_name = "NAME")]
+    #[arg(long = "client", value_name = "NAME", value_enum)]
     pub clients: Vec<ClientArg>,
     /// Print a unified diff per file and change nothing.
     #[arg(long)]
@@ -181,7 +181,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// A client to check (repeatable). Default: every client.
-    #[arg(long = "client", value_name = "NAME")]
+    #[arg(long = "client", value_name = "NAME", value_enum)]
     pub clients: Vec<ClientArg>,
     /// Seconds each server gets to answer initialize and tools/list.
     #[arg(long, value_name = "SECS", default_value_t = 15)]
@@ -237,8 +237,19 @@ pub enum MemoryCommand {
     },
 }
 
+/// Parses the command line; usage errors (exit code 2) are fitted to 80 columns, since clap
+/// lists every possible value on one line.
 pub fn parse() -> Cli {
-    Cli::parse()
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            use std::io::Write as _;
+            let text = e.render().ansi().to_string();
+            let _ = crate::term::stderr().write_all(crate::term::fit(&text).as_bytes());
+            std::process::exit(e.exit_code());
+        }
+        Err(e) => e.exit(),
+    }
 }
 
 #[cfg(test)]

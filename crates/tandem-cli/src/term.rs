@@ -32,6 +32,21 @@ pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// Columns `s` takes on a terminal: characters, not counting colour codes.
+pub fn width(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
 /// Words of `text` on lines of at most [`WIDTH`] columns, the first starting with `first`
 /// and the others with `rest` (a word longer than a line, such as a path, gets a line of its
 /// own).
@@ -41,7 +56,7 @@ pub fn wrap(text: &str, first: &str, rest: &str) -> String {
         let mut line = String::from(if n == 0 { first } else { rest });
         let mut empty = true;
         for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let fits = line.chars().count() + 1 + word.chars().count() <= WIDTH;
+            let fits = width(&line) + 1 + width(word) <= WIDTH;
             if !empty && !fits {
                 out.push_str(line.trim_end());
                 out.push('\n');
@@ -56,6 +71,23 @@ pub fn wrap(text: &str, first: &str, rest: &str) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    out
+}
+
+/// `text` with every line longer than [`WIDTH`] wrapped at spaces, continuation lines
+/// indented two more than the line (for messages others format, such as clap's errors).
+pub fn fit(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if width(line) <= WIDTH {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let body = line.trim_start();
+        let lead = &line[..line.len() - body.len()];
+        out.push_str(&wrap(body, lead, &format!("{lead}  ")));
     }
     out
 }
@@ -106,6 +138,27 @@ mod tests {
         assert!(wrapped.lines().nth(1).unwrap().starts_with("    word"));
         let long = format!("see {}", "x".repeat(100));
         assert_eq!(wrap(&long, "", "").lines().count(), 2);
+        let coloured = wrap(&"word ".repeat(15), &paint(FAIL, "error: "), "");
+        assert_eq!(coloured.lines().count(), 1, "colour codes take no columns");
+        assert_eq!(width(&paint(OK, "ok")), 2);
+    }
+
+    #[test]
+    fn long_lines_of_others_are_fitted() {
+        let text = format!(
+            "short\n  [possible values: {}]\n",
+            "client-name, ".repeat(10)
+        );
+        let fitted = fit(&text);
+        assert!(fitted.lines().all(|l| width(l) <= WIDTH), "{fitted}");
+        assert!(fitted.starts_with("short\n  [possible"));
+        assert!(
+            fitted
+                .lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("    client-name")
+        );
     }
 
     #[test]

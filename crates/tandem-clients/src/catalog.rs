@@ -531,10 +531,16 @@ mod tests {
         };
         assert_eq!(dirs(&mac()), ["/Users/ann/Library/Logs/Claude"]);
         assert_eq!(dirs(&linux()), ["/home/ann/.config/Claude/logs"]);
-        assert_eq!(dirs(&windows()), [r"C:\Users\ann\AppData\Roaming\Claude\logs"]);
+        assert_eq!(
+            dirs(&windows()),
+            [r"C:\Users\ann\AppData\Roaming\Claude\logs"]
+        );
         let mut msix = windows();
         msix.msix_claude_packages = vec![r"C:\P\Claude_x".into()];
-        assert_eq!(dirs(&msix), [r"C:\P\Claude_x\LocalCache\Roaming\Claude\logs"]);
+        assert_eq!(
+            dirs(&msix),
+            [r"C:\P\Claude_x\LocalCache\Roaming\Claude\logs"]
+        );
         assert!(server_log_dirs(ClientId::ClaudeCode, &linux()).is_empty());
     }
 

@@ -200,11 +200,7 @@ impl ConfigDoc {
                 })?)
             }
         };
-        Ok(Self {
-            key,
-            bom,
-            kind,
-        })
+        Ok(Self { key, bom, kind })
     }
 
     fn json_servers(root: &CstRootNode, key: &str) -> Option<CstObject> {
@@ -400,7 +396,10 @@ impl ConfigDoc {
     }
 
     fn group_hooks(list: &CstArray, group: usize) -> Option<CstArray> {
-        list.elements().get(group)?.as_object()?.array_value("hooks")
+        list.elements()
+            .get(group)?
+            .as_object()?
+            .array_value("hooks")
     }
 
     /// Every command hook under `hooks.SessionStart`, in file order.

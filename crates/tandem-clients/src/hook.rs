@@ -87,9 +87,7 @@ fn program_and_rest(command: &str) -> Option<(String, &str)> {
             end?
         }
         _ => {
-            let end = command
-                .find(char::is_whitespace)
-                .unwrap_or(command.len());
+            let end = command.find(char::is_whitespace).unwrap_or(command.len());
             program.push_str(&command[..end]);
             end
         }

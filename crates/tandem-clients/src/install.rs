@@ -137,7 +137,9 @@ pub(crate) enum Op {
         force: bool,
     },
     /// Claude Code's SessionStart hook running `command`; `None` removes Tandem's hook.
-    SessionHook { command: Option<String> },
+    SessionHook {
+        command: Option<String>,
+    },
 }
 
 impl Op {
@@ -323,7 +325,9 @@ pub(crate) fn finish(
             && text.ends_with('\n');
     } else {
         let record = record.cloned().unwrap_or_default();
-        if record.added_final_newline && old.is_some_and(|o| o.ends_with(b"\n")) && text.ends_with('\n')
+        if record.added_final_newline
+            && old.is_some_and(|o| o.ends_with(b"\n"))
+            && text.ends_with('\n')
         {
             text.pop();
             if text.ends_with('\r') {
@@ -596,23 +600,25 @@ impl Installer {
         facts: &Facts,
     ) -> Result<()> {
         match op {
-            Op::Install { .. } | Op::SessionHook { command: Some(_) } => state.update(path, |record| {
-                let mut r = record.unwrap_or_else(|| FileRecord {
-                    client: id.to_string(),
-                    ..FileRecord::default()
-                });
-                r.created_file |= facts.created_file;
-                r.created_container |= facts.created_container;
-                r.created_hook_list |= facts.created_hook_list;
-                r.added_final_newline |= facts.added_final_newline;
-                r.entries
-                    .extend(facts.written.iter().map(|(k, v)| (k.clone(), v.clone())));
-                let empty = r.entries.is_empty()
-                    && !r.created_file
-                    && !r.created_container
-                    && !r.created_hook_list;
-                (!empty).then_some(r)
-            }),
+            Op::Install { .. } | Op::SessionHook { command: Some(_) } => {
+                state.update(path, |record| {
+                    let mut r = record.unwrap_or_else(|| FileRecord {
+                        client: id.to_string(),
+                        ..FileRecord::default()
+                    });
+                    r.created_file |= facts.created_file;
+                    r.created_container |= facts.created_container;
+                    r.created_hook_list |= facts.created_hook_list;
+                    r.added_final_newline |= facts.added_final_newline;
+                    r.entries
+                        .extend(facts.written.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    let empty = r.entries.is_empty()
+                        && !r.created_file
+                        && !r.created_container
+                        && !r.created_hook_list;
+                    (!empty).then_some(r)
+                })
+            }
             Op::SessionHook { command: None } => state.update(path, |record| {
                 // Whatever Tandem created around its hook is gone with it.
                 if facts.removed.is_empty() && !facts.removed_file {

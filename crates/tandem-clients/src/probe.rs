@@ -170,7 +170,10 @@ pub fn server_environment(
         match os {
             Os::Windows => {
                 for (k, v) in parent {
-                    if DESKTOP_WINDOWS_VARS.iter().any(|w| w.eq_ignore_ascii_case(k)) {
+                    if DESKTOP_WINDOWS_VARS
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(k))
+                    {
                         env.insert(k.clone(), v.clone());
                     }
                 }
@@ -414,9 +417,10 @@ impl ChildProbe {
         let mut report = ProbeReport::failed(latency, String::new(), reinstall.clone());
         match session {
             Ok(Ok((service, Ok(tools)))) => {
-                report.server = service
-                    .peer_info()
-                    .map(|i| format!("{} {}", i.server_info.name, i.server_info.version));
+                report.server = service.peer_info().and_then(|i| {
+                    let s = i.server_info.as_ref()?;
+                    Some(format!("{} {}", s.name, s.version))
+                });
                 report.tools = tools.iter().map(|t| t.name.to_string()).collect();
                 if report.tools.is_empty() {
                     report.detail = "it answered initialize but lists no tools".into();

@@ -174,7 +174,11 @@ fn handoff_section(h: &HandoffBrief, budget: usize) -> String {
     out.push('\n');
     let mut room = budget.saturating_sub(fixed);
     if !h.summary.is_empty() && room > 40 {
-        let share = if h.tasks.is_empty() { room } else { room * 3 / 5 };
+        let share = if h.tasks.is_empty() {
+            room
+        } else {
+            room * 3 / 5
+        };
         let summary = cut(&h.summary, share.saturating_sub(1));
         room = room.saturating_sub(chars(&summary) + 1);
         out.push_str(&summary);
@@ -338,7 +342,10 @@ mod tests {
             .collect();
         let text = compose(Some(&handoff(&long, 200)), &entries);
         assert!(chars(&text) <= MAX_CHARS, "{}", chars(&text));
-        assert!(text.contains("handoff_read") && text.contains("k/0"), "{text}");
+        assert!(
+            text.contains("handoff_read") && text.contains("k/0"),
+            "{text}"
+        );
         assert!(text.contains("more"), "{text}");
         let text = compose(Some(&handoff(&long, 200)), &[]);
         assert!(chars(&text) <= MAX_CHARS);

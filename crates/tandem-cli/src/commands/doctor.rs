@@ -75,7 +75,11 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     for (target, report) in &results {
         let file = (target.client, target.config_path.clone());
         if last_file.as_ref() != Some(&file) {
-            let text = format!("{}  {}", target.client.client().name, ctx.shown(&target.config_path));
+            let text = format!(
+                "{}  {}",
+                target.client.client().name,
+                ctx.shown(&target.config_path)
+            );
             writeln!(out, "{}", term::paint(term::BOLD, text))?;
             last_file = Some(file);
         }
@@ -95,10 +99,12 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
             ),
             ProbeOutcome::Failed => {
                 failed = true;
-                (
-                    term::paint(term::FAIL, "FAIL"),
-                    format!("after {} ms", report.latency.as_millis()),
-                )
+                let when = if report.latency.is_zero() {
+                    "not started".to_string()
+                } else {
+                    format!("after {} ms", report.latency.as_millis())
+                };
+                (term::paint(term::FAIL, "FAIL"), when)
             }
             ProbeOutcome::Skipped => (term::paint(term::DIM, "skip"), String::new()),
         };
@@ -131,7 +137,9 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
         results.len()
     )?;
     if let Err(e) = record.save(&ctx.home) {
-        report_error(&format!("the result could not be kept for `tandem status`: {e}"));
+        report_error(&format!(
+            "the result could not be kept for `tandem status`: {e}"
+        ));
     }
     Ok(if failed || failures > 0 {
         ExitCode::FAILURE

@@ -36,9 +36,7 @@ impl Tally {
 fn project_dir(project: &Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
     project
         .as_ref()
-        .map(|dir| {
-            std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))
-        })
+        .map(|dir| std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display())))
         .transpose()
 }
 
@@ -112,7 +110,11 @@ fn show_plan(ctx: &Context, out: &mut impl Write, label: &str, plan: &Plan) -> a
     for file in &plan.files {
         let path = ctx.shown(&file.path);
         if file.changes() {
-            writeln!(out, "{} {path}", term::paint(term::BOLD, format!("{label}:")))?;
+            writeln!(
+                out,
+                "{} {path}",
+                term::paint(term::BOLD, format!("{label}:"))
+            )?;
             term::write_diff(out, &file.diff)?;
         } else {
             let text = format!("{label}: {path}: no change ({})", describe(&file.entries));
@@ -144,7 +146,9 @@ fn show_applied(
                 tally.changed(applied.client);
                 if let Some(b) = backup {
                     let text = format!("backup of the previous file: {}", ctx.shown(b));
-                    out.write_all(term::paint(term::DIM, term::wrap(&text, "    ", "    ")).as_bytes())?;
+                    out.write_all(
+                        term::paint(term::DIM, term::wrap(&text, "    ", "    ")).as_bytes(),
+                    )?;
                 }
             }
             Outcome::Unchanged => {}
@@ -194,7 +198,12 @@ fn run_plan(
 }
 
 /// The closing lines: what to restart, and how to check.
-fn finish(out: &mut impl Write, tally: &Tally, dry_run: bool, installing: bool) -> anyhow::Result<()> {
+fn finish(
+    out: &mut impl Write,
+    tally: &Tally,
+    dry_run: bool,
+    installing: bool,
+) -> anyhow::Result<()> {
     if dry_run {
         writeln!(out, "\nDry run: nothing was changed.")?;
         return Ok(());
@@ -205,17 +214,23 @@ fn finish(out: &mut impl Write, tally: &Tally, dry_run: bool, installing: bool) 
             "Some tandem-* entries were not written by Tandem and were left alone; run again \
              with --force to {verb} them."
         );
-        out.write_all(term::wrap(&text, &format!("\n{} ", term::paint(term::WARN, "note:")), "  ").as_bytes())?;
+        out.write_all(
+            term::wrap(
+                &text,
+                &format!("\n{} ", term::paint(term::WARN, "note:")),
+                "  ",
+            )
+            .as_bytes(),
+        )?;
     }
     if !tally.changed.is_empty() {
         writeln!(out, "\nFor the change to take effect:")?;
         for id in &tally.changed {
             let c = id.client();
             let hint = match c.reload {
-                Reload::FullQuit => format!(
-                    "{} (closing its window is not enough)",
-                    c.reload.hint(c)
-                ),
+                Reload::FullQuit => {
+                    format!("{} (closing its window is not enough)", c.reload.hint(c))
+                }
                 other => other.hint(c),
             };
             let mark = if c.reload == Reload::FullQuit {
@@ -226,7 +241,10 @@ fn finish(out: &mut impl Write, tally: &Tally, dry_run: bool, installing: bool) 
             out.write_all(term::wrap(&hint, &format!("  {mark} "), "    ").as_bytes())?;
         }
         if installing {
-            writeln!(out, "Then run `tandem doctor` to check that every entry answers.")?;
+            writeln!(
+                out,
+                "Then run `tandem doctor` to check that every entry answers."
+            )?;
         }
     }
     Ok(())
@@ -345,11 +363,10 @@ pub fn uninstall(ctx: &Context, args: UninstallArgs) -> anyhow::Result<ExitCode>
         if every
             && let Ok(plan) = &planned
             && !plan.changes()
-            && plan.files.iter().all(|f| {
-                f.entries
-                    .iter()
-                    .all(|e| e.action == EntryAction::Absent)
-            })
+            && plan
+                .files
+                .iter()
+                .all(|f| f.entries.iter().all(|e| e.action == EntryAction::Absent))
         {
             continue;
         }
@@ -358,10 +375,7 @@ pub fn uninstall(ctx: &Context, args: UninstallArgs) -> anyhow::Result<ExitCode>
     }
     if targets.contains(&ClientId::ClaudeCode) && project.is_none() {
         let planned = ctx.installer.plan_remove_session_hook();
-        let quiet = every
-            && planned
-                .as_ref()
-                .is_ok_and(|p| !p.changes());
+        let quiet = every && planned.as_ref().is_ok_and(|p| !p.changes());
         if !quiet {
             any = true;
             run_plan(

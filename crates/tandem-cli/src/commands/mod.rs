@@ -20,7 +20,7 @@ use tandem_clients::{
 use tandem_store::Home;
 
 use crate::{
-    cli::{ClientArg, Cli, Command, McpCommand},
+    cli::{Cli, ClientArg, Command, McpCommand},
     term,
 };
 
@@ -97,8 +97,12 @@ impl Context {
 /// This `tandem` binary's absolute, canonical path: what entries start.
 fn binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("finding the path of this tandem binary")?;
-    std::fs::canonicalize(&exe)
-        .with_context(|| format!("resolving the path of this tandem binary ({})", exe.display()))
+    std::fs::canonicalize(&exe).with_context(|| {
+        format!(
+            "resolving the path of this tandem binary ({})",
+            exe.display()
+        )
+    })
 }
 
 /// The clients named on the command line, in catalogue order, without repeats.
@@ -112,6 +116,10 @@ fn named(clients: &[ClientArg]) -> Vec<ClientId> {
 /// Prints a failure for a person: wrapped, `tandem:` first, on stderr.
 fn report_error(message: &str) {
     use std::io::Write as _;
-    let text = term::wrap(message, &format!("{} ", term::paint(term::FAIL, "error:")), "  ");
+    let text = term::wrap(
+        message,
+        &format!("{} ", term::paint(term::FAIL, "error:")),
+        "  ",
+    );
     let _ = term::stderr().write_all(text.as_bytes());
 }

@@ -20,9 +20,7 @@ fn health_text(health: &Health) -> (&'static str, String) {
         ),
         Health::UnexpectedArgs { args } => (
             "unexpected-args",
-            format!(
-                "unexpected arguments {args:?}: run `tandem install` again"
-            ),
+            format!("unexpected arguments {args:?}: run `tandem install` again"),
         ),
         Health::Outdated => (
             "outdated",
@@ -167,8 +165,8 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     term::paint(term::FAIL, "!! ")
                 };
-                let text = format!("{:<17} {detail}", e.name);
-                out.write_all(term::wrap(&text, &format!("    {mark}"), "                          ").as_bytes())?;
+                let lead = format!("    {mark}{:<17} ", e.name);
+                out.write_all(term::wrap(&detail, &lead, &" ".repeat(25)).as_bytes())?;
             }
         }
         if let Some(d) = doctor_ref {
@@ -201,7 +199,6 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     out.write_all(term::wrap(&e.to_string(), "  hook: ", "    ").as_bytes())?;
                 }
             }
-            let _ = &hook_path;
         }
     }
     match &doctor {
@@ -211,7 +208,11 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             } else {
                 term::paint(term::FAIL, "failed")
             };
-            writeln!(out, "\nLast `tandem doctor`: {verdict} ({})", short_time(&d.at))?;
+            writeln!(
+                out,
+                "\nLast `tandem doctor`: {verdict} ({})",
+                short_time(&d.at)
+            )?;
         }
         Ok(None) => writeln!(out, "\n`tandem doctor` has not run yet.")?,
         Err(e) => out.write_all(term::wrap(&e.to_string(), "\n", "").as_bytes())?,
