@@ -446,3 +446,49 @@ async fn every_command_has_help_with_an_example_and_exit_codes_within_80_columns
     assert_fits(&ran.stdout);
     assert!(ran.stdout.contains("Exit codes"), "{}", ran.stdout);
 }
+
+#[tokio::test]
+async fn a_project_install_writes_the_projects_shared_config_without_detection() {
+    let home = TestHome::new();
+    let project = home.dir.path().join("shop");
+    std::fs::create_dir_all(&project).unwrap();
+    let dir = project.to_string_lossy().into_owned();
+    home.tandem(&["install", "--client", "claude-code", "--project", &dir])
+        .await
+        .expect_code(0);
+    let mcp = json_of(&project.join(".mcp.json"));
+    assert_eq!(mcp["mcpServers"]["tandem-workspace"]["args"], json!(["mcp", "workspace"]));
+    assert!(!home.claude_json().exists(), "the person's own config is not touched");
+    let ran = home
+        .tandem(&["install", "--client", "claude-desktop", "--project", &dir])
+        .await;
+    ran.expect_code(1);
+    assert!(ran.stderr.contains("no project-scoped config"), "{}", ran.stderr);
+    home.tandem(&["uninstall", "--project", &dir]).await.expect_code(0);
+    assert!(!project.join(".mcp.json").exists());
+}
+
+#[tokio::test]
+async fn all_means_every_client_in_the_catalogue() {
+    let home = TestHome::new();
+    let ran = home.tandem(&["install", "--all", "--dry-run"]).await;
+    ran.expect_code(0);
+    for name in [
+        "Claude Desktop:",
+        "Claude Code:",
+        "Cursor:",
+        "VS Code:",
+        "Windsurf:",
+        "Zed:",
+        "Codex:",
+        "Gemini CLI:",
+    ] {
+        assert!(ran.stdout.contains(name), "{name}: {}", ran.stdout);
+    }
+    // VS Code's key is `servers`, Windsurf and Zed have their own shapes: the catalogue's.
+    assert!(ran.stdout.contains("+  \"servers\": {"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("+[mcp_servers.tandem-memory]"), "{}", ran.stdout);
+    assert!(std::fs::read_dir(home.user_home()).unwrap().next().is_none(), "nothing written");
+    let ran = home.tandem(&["install", "--all", "--client", "cursor"]).await;
+    ran.expect_code(2);
+}

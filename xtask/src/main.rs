@@ -15,7 +15,8 @@ usage: cargo xtask <command>
 
 commands:
   run                 build Tandem and start it (prints how to connect clients)
-  test                install what the tests need, then fmt, clippy and every test
+  test                install what the tests need, then fmt, a Windows check,
+                      clippy and every test
   bench [memory|workspace|all]
                       benchmark Tandem against the reference servers, same client
 ";
