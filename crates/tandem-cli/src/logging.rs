@@ -27,7 +27,12 @@ pub fn init(logs_dir: &Path, name: &str) -> Option<WorkerGuard> {
     let filter = || EnvFilter::try_from_env(LEVEL_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
     match file {
         Some(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            // The default queue holds 128 000 lines, allocated up front (4 MB): a server that
+            // logs a few lines per call needs far less, and dropping lines beats blocking.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(1024)
+                .lossy(true)
+                .finish(appender);
             let file_layer = tracing_subscriber::fmt::layer()
                 .with_writer(writer)
                 .with_ansi(false)

@@ -27,7 +27,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use tandem_store::{
-    StoreError,
     watch::FolderWatcher,
     workspace::{
         AllowedDirectories, CreateDirectoryOutcome, DirectoryListing, DirectoryTree,
@@ -70,7 +69,7 @@ const RESOURCE_PAGE: usize = 200;
 pub struct WorkspaceShared {
     ws: Arc<Workspace>,
     events: EventSender,
-    _watcher: Option<FolderWatcher>,
+    watcher: std::sync::Mutex<Option<FolderWatcher>>,
     read_only: bool,
 }
 
@@ -82,21 +81,36 @@ impl WorkspaceShared {
         } else {
             Workspace::open(root)?
         });
-        let events = push::channel();
-        let sender = events.clone();
-        let root = ws.root().to_path_buf();
-        let watcher = FolderWatcher::spawn(&root.clone(), move |paths| {
-            let uris = paths.iter().flat_map(|p| changed_uris(&root, p)).collect();
-            let _ = sender.send(Arc::new(ResourceEvent { uris }));
-        })
-        .map_err(|e: StoreError| tracing::warn!("file change notifications are off: {e}"))
-        .ok();
-        Ok(Arc::new(Self {
+        let shared = Arc::new(Self {
             ws,
-            events,
-            _watcher: watcher,
+            events: push::channel(),
+            watcher: std::sync::Mutex::new(None),
             read_only,
-        }))
+        });
+        // Watching a large tree means one watch per folder: set it up off the start-up path
+        // so the client's `initialize` is answered at once.
+        let weak = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("tandem-watch-setup".into())
+            .spawn(move || {
+                let Some(shared) = weak.upgrade() else { return };
+                let root = shared.ws.root().to_path_buf();
+                let sender = shared.events.clone();
+                let watcher = FolderWatcher::spawn(&root.clone(), move |paths| {
+                    let uris = paths.iter().flat_map(|p| changed_uris(&root, p)).collect();
+                    let _ = sender.send(Arc::new(ResourceEvent { uris }));
+                });
+                match watcher {
+                    Ok(w) => *shared.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(w),
+                    Err(e) => tracing::warn!("file change notifications are off: {e}"),
+                }
+            })
+            .map_err(|e| WorkspaceError::Io {
+                action: "starting the file watcher",
+                path: shared.ws.root().display().to_string(),
+                source: e,
+            })?;
+        Ok(shared)
     }
 
     pub fn workspace(&self) -> &Arc<Workspace> {

@@ -115,7 +115,14 @@ const FOLDER_SETTLE: Duration = Duration::from_millis(100);
 /// Watches a folder tree and reports the paths that changed (created, written, renamed or
 /// removed), debounced, whoever changed them. Hidden files (such as Tandem's own temporary
 /// files) are not reported. Runs until dropped.
+///
+/// On Linux it drives inotify itself: the general-purpose watcher also asks for an event on
+/// every *open*, so every read and every folder walk in the tree — the server's own included —
+/// would wake it.
 pub struct FolderWatcher {
+    #[cfg(target_os = "linux")]
+    _inner: linux::Watcher,
+    #[cfg(not(target_os = "linux"))]
     _watcher: notify::RecommendedWatcher,
 }
 
@@ -125,22 +132,31 @@ impl FolderWatcher {
         on_change: impl Fn(Vec<PathBuf>) + Send + 'static,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let Ok(event) = event else { return };
-                if matches!(event.kind, EventKind::Access(_)) {
-                    return;
-                }
-                let paths: Vec<PathBuf> =
-                    event.paths.into_iter().filter(|p| !is_hidden(p)).collect();
-                if !paths.is_empty() {
-                    let _ = tx.send(paths);
-                }
-            })
-            .map_err(|e| watch_error(root, e))?;
-        watcher
-            .watch(root, RecursiveMode::Recursive)
-            .map_err(|e| watch_error(root, e))?;
+        #[cfg(target_os = "linux")]
+        let inner = linux::Watcher::spawn(root, tx).map_err(|source| StoreError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        #[cfg(not(target_os = "linux"))]
+        let watcher = {
+            let mut watcher =
+                notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                    let Ok(event) = event else { return };
+                    if matches!(event.kind, EventKind::Access(_)) {
+                        return;
+                    }
+                    let paths: Vec<PathBuf> =
+                        event.paths.into_iter().filter(|p| !is_hidden(p)).collect();
+                    if !paths.is_empty() {
+                        let _ = tx.send(paths);
+                    }
+                })
+                .map_err(|e| watch_error(root, e))?;
+            watcher
+                .watch(root, RecursiveMode::Recursive)
+                .map_err(|e| watch_error(root, e))?;
+            watcher
+        };
         std::thread::Builder::new()
             .name("tandem-folder-watch".into())
             .spawn(move || {
@@ -165,7 +181,154 @@ impl FolderWatcher {
                 path: root.to_path_buf(),
                 source,
             })?;
-        Ok(Self { _watcher: watcher })
+        Ok(Self {
+            #[cfg(target_os = "linux")]
+            _inner: inner,
+            #[cfg(not(target_os = "linux"))]
+            _watcher: watcher,
+        })
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    //! A recursive inotify watch that asks only for changes: no open or access events.
+
+    use std::{
+        collections::HashMap,
+        io,
+        path::{Path, PathBuf},
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+            mpsc,
+        },
+    };
+
+    use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask, Watches};
+
+    use super::is_hidden;
+
+    fn mask() -> WatchMask {
+        WatchMask::CREATE
+            | WatchMask::DELETE
+            | WatchMask::MODIFY
+            | WatchMask::CLOSE_WRITE
+            | WatchMask::MOVED_FROM
+            | WatchMask::MOVED_TO
+            | WatchMask::ATTRIB
+            | WatchMask::DELETE_SELF
+            | WatchMask::MOVE_SELF
+            | WatchMask::ONLYDIR
+            | WatchMask::DONT_FOLLOW
+    }
+
+    pub struct Watcher {
+        stop: Arc<AtomicBool>,
+        watches: Watches,
+        root: WatchDescriptor,
+    }
+
+    impl Drop for Watcher {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            // Removing a watch queues an event, which wakes the reader so it can see `stop`.
+            let _ = self.watches.remove(self.root.clone());
+        }
+    }
+
+    impl Watcher {
+        pub fn spawn(root: &Path, out: mpsc::Sender<Vec<PathBuf>>) -> io::Result<Self> {
+            let mut inotify = Inotify::init()?;
+            let mut watches = inotify.watches();
+            let mut dirs = HashMap::new();
+            let root_wd = watches.add(root, mask())?;
+            dirs.insert(root_wd.clone(), root.to_path_buf());
+            add_tree(&mut watches, root, &mut dirs, &mut Vec::new());
+            let stop = Arc::new(AtomicBool::new(false));
+            let stopped = stop.clone();
+            let mut reader_watches = inotify.watches();
+            std::thread::Builder::new()
+                .name("tandem-inotify".into())
+                .spawn(move || {
+                    let mut buffer = vec![0u8; 16 * 1024];
+                    loop {
+                        let events = match inotify.read_events_blocking(&mut buffer) {
+                            Ok(events) => events,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(_) => return,
+                        };
+                        if stopped.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let mut changed = Vec::new();
+                        let mut new_dirs = Vec::new();
+                        for event in events {
+                            if event.mask.contains(EventMask::IGNORED) {
+                                dirs.remove(&event.wd);
+                                continue;
+                            }
+                            let Some(dir) = dirs.get(&event.wd) else {
+                                continue;
+                            };
+                            let path = match event.name {
+                                Some(name) => dir.join(name),
+                                None => dir.clone(),
+                            };
+                            if event.mask.contains(EventMask::ISDIR)
+                                && event
+                                    .mask
+                                    .intersects(EventMask::CREATE | EventMask::MOVED_TO)
+                            {
+                                new_dirs.push(path.clone());
+                            }
+                            if !is_hidden(&path) {
+                                changed.push(path);
+                            }
+                        }
+                        // A new folder may have filled up before its watch was in place: watch it
+                        // and report what it already holds.
+                        for dir in new_dirs {
+                            if let Ok(wd) = reader_watches.add(&dir, mask()) {
+                                dirs.insert(wd, dir.clone());
+                            }
+                            add_tree(&mut reader_watches, &dir, &mut dirs, &mut changed);
+                        }
+                        if !changed.is_empty() && out.send(changed).is_err() {
+                            return;
+                        }
+                    }
+                })?;
+            Ok(Self {
+                stop,
+                watches,
+                root: root_wd,
+            })
+        }
+    }
+
+    /// Watches every folder below `dir` (not following links) and collects what it finds.
+    fn add_tree(
+        watches: &mut Watches,
+        dir: &Path,
+        dirs: &mut HashMap<WatchDescriptor, PathBuf>,
+        found: &mut Vec<PathBuf>,
+    ) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if is_hidden(&path) {
+                continue;
+            }
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && let Ok(wd) = watches.add(&path, super::linux::mask()) {
+                dirs.insert(wd, path.clone());
+                add_tree(watches, &path, dirs, found);
+            }
+            found.push(path);
+        }
     }
 }
 
@@ -199,5 +362,54 @@ mod tests {
         }
         assert!(seen.iter().any(|p| p.ends_with("sub/a.md")), "{seen:?}");
         assert!(!seen.iter().any(|p| p.ends_with(".hidden.tmp")), "{seen:?}");
+    }
+
+    #[test]
+    fn files_in_a_folder_created_after_the_start_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _w = FolderWatcher::spawn(&root, move |paths| {
+            let _ = tx.send(paths);
+        })
+        .unwrap();
+        std::fs::create_dir_all(root.join("new/deeper")).unwrap();
+        std::fs::write(root.join("new/deeper/b.md"), "x").unwrap();
+        let mut seen: Vec<PathBuf> = Vec::new();
+        while let Ok(paths) = rx.recv_timeout(Duration::from_secs(5)) {
+            seen.extend(paths);
+            if seen.iter().any(|p| p.ends_with("new/deeper/b.md")) {
+                break;
+            }
+        }
+        assert!(
+            seen.iter().any(|p| p.ends_with("new/deeper/b.md")),
+            "{seen:?}"
+        );
+        // Later writes in the new folder are seen too.
+        std::fs::write(root.join("new/deeper/c.md"), "x").unwrap();
+        let later = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(
+            later.iter().any(|p| p.ends_with("new/deeper/c.md")),
+            "{later:?}"
+        );
+    }
+
+    #[test]
+    fn reading_and_listing_do_not_count_as_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a.md"), "x").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _w = FolderWatcher::spawn(&root, move |paths| {
+            let _ = tx.send(paths);
+        })
+        .unwrap();
+        for _ in 0..20 {
+            std::fs::read_to_string(root.join("sub/a.md")).unwrap();
+            std::fs::read_dir(root.join("sub")).unwrap().for_each(drop);
+        }
+        assert!(rx.recv_timeout(Duration::from_millis(400)).is_err());
     }
 }

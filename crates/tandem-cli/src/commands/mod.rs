@@ -43,10 +43,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A runtime for commands that need async I/O.
+/// A runtime for commands that need async I/O. One thread is plenty for a stdio server (its
+/// work is microseconds per call; slow work goes to the blocking pool) and keeps memory low.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(4)
         .build()?)
 }
 
