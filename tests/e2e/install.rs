@@ -457,14 +457,26 @@ async fn a_project_install_writes_the_projects_shared_config_without_detection()
         .await
         .expect_code(0);
     let mcp = json_of(&project.join(".mcp.json"));
-    assert_eq!(mcp["mcpServers"]["tandem-workspace"]["args"], json!(["mcp", "workspace"]));
-    assert!(!home.claude_json().exists(), "the person's own config is not touched");
+    assert_eq!(
+        mcp["mcpServers"]["tandem-workspace"]["args"],
+        json!(["mcp", "workspace"])
+    );
+    assert!(
+        !home.claude_json().exists(),
+        "the person's own config is not touched"
+    );
     let ran = home
         .tandem(&["install", "--client", "claude-desktop", "--project", &dir])
         .await;
     ran.expect_code(1);
-    assert!(ran.stderr.contains("no project-scoped config"), "{}", ran.stderr);
-    home.tandem(&["uninstall", "--project", &dir]).await.expect_code(0);
+    assert!(
+        ran.stderr.contains("no project-scoped config"),
+        "{}",
+        ran.stderr
+    );
+    home.tandem(&["uninstall", "--project", &dir])
+        .await
+        .expect_code(0);
     assert!(!project.join(".mcp.json").exists());
 }
 
@@ -487,8 +499,20 @@ async fn all_means_every_client_in_the_catalogue() {
     }
     // VS Code's key is `servers`, Windsurf and Zed have their own shapes: the catalogue's.
     assert!(ran.stdout.contains("+  \"servers\": {"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("+[mcp_servers.tandem-memory]"), "{}", ran.stdout);
-    assert!(std::fs::read_dir(home.user_home()).unwrap().next().is_none(), "nothing written");
-    let ran = home.tandem(&["install", "--all", "--client", "cursor"]).await;
+    assert!(
+        ran.stdout.contains("+[mcp_servers.tandem-memory]"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        std::fs::read_dir(home.user_home())
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing written"
+    );
+    let ran = home
+        .tandem(&["install", "--all", "--client", "cursor"])
+        .await;
     ran.expect_code(2);
 }

@@ -252,7 +252,8 @@ impl ChildProbe {
         self
     }
 
-    /// Probes every target at once; reports in the targets' order.
+    /// Probes every target at once; reports in the targets' order. This blocks on a runtime of
+    /// its own: from async code (the tray app), use [`Self::probe_async`].
     pub fn probe_all(&self, targets: &[ProbeTarget]) -> Vec<ProbeReport> {
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()

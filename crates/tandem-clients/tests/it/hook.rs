@@ -29,7 +29,11 @@ fn remove(f: &Fixture) -> EntryAction {
 fn the_hook_goes_into_settings_json_beside_the_persons_hooks_and_leaves_again() {
     let f = Fixture::new();
     let path = settings(&f);
-    assert!(path.ends_with(".claude/settings.json"), "{}", path.display());
+    assert!(
+        path.ends_with(".claude/settings.json"),
+        "{}",
+        path.display()
+    );
     let original = r#"{
   "model": "opus",
   "hooks": {
@@ -54,7 +58,10 @@ fn the_hook_goes_into_settings_json_beside_the_persons_hooks_and_leaves_again() 
     assert_eq!(add(&f, &f.bin), EntryAction::Add);
     let v = json(&path);
     assert_eq!(v["model"], "opus");
-    assert_eq!(v["hooks"]["PreToolUse"][0]["hooks"][0]["command"], "audit.sh");
+    assert_eq!(
+        v["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+        "audit.sh"
+    );
     let groups = v["hooks"]["SessionStart"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert_eq!(
@@ -93,7 +100,10 @@ fn a_moved_binary_repoints_the_hook_instead_of_adding_another() {
     let groups = v["hooks"]["SessionStart"].as_array().unwrap();
     assert_eq!(groups.len(), 1);
     let command = groups[0]["hooks"][0]["command"].as_str().unwrap();
-    assert!(command.starts_with('"') && command.contains("new place"), "{command}");
+    assert!(
+        command.starts_with('"') && command.contains("new place"),
+        "{command}"
+    );
     // A hook Tandem created in a file Tandem created: the file goes with it.
     assert_eq!(remove(&f), EntryAction::Remove);
     assert!(!settings(&f).exists());
@@ -104,11 +114,22 @@ fn a_dry_run_plan_writes_nothing_and_shows_the_hook() {
     let f = Fixture::new();
     let plan = f.installer.plan_session_hook(&f.bin, None).unwrap();
     assert!(plan.changes());
-    assert!(plan.files[0].diff.contains("\"SessionStart\""), "{}", plan.files[0].diff);
-    assert!(plan.files[0].diff.contains(" brief\""), "{}", plan.files[0].diff);
+    assert!(
+        plan.files[0].diff.contains("\"SessionStart\""),
+        "{}",
+        plan.files[0].diff
+    );
+    assert!(
+        plan.files[0].diff.contains(" brief\""),
+        "{}",
+        plan.files[0].diff
+    );
     assert!(!settings(&f).exists());
     let applied = f.installer.apply(&plan).unwrap();
-    assert!(matches!(applied.files[0].outcome, Outcome::Written { backup: None }));
+    assert!(matches!(
+        applied.files[0].outcome,
+        Outcome::Written { backup: None }
+    ));
 }
 
 #[test]
@@ -118,7 +139,10 @@ fn malformed_settings_are_refused_and_left_alone() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     for (text, wanted) in [
         ("{\"hooks\": [1]}", "`hooks`"),
-        ("{\"hooks\": {\"SessionStart\": {\"a\": 1}}}", "`hooks.SessionStart`"),
+        (
+            "{\"hooks\": {\"SessionStart\": {\"a\": 1}}}",
+            "`hooks.SessionStart`",
+        ),
         ("{\"model\": \"opus\",}", "line 1"),
         ("", "empty"),
     ] {
@@ -156,13 +180,15 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(indent, other, hooks, other_event, final_newline)| Settings {
-            indent,
-            other: other.into_iter().filter(|(k, _)| k != "hooks").collect(),
-            hooks,
-            other_event,
-            final_newline,
-        })
+        .prop_map(
+            |(indent, other, hooks, other_event, final_newline)| Settings {
+                indent,
+                other: other.into_iter().filter(|(k, _)| k != "hooks").collect(),
+                hooks,
+                other_event,
+                final_newline,
+            },
+        )
 }
 
 fn render(s: &Settings) -> String {
