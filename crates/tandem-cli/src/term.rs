@@ -138,7 +138,7 @@ mod tests {
         assert!(wrapped.lines().nth(1).unwrap().starts_with("    word"));
         let long = format!("see {}", "x".repeat(100));
         assert_eq!(wrap(&long, "", "").lines().count(), 2);
-        let coloured = wrap(&"word ".repeat(15), &paint(FAIL, "error: "), "");
+        let coloured = wrap(&"word ".repeat(14), &paint(FAIL, "error: "), "");
         assert_eq!(coloured.lines().count(), 1, "colour codes take no columns");
         assert_eq!(width(&paint(OK, "ok")), 2);
     }
