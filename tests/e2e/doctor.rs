@@ -118,6 +118,13 @@ async fn doctor_checks_every_entry_reports_latency_and_keeps_the_result() {
     assert_eq!(code["lastDoctor"][0]["outcome"], "passed");
     let text = home.tandem(&["status"]).await.stdout;
     assert!(text.contains("Last `tandem doctor`: passed"), "{text}");
+
+    // Checking one client keeps what is known of the others.
+    home.tandem(&["doctor", "--client", "claude-code"])
+        .await
+        .expect_code(0);
+    let record = json_of(&home.tandem_home().join("doctor.json"));
+    assert_eq!(record["checks"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]

@@ -24,6 +24,9 @@ pub struct DoctorCheck {
     pub client: String,
     pub config_path: PathBuf,
     pub name: String,
+    /// When this entry was checked (RFC 3339, UTC).
+    #[serde(default)]
+    pub at: String,
     /// `passed`, `failed` or `skipped`.
     pub outcome: String,
     pub latency_ms: u64,
@@ -61,12 +64,14 @@ pub struct DoctorRecord {
 impl DoctorRecord {
     /// A record of `results`, dated now.
     pub fn new(results: &[(ProbeTarget, ProbeReport)]) -> Self {
+        let at = tandem_store::memory::now_rfc3339();
         let checks: Vec<DoctorCheck> = results
             .iter()
             .map(|(t, r)| DoctorCheck {
                 client: t.client.to_string(),
                 config_path: t.config_path.clone(),
                 name: t.name.clone(),
+                at: at.clone(),
                 outcome: r.outcome.as_str().to_string(),
                 latency_ms: u64::try_from(r.latency.as_millis()).unwrap_or(u64::MAX),
                 detail: r.detail.clone(),
@@ -75,12 +80,30 @@ impl DoctorRecord {
                 tools: r.tools.len(),
             })
             .collect();
+        Self::of(at, checks)
+    }
+
+    fn of(at: String, checks: Vec<DoctorCheck>) -> Self {
         Self {
             version: VERSION,
-            at: tandem_store::memory::now_rfc3339(),
+            at,
             passed: !checks.is_empty() && !checks.iter().any(DoctorCheck::failed),
             checks,
         }
+    }
+
+    /// This record plus the checks of `previous` for clients this run did not probe (a
+    /// `doctor --client X` keeps what is known of the others).
+    pub fn keeping_others(self, previous: &DoctorRecord, probed: &[ClientId]) -> Self {
+        let mut checks = self.checks;
+        checks.extend(
+            previous
+                .checks
+                .iter()
+                .filter(|c| !probed.iter().any(|id| id.as_str() == c.client))
+                .cloned(),
+        );
+        Self::of(self.at, checks)
     }
 
     pub fn path(home: &Home) -> PathBuf {
@@ -161,9 +184,23 @@ mod tests {
 
         let failed = ProbeReport {
             outcome: ProbeOutcome::Failed,
-            ..report
+            ..report.clone()
         };
-        assert!(!DoctorRecord::new(&[(target, failed)]).passed);
+        let failing = DoctorRecord::new(&[(target.clone(), failed)]);
+        assert!(!failing.passed);
         assert!(!DoctorRecord::new(&[]).passed);
+
+        // A run for one client keeps the others' checks, and their verdict.
+        let desktop = ProbeTarget {
+            client: ClientId::ClaudeDesktop,
+            ..target
+        };
+        let merged = DoctorRecord::new(&[(desktop, report)])
+            .keeping_others(&failing, &[ClientId::ClaudeDesktop]);
+        assert_eq!(merged.checks.len(), 2);
+        assert!(!merged.passed, "Claude Code's failure is still known");
+        let again = DoctorRecord::new(&[]).keeping_others(&merged, &[ClientId::ClaudeCode]);
+        assert_eq!(again.checks.len(), 1);
+        assert!(again.passed);
     }
 }

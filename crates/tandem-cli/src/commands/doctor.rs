@@ -125,7 +125,12 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let record = DoctorRecord::new(&results);
+    let mut record = DoctorRecord::new(&results);
+    if !explicit.is_empty()
+        && let Ok(Some(previous)) = DoctorRecord::load(&ctx.home)
+    {
+        record = record.keeping_others(&previous, &explicit);
+    }
     let passed = results.iter().filter(|(_, r)| r.passed()).count();
     let failures = results
         .iter()
