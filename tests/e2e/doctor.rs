@@ -206,6 +206,31 @@ async fn doctor_reports_a_server_that_does_not_answer_with_its_stderr() {
 }
 
 #[tokio::test]
+async fn doctor_fails_on_a_config_it_cannot_read() {
+    let home = TestHome::new();
+    home.mkdir(".claude");
+    home.tandem(&["install", "--client", "claude-code"])
+        .await
+        .expect_code(0);
+    std::fs::create_dir_all(home.desktop_dir()).unwrap();
+    std::fs::write(home.desktop_config(), "{\"mcpServers\": {,}}").unwrap();
+    let ran = home.tandem(&["doctor"]).await;
+    ran.expect_code(1);
+    assert!(
+        ran.stdout
+            .contains("2 passed, 0 failed; 1 config file could not be read"),
+        "{}",
+        ran.stdout
+    );
+    let flat = ran.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("claude_desktop_config.json is not valid JSON (line 1"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[tokio::test]
 async fn doctor_with_nothing_installed_says_to_install() {
     let home = TestHome::new();
     let ran = home.tandem(&["doctor"]).await;

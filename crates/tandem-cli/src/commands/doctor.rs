@@ -33,8 +33,17 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
         explicit.clone()
     };
     let mut failed = false;
+    let mut unreadable = 0;
     let mut targets: Vec<ProbeTarget> = Vec::new();
     for id in &clients {
+        // A file that cannot be read may hold entries nobody can start: a failure, said.
+        if let Ok(status) = ctx.installer.status(*id, &Scope::User, None) {
+            for problem in status.files.iter().filter_map(|f| f.problem.as_ref()) {
+                failed = true;
+                unreadable += 1;
+                report_error(&format!("{}: {problem}", id.client().name));
+            }
+        }
         match ctx.installer.probe_targets(*id, &Scope::User) {
             Ok(found) => {
                 if found.is_empty() && !explicit.is_empty() {
@@ -136,9 +145,14 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|(_, r)| r.outcome == ProbeOutcome::Failed)
         .count();
+    let unread = match unreadable {
+        0 => String::new(),
+        1 => "; 1 config file could not be read".to_string(),
+        n => format!("; {n} config files could not be read"),
+    };
     writeln!(
         out,
-        "\n{} checked: {passed} passed, {failures} failed.",
+        "\n{} checked: {passed} passed, {failures} failed{unread}.",
         results.len()
     )?;
     if let Err(e) = record.save(&ctx.home) {

@@ -176,7 +176,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|c| format!("{} {} ({} ms)", c.name, c.outcome, c.latency_ms))
                     .collect();
-                let text = format!("last doctor {}: {}", short_time(&d.at), parts.join(", "));
+                let at = checks.first().map_or(d.at.as_str(), |c| c.at.as_str());
+                let at = if at.is_empty() { d.at.as_str() } else { at };
+                let text = format!("last doctor {}: {}", short_time(at), parts.join(", "));
                 out.write_all(term::wrap(&text, "  ", "    ").as_bytes())?;
             }
         }
