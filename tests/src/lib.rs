@@ -114,6 +114,87 @@ impl TestHome {
     }
 }
 
+/// A finished `tandem` run, as text.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn from_output(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A `PATH` with no MCP client CLIs on it, so that only the folders a test creates make a
+/// client count as installed.
+pub const PLAIN_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+impl TestHome {
+    /// Runs `tandem <args>` to completion with [`PLAIN_PATH`].
+    pub async fn tandem(&self, args: &[&str]) -> Ran {
+        let output = self
+            .command(args)
+            .env("PATH", PLAIN_PATH)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("running tandem");
+        Ran::from_output(output)
+    }
+
+    /// Creates a folder under the user home (e.g. `.claude`, to make a client "installed").
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let dir = self.user_home().join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Claude Code's user config, `~/.claude.json`.
+    pub fn claude_json(&self) -> PathBuf {
+        self.user_home().join(".claude.json")
+    }
+
+    /// Claude Code's user settings, `~/.claude/settings.json` (hooks).
+    pub fn claude_settings(&self) -> PathBuf {
+        self.user_home().join(".claude").join("settings.json")
+    }
+
+    /// Claude Desktop's config folder on this OS, inside this home.
+    pub fn desktop_dir(&self) -> PathBuf {
+        if cfg!(target_os = "macos") {
+            self.user_home().join("Library/Application Support/Claude")
+        } else if cfg!(windows) {
+            self.user_home().join("AppData/Roaming/Claude")
+        } else {
+            self.user_home().join(".config/Claude")
+        }
+    }
+
+    pub fn desktop_config(&self) -> PathBuf {
+        self.desktop_dir().join("claude_desktop_config.json")
+    }
+}
+
 /// What a test client heard from the server.
 #[derive(Debug, Default, Clone)]
 pub struct Heard {

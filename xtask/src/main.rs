@@ -15,7 +15,8 @@ usage: cargo xtask <command>
 
 commands:
   run                 build Tandem and start it (prints how to connect clients)
-  test                install what the tests need, then fmt, clippy and every test
+  test                install what the tests need, then fmt, a Windows check,
+                      clippy and every test
   bench [memory|workspace|all]
                       benchmark Tandem against the reference servers, same client
 ";
@@ -73,6 +74,7 @@ fn test() -> Result {
     let started = std::time::Instant::now();
     prereq::npm_packages()?;
     shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
+    windows_check()?;
     shell::step(
         "clippy",
         shell::cargo(&[
@@ -93,6 +95,22 @@ fn test() -> Result {
     shell::step("tests", tests)?;
     println!("xtask: all green in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// The crates without a GUI must build for Windows: a `check` (no codegen, no link) against
+/// the MinGW target catches Windows-only paths and code that does not compile; the bundled
+/// SQLite's build script needs the MinGW C compiler.
+const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+const WINDOWS_CRATES: [&str; 4] = ["tandem-store", "tandem-mcp", "tandem-clients", "tandem-cli"];
+
+fn windows_check() -> Result {
+    prereq::rustup_target(WINDOWS_TARGET)?;
+    prereq::apt_packages(&["gcc-mingw-w64-x86-64"])?;
+    let mut args = vec!["check", "--target", WINDOWS_TARGET];
+    for krate in WINDOWS_CRATES {
+        args.extend(["-p", krate]);
+    }
+    shell::step("check for Windows", shell::cargo(&args))
 }
 
 fn run() -> Result {
