@@ -6,14 +6,11 @@ use std::{collections::BTreeSet, path::Path};
 
 use serde::Serialize;
 use tandem_clients::{
-    ClientId, Health as EntryHealth, Installer, Scope,
+    ClientId, DoctorCheck, Health as EntryHealth, Installer, Scope,
     entry::{MEMORY, WORKSPACE},
 };
 
-use crate::{
-    doctor::Check,
-    supervisor::{ChildState, Phase},
-};
+use crate::supervisor::{ChildState, Phase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,7 +156,9 @@ pub struct Health {
     pub problems: Vec<String>,
     pub servers: Vec<ServerView>,
     pub clients: Vec<ClientView>,
-    pub checks: Vec<Check>,
+    /// The doctor's last checks (the app's own, or `tandem doctor`'s), and when they ran.
+    pub checks: Vec<DoctorCheck>,
+    pub checked_at: Option<String>,
     /// No client is connected yet: the window offers to connect them all.
     pub first_run: bool,
     pub logs: Logs,
@@ -170,7 +169,8 @@ pub struct Health {
 /// What goes into the overall state, gathered by the app.
 pub struct Inputs<'a> {
     pub clients: &'a [ClientView],
-    pub checks: &'a [Check],
+    pub checks: &'a [DoctorCheck],
+    pub checked_at: Option<&'a str>,
     /// `None` when the app runs no hub.
     pub hub: Option<(&'a ChildState, u16)>,
     /// Why the memory store could not be opened.
@@ -180,9 +180,12 @@ pub struct Inputs<'a> {
     pub shared_dir: &'a Path,
 }
 
-fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[Check]) -> ServerView {
-    let mine: Vec<&Check> = checks.iter().filter(|c| c.name == entry).collect();
-    let failed: Vec<&&Check> = mine.iter().filter(|c| !c.passed).collect();
+fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[DoctorCheck]) -> ServerView {
+    let mine: Vec<&DoctorCheck> = checks
+        .iter()
+        .filter(|c| c.name == entry && c.outcome != "skipped")
+        .collect();
+    let failed: Vec<&&DoctorCheck> = mine.iter().filter(|c| c.failed()).collect();
     let (state, detail) = if mine.is_empty() {
         ("unchecked", "no client has it configured yet".to_string())
     } else if let Some(f) = failed.first() {
@@ -245,14 +248,15 @@ pub fn assemble(i: Inputs<'_>) -> Health {
     for c in i.clients.iter().filter(|c| c.needs_repair) {
         problems.push(format!("{} needs repair", c.name));
     }
-    for c in i.checks.iter().filter(|c| !c.passed) {
+    for c in i.checks.iter().filter(|c| c.failed()) {
         problems.push(format!("{} in {}: {}", c.name, c.client, c.detail));
     }
     let first_run = !i.clients.iter().any(|c| c.connected || c.needs_repair);
     if first_run {
         problems.push("No client is connected yet".into());
     }
-    let all_checks_failed = !i.checks.is_empty() && i.checks.iter().all(|c| !c.passed);
+    let probed: Vec<&DoctorCheck> = i.checks.iter().filter(|c| c.outcome != "skipped").collect();
+    let all_checks_failed = !probed.is_empty() && probed.iter().all(|c| c.failed());
     let overall = if i.memory_error.is_some() || all_checks_failed || (hub_down && first_run) {
         Overall::Down
     } else if problems.is_empty() {
@@ -272,6 +276,7 @@ pub fn assemble(i: Inputs<'_>) -> Health {
         servers,
         clients: i.clients.to_vec(),
         checks: i.checks.to_vec(),
+        checked_at: i.checked_at.map(str::to_string),
         first_run,
         logs: i.logs,
         tandem: i.tandem.display().to_string(),
@@ -303,6 +308,7 @@ mod tests {
         Inputs {
             clients,
             checks: &[],
+            checked_at: None,
             hub,
             memory_error: None,
             logs: Logs {

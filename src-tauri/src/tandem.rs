@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use tandem_clients::{ClientId, Installer, probe::Probe};
+use tandem_clients::{ChildProbe, ClientId, DoctorRecord, Installer, Probe};
 use tandem_store::{
     Workspace,
     memory::{Change, MemoryStore},
@@ -19,7 +19,7 @@ use tandem_store::{
 
 use crate::{
     config_watch::ConfigWatcher,
-    doctor::{self, Check},
+    doctor,
     health::{self, ClientView, Health, Logs},
     launch::Launch,
     supervisor::{ChildState, Supervisor},
@@ -65,7 +65,7 @@ pub struct Tandem {
     supervisor: Mutex<Option<Supervisor>>,
     clients: Mutex<Vec<ClientView>>,
     was_connected: Mutex<BTreeSet<ClientId>>,
-    checks: Mutex<Vec<Check>>,
+    checks: Mutex<Option<DoctorRecord>>,
     probe: Arc<dyn Probe + Send + Sync>,
     doctor: (Mutex<DoctorControl>, Condvar),
     background: Mutex<Background>,
@@ -81,7 +81,8 @@ impl Tandem {
             .map(Arc::new)
             .map_err(|e| e.to_string());
         let workspace = Workspace::open(home.shared_dir()).map_err(|e| e.to_string());
-        let installer = Installer::new(home, launch.host.clone());
+        let installer = Installer::new(home.clone(), launch.host.clone());
+        let probe = Arc::new(ChildProbe::new(launch.host.clone()));
         let tandem = Self {
             launch,
             installer,
@@ -92,8 +93,8 @@ impl Tandem {
             supervisor: Mutex::new(None),
             clients: Mutex::new(Vec::new()),
             was_connected: Mutex::new(BTreeSet::new()),
-            checks: Mutex::new(Vec::new()),
-            probe: Arc::new(doctor::StdioProbe),
+            checks: Mutex::new(doctor::last(&home)),
+            probe,
             doctor: (Mutex::new(DoctorControl::default()), Condvar::new()),
             background: Mutex::new(Background::default()),
             app_log_dir: Mutex::new(None),
@@ -221,8 +222,8 @@ impl Tandem {
 
     /// Probes every configured entry now (on the calling thread) and publishes the result.
     pub fn run_checks(&self) {
-        let checks = doctor::run_all(&self.installer, self.probe.as_ref());
-        *lock(&self.checks) = checks;
+        let record = doctor::run(&self.installer, self.probe.as_ref());
+        *lock(&self.checks) = Some(record);
         (self.notify)(Topic::Health);
     }
 
@@ -258,12 +259,17 @@ impl Tandem {
 
     pub fn health(&self) -> Health {
         let clients = lock(&self.clients).clone();
-        let checks = lock(&self.checks).clone();
+        let record = lock(&self.checks).clone();
+        let (checks, checked_at) = match &record {
+            Some(r) => (r.checks.clone(), Some(r.at.as_str())),
+            None => (Vec::new(), None),
+        };
         let hub = self.hub_state();
         let home = &self.launch.home;
         health::assemble(health::Inputs {
             clients: &clients,
             checks: &checks,
+            checked_at,
             hub: self.launch.hub.as_ref().map(|(_, port)| (&hub, *port)),
             memory_error: self.store.as_ref().err().map(String::as_str),
             logs: Logs {

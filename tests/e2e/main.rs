@@ -4,6 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
+mod brief;
+mod claude_code_cli;
+mod doctor;
+mod hub;
+mod install;
 mod memory;
 mod memory_interop;
 mod memory_safety;

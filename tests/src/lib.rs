@@ -116,6 +116,87 @@ impl TestHome {
     }
 }
 
+/// A finished `tandem` run, as text.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn from_output(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A `PATH` with no MCP client CLIs on it, so that only the folders a test creates make a
+/// client count as installed.
+pub const PLAIN_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+impl TestHome {
+    /// Runs `tandem <args>` to completion with [`PLAIN_PATH`].
+    pub async fn tandem(&self, args: &[&str]) -> Ran {
+        let output = self
+            .command(args)
+            .env("PATH", PLAIN_PATH)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("running tandem");
+        Ran::from_output(output)
+    }
+
+    /// Creates a folder under the user home (e.g. `.claude`, to make a client "installed").
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let dir = self.user_home().join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Claude Code's user config, `~/.claude.json`.
+    pub fn claude_json(&self) -> PathBuf {
+        self.user_home().join(".claude.json")
+    }
+
+    /// Claude Code's user settings, `~/.claude/settings.json` (hooks).
+    pub fn claude_settings(&self) -> PathBuf {
+        self.user_home().join(".claude").join("settings.json")
+    }
+
+    /// Claude Desktop's config folder on this OS, inside this home.
+    pub fn desktop_dir(&self) -> PathBuf {
+        if cfg!(target_os = "macos") {
+            self.user_home().join("Library/Application Support/Claude")
+        } else if cfg!(windows) {
+            self.user_home().join("AppData/Roaming/Claude")
+        } else {
+            self.user_home().join(".config/Claude")
+        }
+    }
+
+    pub fn desktop_config(&self) -> PathBuf {
+        self.desktop_dir().join("claude_desktop_config.json")
+    }
+}
+
 /// What a test client heard from the server.
 #[derive(Debug, Default, Clone)]
 pub struct Heard {
@@ -337,6 +418,97 @@ impl RawSession {
         self.request("tools/call", json!({"name": name, "arguments": arguments}))
             .await
     }
+}
+
+/// A `tandem serve` process on a free loopback port, killed when dropped.
+pub struct HubProcess {
+    pub child: Child,
+    pub port: u16,
+    pub token: Option<String>,
+}
+
+impl HubProcess {
+    /// Starts the hub (with its token unless `no_auth`) and waits until `/health` answers.
+    pub async fn start(home: &TestHome, no_auth: bool) -> Self {
+        Self::start_on(home, free_port(), no_auth).await
+    }
+
+    pub async fn start_on(home: &TestHome, port: u16, no_auth: bool) -> Self {
+        let port_arg = port.to_string();
+        let mut args = vec!["serve", "--port", &port_arg];
+        if no_auth {
+            args.push("--no-auth");
+        }
+        let child = home
+            .command(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting tandem serve");
+        let hub = Self {
+            child,
+            port,
+            token: None,
+        };
+        hub.wait_healthy().await;
+        let token = (!no_auth).then(|| {
+            std::fs::read_to_string(home.tandem_home().join("hub.token"))
+                .expect("hub.token")
+                .trim()
+                .to_string()
+        });
+        Self { token, ..hub }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Polls `/health` until it answers (the hub is up) or 20 s pass.
+    pub async fn wait_healthy(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::time::Instant::now() < deadline {
+            let health = http().get(format!("{}/health", self.base())).send().await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the hub on port {} did not come up", self.port);
+    }
+
+    /// Sends SIGTERM (a supervisor's stop) and waits for the exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running").to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the hub did not stop after SIGTERM")
+            .expect("wait")
+    }
+
+    /// Kills the process outright.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// An HTTP client for the tests (plain HTTP on loopback; TLS set up as the binary does).
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
 }
 
 /// Where `cargo xtask test` installs the pinned npm packages.

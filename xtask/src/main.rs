@@ -16,8 +16,9 @@ usage: cargo xtask <command>
 
 commands:
   run                 install the build packages, build Tandem and start the tray app
-  test                install what the tests need, then fmt, clippy, every test, the tray
-                      app's WebDriver test and the .deb install check
+  test                install what the tests need, then fmt, a Windows check, clippy,
+                      every test (the tray app's WebDriver test among them) and the
+                      .deb install check
   bundle              the tray app as a .deb and an AppImage (release)
   bench [memory|workspace|app|all]
                       benchmark Tandem against the reference servers, same client;
@@ -92,6 +93,7 @@ fn test() -> Result {
     // before clippy runs its build script).
     app::sidecar(false)?;
     shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
+    windows_check()?;
     shell::step(
         "clippy",
         shell::cargo(&[
@@ -126,4 +128,20 @@ fn test() -> Result {
     }
     println!("xtask: all green in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// The crates without a GUI must build for Windows: a `check` (no codegen, no link) against
+/// the MinGW target catches Windows-only paths and code that does not compile; the bundled
+/// SQLite's build script needs the MinGW C compiler.
+const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+const WINDOWS_CRATES: [&str; 4] = ["tandem-store", "tandem-mcp", "tandem-clients", "tandem-cli"];
+
+fn windows_check() -> Result {
+    prereq::rustup_target(WINDOWS_TARGET)?;
+    prereq::apt_packages(&["gcc-mingw-w64-x86-64"])?;
+    let mut args = vec!["check", "--target", WINDOWS_TARGET];
+    for krate in WINDOWS_CRATES {
+        args.extend(["-p", krate]);
+    }
+    shell::step("check for Windows", shell::cargo(&args))
 }

@@ -1,5 +1,5 @@
-//! Installs what the tests need when it is missing: Debian packages through apt, the pinned
-//! npm clients (tests/js/package-lock.json) into target/npm.
+//! Installs what the tests need when it is missing: Debian packages through apt, rustup
+//! targets, the pinned npm clients (tests/js/package-lock.json) into target/npm.
 
 use std::path::Path;
 
@@ -47,6 +47,23 @@ fn is_root() -> bool {
     shell::command("id", &["-u"])
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A rustup target, added when it is not installed yet.
+pub fn rustup_target(target: &str) -> Result {
+    let installed = shell::command("rustup", &["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed to add the {target} target: {e}"))?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    shell::step(
+        "rustup target add",
+        shell::command("rustup", &["target", "add", target]),
+    )
 }
 
 /// The pinned npm packages in target/npm, reinstalled only when the lock file changed.

@@ -2,14 +2,18 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum, builder::PossibleValue};
+use tandem_clients::ClientId;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "tandem",
     version,
+    max_term_width = 80,
     about = "Shared context for Claude Desktop and Claude Code, over MCP.",
-    after_help = "Exit codes: 0 success, 1 failure, 2 usage error.\n\
+    after_help = "Examples:\n  tandem install          connect every MCP client found here\n  \
+                  tandem doctor           prove each connection works\n\n\
+                  Exit codes: 0 success, 1 failure, 2 usage error.\n\
                   State lives in $TANDEM_HOME when set (memory.db, shared/, logs/)."
 )]
 pub struct Cli {
@@ -19,12 +23,209 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Add Tandem's servers to your MCP clients (Claude Desktop, Claude Code, …).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem install                          every client found here\n",
+        "  tandem install --client claude-code --dry-run\n",
+        "  tandem install --client claude-code --session-hook\n",
+        "  tandem install --client cursor --project .\n\n",
+        "Entries start this tandem binary by its absolute path: run install again\n",
+        "after moving it. When TANDEM_HOME is set, entries (and the hook) carry it.\n",
+        "Each changed file is backed up first, under Tandem's state folder.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  something failed (the message says what, and what to do)\n",
+        "  2  usage error (unknown client, bad flag)"
+    ))]
+    Install(InstallArgs),
+    /// Remove Tandem's entries (and its SessionStart hook) from your MCP clients.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem uninstall                        every client\n",
+        "  tandem uninstall --client claude-desktop --dry-run\n\n",
+        "Only Tandem's own entries go; everything else in the files stays as it is.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  something failed (the message says what, and what to do)\n",
+        "  2  usage error (unknown client, bad flag)"
+    ))]
+    Uninstall(UninstallArgs),
+    /// Show, per client, where its config is and whether Tandem's entries work.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem status\n",
+        "  tandem status --json | jq '.clients[] | select(.detected)'\n\n",
+        "Exit codes:\n",
+        "  0  success (whatever the status is)\n",
+        "  1  the status could not be read\n",
+        "  2  usage error"
+    ))]
+    Status(StatusArgs),
+    /// Start every installed Tandem entry as its client would and check it answers.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem doctor\n",
+        "  tandem doctor --client claude-desktop\n\n",
+        "Each entry is started with the command, arguments and env from the client's\n",
+        "file, in the environment that client gives servers (Claude Desktop's is\n",
+        "trimmed), then asked for initialize and tools/list. The result is kept for\n",
+        "`tandem status`.\n\n",
+        "Exit codes:\n",
+        "  0  every entry answered\n",
+        "  1  an entry failed, or there is no Tandem entry to check\n",
+        "  2  usage error (unknown client, bad flag)"
+    ))]
+    Doctor(DoctorArgs),
+    /// Print what Claude Desktop handed over, for a model (at most 2000 characters).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem brief\n",
+        "  tandem install --client claude-code --session-hook   run it at session start\n\n",
+        "Prints the newest open handoff and the memory entries changed in the last 24\n",
+        "hours, with the tools to fetch more; prints nothing when there is nothing.\n\n",
+        "Exit codes:\n",
+        "  0  always (missing state means an empty brief)\n",
+        "  2  usage error"
+    ))]
+    Brief(BriefArgs),
     /// Run an MCP server on stdio (what client config entries start).
     #[command(subcommand)]
     Mcp(McpCommand),
     /// Import or export the shared memory.
     #[command(subcommand)]
     Memory(MemoryCommand),
+    /// Bridge stdio to a streamable-HTTP MCP server (for apps that only start stdio servers).
+    #[command(
+        after_help = "A header value written as `env:VAR` is read from the environment and \
+                            `file:PATH` from a file (also after `Bearer `), so secrets need not \
+                            sit in a config file.\n\n\
+                            Example:\n  tandem connect http://127.0.0.1:7411/memory \\\n    \
+                            --header \"Authorization: Bearer file:$TANDEM_HOME/hub.token\""
+    )]
+    Connect {
+        /// The server's URL, e.g. http://127.0.0.1:7411/memory.
+        url: String,
+        /// An HTTP header for every request, as 'Name: value' (repeatable).
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+    },
+    /// Serve both servers over MCP streamable HTTP on loopback (the hub).
+    #[command(
+        after_help = "Endpoints: http://127.0.0.1:PORT/memory, /workspace, and /health \
+                            (no auth).\n\
+                            Requests need `Authorization: Bearer <token>`; the token is created \
+                            on first start in hub.token in Tandem's state folder.\n\n\
+                            Example:\n  tandem serve\n  tandem serve --port 8000 --no-auth"
+    )]
+    Serve {
+        /// Port on 127.0.0.1 and [::1].
+        #[arg(long, default_value_t = tandem_mcp::hub::DEFAULT_PORT)]
+        port: u16,
+        /// Accept requests without the bearer token (local testing only; the Host/Origin guard
+        /// stays on).
+        #[arg(long)]
+        no_auth: bool,
+    },
+}
+
+/// A client named on the command line; the possible values are the catalogue's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientArg(pub ClientId);
+
+const fn every_client() -> [ClientArg; ClientId::ALL.len()] {
+    let mut out = [ClientArg(ClientId::ALL[0]); ClientId::ALL.len()];
+    let mut i = 0;
+    while i < ClientId::ALL.len() {
+        out[i] = ClientArg(ClientId::ALL[i]);
+        i += 1;
+    }
+    out
+}
+
+static CLIENT_ARGS: [ClientArg; ClientId::ALL.len()] = every_client();
+
+impl ValueEnum for ClientArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CLIENT_ARGS
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()).help(self.0.client().name))
+    }
+}
+
+/// The transports an install can write. HTTP entries come with the hub (`tandem serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TransportArg {
+    /// The client starts `tandem mcp …` itself and talks over stdin/stdout.
+    #[default]
+    Stdio,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// A client to install into (repeatable). Default: every client found here.
+    #[arg(long = "client", value_name = "NAME", value_enum)]
+    pub clients: Vec<ClientArg>,
+    /// Every client Tandem knows, found here or not (their files are created).
+    #[arg(long, conflicts_with = "clients")]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t, value_name = "KIND")]
+    pub transport: TransportArg,
+    /// Print a unified diff per file and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the project's shared config in DIR (e.g. .mcp.json) instead of yours.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Claude Code: run `tandem brief` at every session start (~/.claude/settings.json).
+    #[arg(long)]
+    pub session_hook: bool,
+    /// Install into a client that was not found here, and replace tandem-* entries that
+    /// Tandem did not write.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// A client to uninstall from (repeatable). Default: every client.
+    #[arg(long = "client", value_name = "NAME", value_enum)]
+    pub clients: Vec<ClientArg>,
+    /// Print a unified diff per file and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Edit the project's shared config in DIR instead of yours.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Also remove tandem-* entries that Tandem did not write.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (for scripts and the tray app) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// A client to check (repeatable). Default: every client.
+    #[arg(long = "client", value_name = "NAME", value_enum)]
+    pub clients: Vec<ClientArg>,
+    /// Seconds each server gets to answer initialize and tools/list.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BriefArgs {
+    /// Tandem's state folder (default: $TANDEM_HOME, or the platform data folder).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +270,39 @@ pub enum MemoryCommand {
     },
 }
 
+/// Parses the command line; usage errors (exit code 2) are fitted to 80 columns, since clap
+/// lists every possible value on one line.
 pub fn parse() -> Cli {
-    Cli::parse()
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            use std::io::Write as _;
+            let text = e.render().ansi().to_string();
+            let _ = crate::term::stderr().write_all(crate::term::fit(&text).as_bytes());
+            std::process::exit(e.exit_code());
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_client_id_is_a_possible_value() {
+        let names: Vec<String> = ClientArg::value_variants()
+            .iter()
+            .filter_map(|c| c.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        assert_eq!(names, ClientId::ALL.map(|id| id.as_str().to_string()));
+    }
 }

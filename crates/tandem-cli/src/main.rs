@@ -5,6 +5,7 @@ use std::process::ExitCode;
 mod cli;
 mod commands;
 mod logging;
+mod term;
 
 fn main() -> ExitCode {
     match commands::run(cli::parse()) {

@@ -398,6 +398,32 @@ pub fn config_paths(id: ClientId, env: &HostEnv, scope: &Scope) -> Result<Vec<Pa
     }
 }
 
+/// Where a client writes the logs of the servers it starts (Claude Desktop only:
+/// `mcp-server-NAME.log`): `~/Library/Logs/Claude` on macOS, `%APPDATA%\Claude\logs` on
+/// Windows (inside the package for MSIX installs), `~/.config/Claude/logs` on Linux.
+pub fn server_log_dirs(id: ClientId, env: &HostEnv) -> Vec<PathBuf> {
+    if id != ClientId::ClaudeDesktop {
+        return Vec::new();
+    }
+    match env.os {
+        Os::MacOs => vec![env.os.join(&env.home, &["Library", "Logs", "Claude"])],
+        Os::Windows | Os::Linux => config_dirs(id, env)
+            .iter()
+            .map(|d| env.os.join(d, &["logs"]))
+            .collect(),
+    }
+}
+
+/// The Claude Code user settings file that holds hooks: `~/.claude/settings.json` (or
+/// `$CLAUDE_CONFIG_DIR/settings.json`). Not where MCP servers go (that is `~/.claude.json`).
+pub fn claude_code_settings_path(env: &HostEnv) -> PathBuf {
+    let dir = env
+        .claude_config_dir
+        .clone()
+        .unwrap_or_else(|| env.os.join(&env.home, &[".claude"]));
+    env.os.join(&dir, &["settings.json"])
+}
+
 /// Why a client counts as present on this host.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Detection {
@@ -492,6 +518,47 @@ mod tests {
             [
                 r"C:\Users\ann\AppData\Local\Packages\Claude_pzs8sxrjxfjjc\LocalCache\Roaming\Claude\claude_desktop_config.json"
             ]
+        );
+    }
+
+    #[test]
+    fn claude_desktop_server_logs_per_os() {
+        let dirs = |env: &HostEnv| -> Vec<String> {
+            server_log_dirs(ClientId::ClaudeDesktop, env)
+                .into_iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(dirs(&mac()), ["/Users/ann/Library/Logs/Claude"]);
+        assert_eq!(dirs(&linux()), ["/home/ann/.config/Claude/logs"]);
+        assert_eq!(
+            dirs(&windows()),
+            [r"C:\Users\ann\AppData\Roaming\Claude\logs"]
+        );
+        let mut msix = windows();
+        msix.msix_claude_packages = vec![r"C:\P\Claude_x".into()];
+        assert_eq!(
+            dirs(&msix),
+            [r"C:\P\Claude_x\LocalCache\Roaming\Claude\logs"]
+        );
+        assert!(server_log_dirs(ClientId::ClaudeCode, &linux()).is_empty());
+    }
+
+    #[test]
+    fn claude_code_hooks_live_in_settings_json_not_claude_json() {
+        assert_eq!(
+            claude_code_settings_path(&linux()),
+            Path::new("/home/ann/.claude/settings.json")
+        );
+        assert_eq!(
+            claude_code_settings_path(&windows()),
+            Path::new(r"C:\Users\ann\.claude\settings.json")
+        );
+        let mut env = linux();
+        env.claude_config_dir = Some("/cfg".into());
+        assert_eq!(
+            claude_code_settings_path(&env),
+            Path::new("/cfg/settings.json")
         );
     }
 

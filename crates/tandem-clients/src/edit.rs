@@ -8,7 +8,7 @@ use jsonc_parser::{
     CollectOptions, ParseOptions,
     ast::{self},
     common::Ranged,
-    cst::{CstInputValue, CstObject, CstRootNode},
+    cst::{CstArray, CstInputValue, CstObject, CstRootNode},
     parse_to_ast,
 };
 use serde_json::Value;
@@ -21,6 +21,9 @@ use crate::{
 
 /// What a missing JSON file starts as before Tandem adds its container.
 const NEW_JSON: &str = "{}\n";
+/// Claude Code's `settings.json` key holding hooks, and the event Tandem hooks into.
+pub(crate) const HOOKS: &str = "hooks";
+pub(crate) const SESSION_START: &str = "SessionStart";
 const BOM: char = '\u{feff}';
 
 /// A parsed config file, ready for edits.
@@ -72,19 +75,59 @@ impl ConfigDoc {
     /// servers key that is not an object or table — is an error naming line and column.
     pub(crate) fn parse(id: ClientId, path: &Path, bytes: Option<&[u8]>) -> Result<Self> {
         let c = client(id);
+        Self::parse_as(id, path, bytes, c.format, c.servers_key)
+    }
+
+    /// Parses Claude Code's `settings.json` for its `hooks` (the container here): strict JSON,
+    /// `hooks` an object if present, and `hooks.SessionStart` an array if present.
+    pub(crate) fn parse_settings(path: &Path, bytes: Option<&[u8]>) -> Result<Self> {
+        let doc = Self::parse_as(ClientId::ClaudeCode, path, bytes, Format::Json, HOOKS)?;
+        // parse_as accepted it, so it is UTF-8 JSON with an object at the top.
+        let text = bytes
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or(NEW_JSON);
+        let text = text.strip_prefix(BOM).unwrap_or(text);
+        let options = parse_options(Format::Json);
+        if let Ok(ast) = parse_to_ast(text, &CollectOptions::default(), &options)
+            && let Some(ast::Value::Object(root)) = &ast.value
+            && let Some(hooks) = root.get(HOOKS)
+            && let ast::Value::Object(hooks) = &hooks.value
+            && let Some(list) = hooks.get(SESSION_START)
+            && !matches!(list.value, ast::Value::Array(_))
+        {
+            let (line, column) = line_column(text, list.value.start());
+            return Err(ClientsError::ServersNotContainer {
+                client: ClientId::ClaudeCode,
+                path: path.to_path_buf(),
+                key: format!("{HOOKS}.{SESSION_START}"),
+                expected: "an array",
+                line,
+                column,
+            });
+        }
+        Ok(doc)
+    }
+
+    fn parse_as(
+        id: ClientId,
+        path: &Path,
+        bytes: Option<&[u8]>,
+        format: Format,
+        key: &'static str,
+    ) -> Result<Self> {
         let malformed = |text: &str, offset: usize, reason: String| {
             let (line, column) = line_column(text, offset);
             ClientsError::Malformed {
                 client: id,
                 path: path.to_path_buf(),
-                format: c.format.name(),
+                format: format.name(),
                 line,
                 column,
                 reason,
             }
         };
         let text = match bytes {
-            None => match c.format {
+            None => match format {
                 Format::Toml => "",
                 Format::Json | Format::Jsonc => NEW_JSON,
             },
@@ -95,13 +138,13 @@ impl ConfigDoc {
         };
         let bom = text.starts_with(BOM);
         let text = text.strip_prefix(BOM).unwrap_or(text);
-        let kind = match c.format {
+        let kind = match format {
             Format::Json | Format::Jsonc => {
                 if text.trim().is_empty() {
                     // Never read as `{}`: Claude Code empties ~/.claude.json while rewriting it.
                     return Err(malformed(text, 0, "the file is empty".into()));
                 }
-                let options = parse_options(c.format);
+                let options = parse_options(format);
                 let to_malformed = |e: jsonc_parser::errors::ParseError| {
                     malformed(text, e.range().start, e.kind().to_string())
                 };
@@ -117,14 +160,14 @@ impl ConfigDoc {
                         "the top level is not an object".into(),
                     ));
                 };
-                if let Some(prop) = root.get(c.servers_key)
+                if let Some(prop) = root.get(key)
                     && !matches!(prop.value, ast::Value::Object(_))
                 {
                     let (line, column) = line_column(text, prop.value.start());
                     return Err(ClientsError::ServersNotContainer {
                         client: id,
                         path: path.to_path_buf(),
-                        key: c.servers_key.to_string(),
+                        key: key.to_string(),
                         expected: "an object",
                         line,
                         column,
@@ -137,7 +180,7 @@ impl ConfigDoc {
                     let offset = e.span().map(|s| s.start).unwrap_or(0);
                     malformed(text, offset, e.message().trim().to_string())
                 })?;
-                if let Some(item) = spanned.get(c.servers_key)
+                if let Some(item) = spanned.get(key)
                     && item.as_table_like().is_none()
                 {
                     let offset = item.span().map(|s| s.start).unwrap_or(0);
@@ -145,7 +188,7 @@ impl ConfigDoc {
                     return Err(ClientsError::ServersNotContainer {
                         client: id,
                         path: path.to_path_buf(),
-                        key: c.servers_key.to_string(),
+                        key: key.to_string(),
                         expected: "a table",
                         line,
                         column,
@@ -157,11 +200,7 @@ impl ConfigDoc {
                 })?)
             }
         };
-        Ok(Self {
-            key: c.servers_key,
-            bom,
-            kind,
-        })
+        Ok(Self { key, bom, kind })
     }
 
     fn json_servers(root: &CstRootNode, key: &str) -> Option<CstObject> {
@@ -332,6 +371,137 @@ impl ConfigDoc {
             format!("{BOM}{body}")
         } else {
             body
+        }
+    }
+}
+
+/// A command hook found under `hooks.SessionStart`: its place (group, then hook within the
+/// group) and the command it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionHook {
+    pub group: usize,
+    pub index: usize,
+    pub command: String,
+}
+
+/// Hook edits in Claude Code's `settings.json` (a document from [`ConfigDoc::parse_settings`]).
+impl ConfigDoc {
+    fn session_start(&self) -> Option<CstArray> {
+        let Kind::Json(root) = &self.kind else {
+            return None;
+        };
+        root.object_value()?
+            .object_value(HOOKS)?
+            .array_value(SESSION_START)
+    }
+
+    fn group_hooks(list: &CstArray, group: usize) -> Option<CstArray> {
+        list.elements()
+            .get(group)?
+            .as_object()?
+            .array_value("hooks")
+    }
+
+    /// Every command hook under `hooks.SessionStart`, in file order.
+    pub(crate) fn session_hooks(&self) -> Vec<SessionHook> {
+        let Some(list) = self.session_start() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for group in 0..list.elements().len() {
+            let Some(hooks) = Self::group_hooks(&list, group) else {
+                continue;
+            };
+            for (index, hook) in hooks.elements().iter().enumerate() {
+                let Some(value) = hook.to_serde_value() else {
+                    continue;
+                };
+                if value.get("type").and_then(Value::as_str) != Some("command") {
+                    continue;
+                }
+                if let Some(command) = value.get("command").and_then(Value::as_str) {
+                    out.push(SessionHook {
+                        group,
+                        index,
+                        command: command.to_string(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Appends a matcher group to `hooks.SessionStart`, creating `hooks` and the list when
+    /// missing; returns whether each was created.
+    pub(crate) fn add_session_group(&mut self, group: &Value) -> (bool, bool) {
+        let Kind::Json(root) = &self.kind else {
+            return (false, false);
+        };
+        let Some(obj) = root.object_value() else {
+            return (false, false);
+        };
+        let created_hooks = obj.get(HOOKS).is_none();
+        let Some(hooks) = obj.object_value_or_create(HOOKS) else {
+            return (false, false);
+        };
+        let created_list = hooks.get(SESSION_START).is_none();
+        let Some(list) = hooks.array_value_or_create(SESSION_START) else {
+            return (created_hooks, false);
+        };
+        list.append(json_to_cst(group));
+        (created_hooks, created_list)
+    }
+
+    /// Points an existing command hook at another command.
+    pub(crate) fn set_session_hook_command(&mut self, at: &SessionHook, command: &str) {
+        let hook = self
+            .session_start()
+            .and_then(|list| Self::group_hooks(&list, at.group))
+            .and_then(|hooks| hooks.elements().get(at.index)?.as_object());
+        if let Some(prop) = hook.and_then(|h| h.get("command")) {
+            prop.set_value(CstInputValue::String(command.to_string()));
+        }
+    }
+
+    /// Removes the given hooks (from [`Self::session_hooks`]), and each group they leave
+    /// without hooks.
+    pub(crate) fn remove_session_hooks(&mut self, which: &[SessionHook]) {
+        let Some(list) = self.session_start() else {
+            return;
+        };
+        let mut sorted: Vec<&SessionHook> = which.iter().collect();
+        sorted.sort_by_key(|h| std::cmp::Reverse((h.group, h.index)));
+        for hook in sorted {
+            let Some(hooks) = Self::group_hooks(&list, hook.group) else {
+                continue;
+            };
+            if let Some(node) = hooks.elements().get(hook.index).cloned() {
+                node.remove();
+            }
+            if hooks.elements().is_empty()
+                && let Some(group) = list.elements().get(hook.group).cloned()
+            {
+                group.remove();
+            }
+        }
+    }
+
+    /// Removes `hooks.SessionStart` when it holds nothing (no groups, no comments).
+    pub(crate) fn remove_empty_session_start(&mut self) {
+        let Kind::Json(root) = &self.kind else {
+            return;
+        };
+        let Some(hooks) = root.object_value().and_then(|o| o.object_value(HOOKS)) else {
+            return;
+        };
+        let Some(prop) = hooks.get(SESSION_START) else {
+            return;
+        };
+        let empty = prop.array_value().is_some_and(|list| {
+            list.elements().is_empty() && !list.children().iter().any(|c| c.is_comment())
+        });
+        if empty {
+            prop.remove();
         }
     }
 }

@@ -127,7 +127,7 @@ impl Plan {
 }
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     Install {
         entries: Vec<(String, Value)>,
         force: bool,
@@ -136,24 +136,41 @@ enum Op {
         names: Vec<String>,
         force: bool,
     },
+    /// Claude Code's SessionStart hook running `command`; `None` removes Tandem's hook.
+    SessionHook {
+        command: Option<String>,
+    },
+}
+
+impl Op {
+    /// Parses a file as this operation edits it: a client's MCP config, or Claude Code's
+    /// `settings.json` for hooks.
+    fn parse(&self, id: ClientId, path: &Path, bytes: Option<&[u8]>) -> Result<ConfigDoc> {
+        match self {
+            Op::SessionHook { .. } => ConfigDoc::parse_settings(path, bytes),
+            Op::Install { .. } | Op::Uninstall { .. } => ConfigDoc::parse(id, path, bytes),
+        }
+    }
 }
 
 /// Bookkeeping from one edit, folded into the install record once it is written.
 #[derive(Debug, Clone, Default)]
-struct Facts {
-    created_file: bool,
-    created_container: bool,
-    added_final_newline: bool,
+pub(crate) struct Facts {
+    pub created_file: bool,
+    pub created_container: bool,
+    /// Created `hooks.SessionStart` (hook edits only; the container is then `hooks`).
+    pub created_hook_list: bool,
+    pub added_final_newline: bool,
     /// Fingerprints of the entries that are Tandem's after the edit.
-    written: BTreeMap<String, String>,
-    removed: Vec<String>,
-    removed_file: bool,
+    pub written: BTreeMap<String, String>,
+    pub removed: Vec<String>,
+    pub removed_file: bool,
 }
 
-struct Edit {
-    new: Option<Vec<u8>>,
-    entries: Vec<EntryChange>,
-    facts: Facts,
+pub(crate) struct Edit {
+    pub new: Option<Vec<u8>>,
+    pub entries: Vec<EntryChange>,
+    pub facts: Facts,
 }
 
 /// What apply did to one file.
@@ -216,6 +233,9 @@ fn compute(
     op: &Op,
     record: Option<&FileRecord>,
 ) -> Result<Edit> {
+    if let Op::SessionHook { command } = op {
+        return crate::hook::compute(old, doc, op, command.as_deref(), record);
+    }
     let mut entries = Vec::new();
     let mut facts = Facts::default();
     let had_container = doc.has_container();
@@ -273,6 +293,7 @@ fn compute(
                 doc.remove_container();
             }
         }
+        Op::SessionHook { .. } => {}
     }
     if !changed {
         return Ok(Edit {
@@ -281,33 +302,45 @@ fn compute(
             facts,
         });
     }
+    finish(id, old, &doc, op, record, entries, facts)
+}
+
+/// The new bytes after an edit that changed something: undoes what Tandem added around its
+/// entries (a final newline, a whole file) when they go again.
+pub(crate) fn finish(
+    id: ClientId,
+    old: Option<&[u8]>,
+    doc: &ConfigDoc,
+    op: &Op,
+    record: Option<&FileRecord>,
+    entries: Vec<EntryChange>,
+    mut facts: Facts,
+) -> Result<Edit> {
     let blank = doc.is_blank();
     let mut text = doc.text();
-    match op {
-        Op::Install { .. } => {
-            facts.added_final_newline = client(id).format == Format::Toml
-                && old.is_some_and(|o| !o.is_empty() && !o.ends_with(b"\n"))
-                && text.ends_with('\n');
-        }
-        Op::Uninstall { .. } => {
-            let record = record.cloned().unwrap_or_default();
-            if record.added_final_newline
-                && old.is_some_and(|o| o.ends_with(b"\n"))
-                && text.ends_with('\n')
-            {
+    let removing = matches!(op, Op::Uninstall { .. } | Op::SessionHook { command: None });
+    if !removing {
+        facts.added_final_newline = client(id).format == Format::Toml
+            && old.is_some_and(|o| !o.is_empty() && !o.ends_with(b"\n"))
+            && text.ends_with('\n');
+    } else {
+        let record = record.cloned().unwrap_or_default();
+        if record.added_final_newline
+            && old.is_some_and(|o| o.ends_with(b"\n"))
+            && text.ends_with('\n')
+        {
+            text.pop();
+            if text.ends_with('\r') {
                 text.pop();
-                if text.ends_with('\r') {
-                    text.pop();
-                }
             }
-            if record.created_file && blank {
-                facts.removed_file = true;
-                return Ok(Edit {
-                    new: None,
-                    entries,
-                    facts,
-                });
-            }
+        }
+        if record.created_file && blank {
+            facts.removed_file = true;
+            return Ok(Edit {
+                new: None,
+                entries,
+                facts,
+            });
         }
     }
     Ok(Edit {
@@ -382,9 +415,9 @@ impl Installer {
         catalog::config_paths(id, &self.host, scope)
     }
 
-    fn read(&self, id: ClientId, path: &Path) -> Result<(Option<Vec<u8>>, ConfigDoc)> {
+    fn read(&self, id: ClientId, path: &Path, op: &Op) -> Result<(Option<Vec<u8>>, ConfigDoc)> {
         let target = writer::resolve(path);
-        writer::read_settled(&target, |bytes| ConfigDoc::parse(id, path, bytes))
+        writer::read_settled(&target, |bytes| op.parse(id, path, bytes))
     }
 
     fn plan(
@@ -394,10 +427,20 @@ impl Installer {
         op: Op,
         secrets: Vec<SecretInFile>,
     ) -> Result<Plan> {
+        self.plan_files(id, self.config_paths(id, scope)?, op, secrets)
+    }
+
+    pub(crate) fn plan_files(
+        &self,
+        id: ClientId,
+        paths: Vec<PathBuf>,
+        op: Op,
+        secrets: Vec<SecretInFile>,
+    ) -> Result<Plan> {
         let state = InstallState::new(&self.home);
         let mut files = Vec::new();
-        for path in self.config_paths(id, scope)? {
-            let (old, doc) = self.read(id, &path)?;
+        for path in paths {
+            let (old, doc) = self.read(id, &path, &op)?;
             let record = state.record(&path)?;
             let edit = compute(id, old.as_deref(), doc, &op, record.as_ref())?;
             files.push(FilePlan {
@@ -488,7 +531,7 @@ impl Installer {
             entries: file.entries.clone(),
             facts: file.facts.clone(),
         };
-        let settled = |bytes: &[u8]| ConfigDoc::parse(id, &file.path, Some(bytes)).is_ok();
+        let settled = |bytes: &[u8]| plan.op.parse(id, &file.path, Some(bytes)).is_ok();
         for attempt in 1..=MAX_ATTEMPTS {
             if edit.new == expected {
                 self.record(&state, id, &file.path, &plan.op, &edit.facts)?;
@@ -523,7 +566,7 @@ impl Installer {
                 Swap::Changed => {
                     pause(attempt);
                     let record = state.record(&file.path)?;
-                    let (now, doc) = self.read(id, &file.path)?;
+                    let (now, doc) = self.read(id, &file.path, &plan.op)?;
                     edit = compute(id, now.as_deref(), doc, &plan.op, record.as_ref())?;
                     expected = now;
                 }
@@ -531,7 +574,7 @@ impl Installer {
                     // Ours is in place but was based on bytes another writer had already
                     // replaced: merge our edit into theirs, expecting ours to be there now.
                     let record = state.record(&file.path)?;
-                    let doc = ConfigDoc::parse(id, &file.path, Some(&theirs))?;
+                    let doc = plan.op.parse(id, &file.path, Some(&theirs))?;
                     let ours = edit.new.take();
                     edit = compute(id, Some(&theirs), doc, &plan.op, record.as_ref())?;
                     if edit.new.is_none() {
@@ -557,18 +600,32 @@ impl Installer {
         facts: &Facts,
     ) -> Result<()> {
         match op {
-            Op::Install { .. } => state.update(path, |record| {
-                let mut r = record.unwrap_or_else(|| FileRecord {
-                    client: id.to_string(),
-                    ..FileRecord::default()
-                });
-                r.created_file |= facts.created_file;
-                r.created_container |= facts.created_container;
-                r.added_final_newline |= facts.added_final_newline;
-                r.entries
-                    .extend(facts.written.iter().map(|(k, v)| (k.clone(), v.clone())));
-                let empty = r.entries.is_empty() && !r.created_file && !r.created_container;
-                (!empty).then_some(r)
+            Op::Install { .. } | Op::SessionHook { command: Some(_) } => {
+                state.update(path, |record| {
+                    let mut r = record.unwrap_or_else(|| FileRecord {
+                        client: id.to_string(),
+                        ..FileRecord::default()
+                    });
+                    r.created_file |= facts.created_file;
+                    r.created_container |= facts.created_container;
+                    r.created_hook_list |= facts.created_hook_list;
+                    r.added_final_newline |= facts.added_final_newline;
+                    r.entries
+                        .extend(facts.written.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    let empty = r.entries.is_empty()
+                        && !r.created_file
+                        && !r.created_container
+                        && !r.created_hook_list;
+                    (!empty).then_some(r)
+                })
+            }
+            Op::SessionHook { command: None } => state.update(path, |record| {
+                // Whatever Tandem created around its hook is gone with it.
+                if facts.removed.is_empty() && !facts.removed_file {
+                    record
+                } else {
+                    None
+                }
             }),
             Op::Uninstall { .. } => state.update(path, |record| {
                 let mut r = record?;

@@ -3,12 +3,15 @@
 //! The flow for an install (CLI or tray): build entries ([`entry::tandem_entries`]), then
 //! [`Installer::plan_install`] per client, show each [`FilePlan::diff`], and
 //! [`Installer::apply`]. [`Installer::status`] reports what is installed and whether it still
-//! works.
+//! works; [`probe::ChildProbe`] starts each entry as its client would (doctor), and
+//! [`doctor::DoctorRecord`] keeps the last result.
 
 pub mod catalog;
+pub mod doctor;
 mod edit;
 pub mod entry;
 pub mod error;
+pub mod hook;
 pub mod host;
 pub mod install;
 pub mod probe;
@@ -17,6 +20,7 @@ pub mod status;
 pub mod writer;
 
 pub use catalog::{Client, ClientId, Detection, Format, Reload, Scope, Transport};
+pub use doctor::{DoctorCheck, DoctorRecord};
 pub use entry::{NamedEntry, ServerEntry};
 pub use error::{ClientsError, Result};
 pub use host::{HostEnv, Os};
@@ -24,4 +28,5 @@ pub use install::{
     Applied, AppliedFile, EntryAction, EntryChange, FilePlan, InstallOptions, Installer, Outcome,
     Plan, SecretInFile, UninstallOptions,
 };
+pub use probe::{ChildProbe, Probe, ProbeOutcome, ProbeReport, ProbeTarget};
 pub use status::{ClientStatus, EntryStatus, FileStatus, Health};

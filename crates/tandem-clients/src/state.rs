@@ -27,6 +27,10 @@ pub(crate) struct FileRecord {
     pub created_file: bool,
     #[serde(default)]
     pub created_container: bool,
+    /// Tandem created `hooks.SessionStart` in Claude Code's settings (for hooks the container
+    /// above is `hooks`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created_hook_list: bool,
     /// The file had no final newline before Tandem appended a TOML table after its end.
     #[serde(default)]
     pub added_final_newline: bool,

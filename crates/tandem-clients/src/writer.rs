@@ -304,6 +304,19 @@ pub(crate) fn swap(
     Ok(Swap::Done { backup })
 }
 
+/// Replaces `path` with `bytes` atomically (temp file, fsync, rename), whatever it holds now:
+/// for Tandem's own small records, which no one else edits.
+pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let temp = write_temp(path, dir, bytes)?;
+    if let Err(e) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(ClientsError::io(path, e));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
 fn read_all(f: &mut File) -> io::Result<Vec<u8>> {
     f.seek(SeekFrom::Start(0))?;
     let mut bytes = Vec::new();

@@ -1,7 +1,9 @@
 //! Tandem's MCP servers — `memory` (shared structured memory) and, built the same way, the
 //! workspace server — and the stdio transport they speak.
 
+pub mod bridge;
 pub mod caller;
+pub mod hub;
 pub mod memory;
 pub mod push;
 pub mod reply;

@@ -22,13 +22,36 @@ use tokio::sync::mpsc;
 /// Longest line accepted (a 1 MiB value can grow several-fold once escaped).
 pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
 
-pub struct StdioLines {
-    incoming: mpsc::UnboundedReceiver<RxJsonRpcMessage<RoleServer>>,
-    outgoing: std_mpsc::Sender<Vec<u8>>,
+/// JSON values read from one line each, and a writer for replies: the raw layer under
+/// [`StdioLines`], also used as-is by the stdio ↔ HTTP bridge.
+pub struct RawLines {
+    pub incoming: mpsc::UnboundedReceiver<Value>,
+    pub out: LineWriter,
 }
 
-impl StdioLines {
-    /// Serves the process's own stdin and stdout.
+/// Queues whole lines for stdout; cheap to clone.
+#[derive(Clone)]
+pub struct LineWriter(std_mpsc::Sender<Vec<u8>>);
+
+impl LineWriter {
+    /// Queues one message; false when stdout is gone.
+    pub fn send(&self, message: &Value) -> bool {
+        match serde_json::to_vec(message) {
+            Ok(mut line) => {
+                line.push(b'\n');
+                self.0.send(line).is_ok()
+            }
+            Err(_) => true,
+        }
+    }
+
+    fn send_line(&self, line: Vec<u8>) -> bool {
+        self.0.send(line).is_ok()
+    }
+}
+
+impl RawLines {
+    /// The process's own stdin and stdout.
     pub fn process() -> Self {
         Self::new(std::io::stdin(), std::io::stdout())
     }
@@ -39,7 +62,8 @@ impl StdioLines {
     ) -> Self {
         let (out_tx, out_rx) = std_mpsc::channel::<Vec<u8>>();
         let (in_tx, in_rx) = mpsc::unbounded_channel();
-        let replies = out_tx.clone();
+        let out = LineWriter(out_tx);
+        let replies = out.clone();
         std::thread::Builder::new()
             .name("mcp-stdout".into())
             .spawn(move || write_lines(output, out_rx))
@@ -50,7 +74,31 @@ impl StdioLines {
             .ok();
         Self {
             incoming: in_rx,
-            outgoing: out_tx,
+            out,
+        }
+    }
+}
+
+/// The rmcp transport: [`RawLines`] plus typed messages; JSON that is not a JSON-RPC message
+/// gets -32600 and is skipped.
+pub struct StdioLines {
+    raw: RawLines,
+}
+
+impl StdioLines {
+    /// Serves the process's own stdin and stdout.
+    pub fn process() -> Self {
+        Self {
+            raw: RawLines::process(),
+        }
+    }
+
+    pub fn new(
+        input: impl std::io::Read + Send + 'static,
+        output: impl Write + Send + 'static,
+    ) -> Self {
+        Self {
+            raw: RawLines::new(input, output),
         }
     }
 }
@@ -75,8 +123,8 @@ fn write_lines(output: impl Write, lines: std_mpsc::Receiver<Vec<u8>>) {
 
 fn read_lines(
     input: impl std::io::Read,
-    messages: mpsc::UnboundedSender<RxJsonRpcMessage<RoleServer>>,
-    replies: std_mpsc::Sender<Vec<u8>>,
+    messages: mpsc::UnboundedSender<Value>,
+    replies: LineWriter,
 ) {
     let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
     let mut line = Vec::new();
@@ -95,28 +143,30 @@ fn read_lines(
             if input.read_until(b'\n', &mut sink).is_err() {
                 return;
             }
-            let _ = replies.send(error_line(
+            let reply = error_line(
                 Value::Null,
                 -32600,
                 &format!("Invalid Request: message longer than {MAX_LINE_BYTES} bytes"),
-            ));
+            );
+            if !replies.send_line(reply) {
+                return;
+            }
             continue;
         }
         let text = trim_line(&line);
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match parse(text) {
-            Ok(message) => {
-                if messages.send(message).is_err() {
-                    return;
-                }
-            }
-            Err(reply) => {
-                if replies.send(reply).is_err() {
-                    return;
-                }
-            }
+        let delivered = match serde_json::from_slice::<Value>(text) {
+            Ok(value) => messages.send(value).is_ok(),
+            Err(e) => replies.send_line(error_line(
+                Value::Null,
+                -32700,
+                &format!("Parse error: {e}"),
+            )),
+        };
+        if !delivered {
+            return;
         }
     }
 }
@@ -127,10 +177,8 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
 }
 
-/// A message, or the error reply to send for this line.
-fn parse(text: &[u8]) -> Result<RxJsonRpcMessage<RoleServer>, Vec<u8>> {
-    let value: Value = serde_json::from_slice(text)
-        .map_err(|e| error_line(Value::Null, -32700, &format!("Parse error: {e}")))?;
+/// The typed message, or the -32600 reply for JSON that is not one.
+fn parse(value: Value) -> Result<RxJsonRpcMessage<RoleServer>, Vec<u8>> {
     let id = value.get("id").cloned().unwrap_or(Value::Null);
     let is_request = value.get("method").is_some() && value.get("id").is_some();
     serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value).map_err(|e| {
@@ -143,7 +191,7 @@ fn parse(text: &[u8]) -> Result<RxJsonRpcMessage<RoleServer>, Vec<u8>> {
     })
 }
 
-fn error_line(id: Value, code: i64, message: &str) -> Vec<u8> {
+pub(crate) fn error_line(id: Value, code: i64, message: &str) -> Vec<u8> {
     let mut line = serde_json::to_vec(&json!({
         "jsonrpc": "2.0",
         "id": id,
@@ -172,7 +220,11 @@ impl Transport<RoleServer> for StdioLines {
         let result = match serde_json::to_vec(&item) {
             Ok(mut line) => {
                 line.push(b'\n');
-                self.outgoing.send(line).map_err(|_| Closed)
+                if self.raw.out.send_line(line) {
+                    Ok(())
+                } else {
+                    Err(Closed)
+                }
             }
             Err(e) => {
                 tracing::error!("serializing an outgoing message: {e}");
@@ -183,11 +235,19 @@ impl Transport<RoleServer> for StdioLines {
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        self.incoming.recv().await
+        loop {
+            let value = self.raw.incoming.recv().await?;
+            match parse(value) {
+                Ok(message) => return Some(message),
+                Err(reply) => {
+                    self.raw.out.send_line(reply);
+                }
+            }
+        }
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        self.incoming.close();
+        self.raw.incoming.close();
         Ok(())
     }
 }
@@ -198,15 +258,17 @@ mod tests {
 
     #[test]
     fn garbage_gets_a_parse_error_with_null_id() {
-        let reply = parse(b"{not json").unwrap_err();
-        let v: Value = serde_json::from_slice(&reply).unwrap();
+        let (out, lines) = std_mpsc::channel();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        read_lines(&b"{not json\n"[..], tx, LineWriter(out));
+        let v: Value = serde_json::from_slice(&lines.recv().unwrap()).unwrap();
         assert_eq!(v["error"]["code"], -32700);
         assert_eq!(v["id"], Value::Null);
     }
 
     #[test]
     fn json_that_is_not_a_message_is_an_invalid_request() {
-        let reply = parse(br#"{"jsonrpc":"2.0","id":7,"method":42}"#).unwrap_err();
+        let reply = parse(json!({"jsonrpc":"2.0","id":7,"method":42})).unwrap_err();
         let v: Value = serde_json::from_slice(&reply).unwrap();
         assert_eq!(v["error"]["code"], -32600);
         assert_eq!(v["id"], 7);
@@ -214,6 +276,6 @@ mod tests {
 
     #[test]
     fn a_ping_parses() {
-        parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
+        parse(json!({"jsonrpc":"2.0","id":1,"method":"ping"})).unwrap();
     }
 }

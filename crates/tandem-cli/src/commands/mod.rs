@@ -1,13 +1,33 @@
 //! One module per command family; each turns parsed arguments into library calls.
 
+mod brief;
+mod connect;
+mod doctor;
+mod install;
 mod memory;
+mod serve;
+mod status;
 mod workspace;
 
-use std::process::ExitCode;
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
+use anyhow::Context as _;
+use tandem_clients::{
+    ClientId, HostEnv, Installer, Scope,
+    catalog::{self, Detection},
+};
 use tandem_store::Home;
 
-use crate::cli::{Cli, Command, McpCommand};
+use crate::{
+    cli::{Cli, ClientArg, Command, McpCommand},
+    term,
+};
+
+/// Exit code for a usage error (clap uses it too).
+const USAGE: u8 = 2;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let home = Home::from_env();
@@ -17,6 +37,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workspace::serve(&home, root, read_only)
         }
         Command::Memory(cmd) => memory::run(&home, cmd),
+        Command::Serve { port, no_auth } => serve::run(&home, port, no_auth),
+        Command::Connect { url, headers } => connect::run(&home, url, &headers),
+        Command::Install(args) => install::install(&Context::new(home), args),
+        Command::Uninstall(args) => install::uninstall(&Context::new(home), args),
+        Command::Status(args) => status::run(&Context::new(home), args),
+        Command::Doctor(args) => doctor::run(&Context::new(home), args),
+        Command::Brief(args) => Ok(brief::run(&home, args)),
     }
 }
 
@@ -27,4 +54,78 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .max_blocking_threads(4)
         .build()?)
+}
+
+/// What the client commands share: Tandem's state folder and the host's clients.
+pub struct Context {
+    pub home: Home,
+    pub host: HostEnv,
+    pub installer: Installer,
+}
+
+impl Context {
+    fn new(home: Home) -> Self {
+        let host = HostEnv::capture();
+        let installer = Installer::new(home.clone(), host.clone());
+        Self {
+            home,
+            host,
+            installer,
+        }
+    }
+
+    /// `TANDEM_HOME` when the person set it: servers started by GUI clients must then use the
+    /// same state, so entries carry it.
+    fn explicit_home(&self) -> Option<&Path> {
+        std::env::var_os(tandem_store::paths::HOME_ENV)
+            .filter(|v| !v.is_empty())
+            .map(|_| self.home.state_dir())
+    }
+
+    /// A path for a person (home as `~`).
+    fn shown(&self, path: &Path) -> String {
+        term::shown(path, &self.host.home)
+    }
+
+    /// Where a client keeps its config, for messages: the first config path.
+    fn config_path(&self, id: ClientId) -> Option<PathBuf> {
+        self.installer
+            .config_paths(id, &Scope::User)
+            .ok()
+            .and_then(|p| p.into_iter().next())
+    }
+
+    fn detect(&self, id: ClientId) -> Detection {
+        catalog::detect(id, &self.host)
+    }
+}
+
+/// This `tandem` binary's absolute, canonical path: what entries start.
+fn binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding the path of this tandem binary")?;
+    std::fs::canonicalize(&exe).with_context(|| {
+        format!(
+            "resolving the path of this tandem binary ({})",
+            exe.display()
+        )
+    })
+}
+
+/// The clients named on the command line, in catalogue order, without repeats.
+fn named(clients: &[ClientArg]) -> Vec<ClientId> {
+    let mut ids: Vec<ClientId> = clients.iter().map(|c| c.0).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Prints a failure for a person: wrapped, `tandem:` first, on stderr.
+fn report_error(message: &str) {
+    use std::io::Write as _;
+    let text = term::wrap(
+        message,
+        &format!("{} ", term::paint(term::FAIL, "error:")),
+        "  ",
+    );
+    let _ = term::stderr().write_all(text.as_bytes());
 }

@@ -1,5 +1,6 @@
 mod common;
 mod concurrent;
+mod hook;
 mod install;
 mod roundtrip;
 mod status;

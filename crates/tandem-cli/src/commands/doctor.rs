@@ -1,0 +1,168 @@
+//! `tandem doctor`: start every Tandem entry as its client would, check `initialize` +
+//! `tools/list`, report, and keep the result for `tandem status`.
+
+use std::{io::Write, process::ExitCode, time::Duration};
+
+use tandem_clients::{ChildProbe, ClientId, DoctorRecord, ProbeOutcome, ProbeTarget, Scope};
+
+use super::{Context, named, report_error};
+use crate::{cli::DoctorArgs, term};
+
+/// Most lines of a server's stderr or log shown per entry.
+const SHOWN_LINES: usize = 12;
+
+fn quoted(out: &mut impl Write, title: &str, text: &str) -> std::io::Result<()> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "      {title}")?;
+    for line in &lines[lines.len().saturating_sub(SHOWN_LINES)..] {
+        let cut: String = line.chars().take(term::WIDTH - 8).collect();
+        writeln!(out, "      {} {cut}", term::paint(term::DIM, "|"))?;
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let mut out = term::stdout();
+    let explicit = named(&args.clients);
+    let clients: Vec<ClientId> = if explicit.is_empty() {
+        ClientId::ALL.to_vec()
+    } else {
+        explicit.clone()
+    };
+    let mut failed = false;
+    let mut unreadable = 0;
+    let mut targets: Vec<ProbeTarget> = Vec::new();
+    for id in &clients {
+        // A file that cannot be read may hold entries nobody can start: a failure, said.
+        if let Ok(status) = ctx.installer.status(*id, &Scope::User, None) {
+            for problem in status.files.iter().filter_map(|f| f.problem.as_ref()) {
+                failed = true;
+                unreadable += 1;
+                report_error(&format!("{}: {problem}", id.client().name));
+            }
+        }
+        match ctx.installer.probe_targets(*id, &Scope::User) {
+            Ok(found) => {
+                if found.is_empty() && !explicit.is_empty() {
+                    failed = true;
+                    let at = ctx
+                        .config_path(*id)
+                        .map(|p| ctx.shown(&p))
+                        .unwrap_or_default();
+                    report_error(&format!(
+                        "{}: no Tandem entry in {at}; run `tandem install --client {id}`.",
+                        id.client().name
+                    ));
+                }
+                targets.extend(found);
+            }
+            Err(tandem_clients::ClientsError::NoConfigLocation { .. }) if explicit.is_empty() => {}
+            Err(e) => {
+                failed = true;
+                report_error(&format!("{}: {e}", id.client().name));
+            }
+        }
+    }
+    if targets.is_empty() {
+        if !failed {
+            report_error(
+                "no Tandem entry was found in any client's config; run `tandem install` first.",
+            );
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+
+    let probe = ChildProbe::new(ctx.host.clone()).with_timeout(Duration::from_secs(args.timeout));
+    let reports = probe.probe_all(&targets);
+    let results: Vec<(ProbeTarget, tandem_clients::ProbeReport)> =
+        targets.into_iter().zip(reports).collect();
+
+    let mut last_file = None;
+    for (target, report) in &results {
+        let file = (target.client, target.config_path.clone());
+        if last_file.as_ref() != Some(&file) {
+            let text = format!(
+                "{}  {}",
+                target.client.client().name,
+                ctx.shown(&target.config_path)
+            );
+            writeln!(out, "{}", term::paint(term::BOLD, text))?;
+            last_file = Some(file);
+        }
+        let (mark, summary) = match report.outcome {
+            ProbeOutcome::Passed => (
+                term::paint(term::OK, "ok  "),
+                format!(
+                    "{} ms, {} tools{}",
+                    report.latency.as_millis(),
+                    report.tools.len(),
+                    report
+                        .server
+                        .as_ref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                ),
+            ),
+            ProbeOutcome::Failed => {
+                failed = true;
+                let when = if report.latency.is_zero() {
+                    "not started".to_string()
+                } else {
+                    format!("after {} ms", report.latency.as_millis())
+                };
+                (term::paint(term::FAIL, "FAIL"), when)
+            }
+            ProbeOutcome::Skipped => (term::paint(term::DIM, "skip"), String::new()),
+        };
+        writeln!(out, "  {mark} {:<17} {summary}", target.name)?;
+        if !report.passed() {
+            out.write_all(term::wrap(&report.detail, "      ", "      ").as_bytes())?;
+        }
+        if let Some(fix) = &report.fix {
+            let text = format!("fix: {fix}");
+            out.write_all(term::wrap(&text, "      ", "        ").as_bytes())?;
+        }
+        quoted(&mut out, "stderr:", &report.stderr_tail)?;
+        if let Some(log) = &report.log_tail
+            && !report.passed()
+        {
+            let title = format!("Claude Desktop's log (mcp-server-{}.log):", target.name);
+            quoted(&mut out, &title, log)?;
+        }
+    }
+
+    let mut record = DoctorRecord::new(&results);
+    if !explicit.is_empty()
+        && let Ok(Some(previous)) = DoctorRecord::load(&ctx.home)
+    {
+        record = record.keeping_others(&previous, &explicit);
+    }
+    let passed = results.iter().filter(|(_, r)| r.passed()).count();
+    let failures = results
+        .iter()
+        .filter(|(_, r)| r.outcome == ProbeOutcome::Failed)
+        .count();
+    let unread = match unreadable {
+        0 => String::new(),
+        1 => "; 1 config file could not be read".to_string(),
+        n => format!("; {n} config files could not be read"),
+    };
+    writeln!(
+        out,
+        "\n{} checked: {passed} passed, {failures} failed{unread}.",
+        results.len()
+    )?;
+    if let Err(e) = record.save(&ctx.home) {
+        report_error(&format!(
+            "the result could not be kept for `tandem status`: {e}"
+        ));
+    }
+    Ok(if failed || failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

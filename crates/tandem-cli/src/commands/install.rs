@@ -1,0 +1,396 @@
+//! `tandem install` and `tandem uninstall`: plan per client, show diffs (dry run) or apply,
+//! then say what changed and what must be restarted.
+
+use std::{io::Write, path::PathBuf, process::ExitCode};
+
+use anyhow::Context as _;
+use tandem_clients::{
+    Applied, ClientId, ClientsError, EntryAction, InstallOptions, Outcome, Plan, Reload, Scope,
+    UninstallOptions, entry,
+};
+
+use super::{Context, USAGE, binary, named, report_error};
+use crate::{
+    cli::{InstallArgs, TransportArg, UninstallArgs},
+    term,
+};
+
+/// What one run did, for the summary and the exit code.
+#[derive(Default)]
+struct Tally {
+    failed: bool,
+    /// Clients whose files changed, for the restart hints.
+    changed: Vec<ClientId>,
+    /// Entries left alone because Tandem did not write them.
+    skipped_foreign: bool,
+}
+
+impl Tally {
+    fn changed(&mut self, id: ClientId) {
+        if !self.changed.contains(&id) {
+            self.changed.push(id);
+        }
+    }
+}
+
+fn project_dir(project: &Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    project
+        .as_ref()
+        .map(|dir| std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display())))
+        .transpose()
+}
+
+fn has_project_scope(ctx: &Context, id: ClientId) -> bool {
+    ctx.installer
+        .config_paths(id, &Scope::Project(PathBuf::from("/")))
+        .is_ok()
+}
+
+/// Why an explicitly named client is not installed into: it is not on this computer.
+fn not_detected(ctx: &Context, id: ClientId) -> String {
+    let c = id.client();
+    let mut looked = catalog_dirs(ctx, id);
+    if let Some(cli) = c.cli {
+        looked.push(format!("no `{cli}` on PATH"));
+    }
+    let at = ctx
+        .config_path(id)
+        .map(|p| ctx.shown(&p))
+        .unwrap_or_else(|| "(unknown)".into());
+    format!(
+        "{} was not found on this computer ({}). Its config would be {at}. Install {} first, \
+         or run again with --force to write that file anyway.",
+        c.name,
+        looked.join(", "),
+        c.name
+    )
+}
+
+fn catalog_dirs(ctx: &Context, id: ClientId) -> Vec<String> {
+    tandem_clients::catalog::config_dirs(id, &ctx.host)
+        .iter()
+        .map(|d| format!("no {}", ctx.shown(d)))
+        .collect()
+}
+
+/// One line per file: what happened to each entry.
+fn describe(entries: &[tandem_clients::EntryChange]) -> String {
+    let group = |action: EntryAction| -> Vec<&str> {
+        entries
+            .iter()
+            .filter(|e| e.action == action)
+            .map(|e| e.name.as_str())
+            .collect()
+    };
+    let mut parts = Vec::new();
+    for (action, words) in [
+        (EntryAction::Add, "added"),
+        (EntryAction::Update, "updated"),
+        (EntryAction::Remove, "removed"),
+        (EntryAction::Keep, "already current:"),
+        (
+            EntryAction::SkipForeign,
+            "left alone (not written by Tandem; --force replaces):",
+        ),
+    ] {
+        let names = group(action);
+        if !names.is_empty() {
+            parts.push(format!("{words} {}", names.join(", ")));
+        }
+    }
+    if parts.is_empty() {
+        "nothing to remove".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// Prints a plan as diffs (dry run).
+fn show_plan(ctx: &Context, out: &mut impl Write, label: &str, plan: &Plan) -> anyhow::Result<()> {
+    for file in &plan.files {
+        let path = ctx.shown(&file.path);
+        if file.changes() {
+            writeln!(
+                out,
+                "{} {path}",
+                term::paint(term::BOLD, format!("{label}:"))
+            )?;
+            term::write_diff(out, &file.diff)?;
+        } else {
+            let text = format!("{label}: {path}: no change ({})", describe(&file.entries));
+            out.write_all(term::wrap(&text, "", "  ").as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Prints what apply did.
+fn show_applied(
+    ctx: &Context,
+    out: &mut impl Write,
+    label: &str,
+    applied: &Applied,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    for file in &applied.files {
+        let mark = match file.outcome {
+            Outcome::Unchanged => term::paint(term::DIM, "="),
+            Outcome::Written { .. } | Outcome::Removed { .. } => term::paint(term::OK, "+"),
+        };
+        let what = describe(&file.entries);
+        let text = format!("{label}: {what}");
+        out.write_all(term::wrap(&text, &format!("{mark} "), "    ").as_bytes())?;
+        writeln!(out, "    {}", ctx.shown(&file.path))?;
+        match &file.outcome {
+            Outcome::Written { backup } | Outcome::Removed { backup } => {
+                tally.changed(applied.client);
+                if let Some(b) = backup {
+                    let text = format!("backup of the previous file: {}", ctx.shown(b));
+                    out.write_all(
+                        term::paint(term::DIM, term::wrap(&text, "    ", "    ")).as_bytes(),
+                    )?;
+                }
+            }
+            Outcome::Unchanged => {}
+        }
+        if file
+            .entries
+            .iter()
+            .any(|e| e.action == EntryAction::SkipForeign)
+        {
+            tally.skipped_foreign = true;
+        }
+    }
+    Ok(())
+}
+
+fn plan_failed(label: &str, e: &ClientsError, tally: &mut Tally) {
+    tally.failed = true;
+    report_error(&format!("{label}: {e}"));
+}
+
+/// Plans, then shows or applies, one client's change.
+fn run_plan(
+    ctx: &Context,
+    out: &mut impl Write,
+    label: &str,
+    planned: Result<Plan, ClientsError>,
+    dry_run: bool,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(e) => {
+            plan_failed(label, &e, tally);
+            return Ok(());
+        }
+    };
+    if dry_run {
+        return show_plan(ctx, out, label, &plan);
+    }
+    match ctx.installer.apply(&plan) {
+        Ok(applied) => show_applied(ctx, out, label, &applied, tally),
+        Err(e) => {
+            plan_failed(label, &e, tally);
+            Ok(())
+        }
+    }
+}
+
+/// The closing lines: what to restart, and how to check.
+fn finish(
+    out: &mut impl Write,
+    tally: &Tally,
+    dry_run: bool,
+    installing: bool,
+) -> anyhow::Result<()> {
+    if dry_run {
+        writeln!(out, "\nDry run: nothing was changed.")?;
+        return Ok(());
+    }
+    if tally.skipped_foreign {
+        let verb = if installing { "replace" } else { "remove" };
+        let text = format!(
+            "Some tandem-* entries were not written by Tandem and were left alone; run again \
+             with --force to {verb} them."
+        );
+        out.write_all(
+            term::wrap(
+                &text,
+                &format!("\n{} ", term::paint(term::WARN, "note:")),
+                "  ",
+            )
+            .as_bytes(),
+        )?;
+    }
+    if !tally.changed.is_empty() {
+        writeln!(out, "\nFor the change to take effect:")?;
+        for id in &tally.changed {
+            let c = id.client();
+            let hint = match c.reload {
+                Reload::FullQuit => {
+                    format!("{} (closing its window is not enough)", c.reload.hint(c))
+                }
+                other => other.hint(c),
+            };
+            let mark = if c.reload == Reload::FullQuit {
+                term::paint(term::WARN, "!")
+            } else {
+                "-".to_string()
+            };
+            out.write_all(term::wrap(&hint, &format!("  {mark} "), "    ").as_bytes())?;
+        }
+        if installing {
+            writeln!(
+                out,
+                "Then run `tandem doctor` to check that every entry answers."
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn exit(tally: &Tally) -> ExitCode {
+    if tally.failed || tally.skipped_foreign {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
+    let TransportArg::Stdio = args.transport;
+    let mut out = term::stdout();
+    let project = project_dir(&args.project)?;
+    let mut tally = Tally::default();
+
+    // Which clients.
+    let explicit = named(&args.clients);
+    let targets: Vec<ClientId> = if !explicit.is_empty() {
+        let mut kept = Vec::new();
+        for id in explicit {
+            if project.is_none() && !args.force && !ctx.detect(id).detected() {
+                tally.failed = true;
+                report_error(&not_detected(ctx, id));
+            } else {
+                kept.push(id);
+            }
+        }
+        kept
+    } else {
+        ClientId::ALL
+            .into_iter()
+            .filter(|id| args.all || ctx.detect(*id).detected())
+            .filter(|id| project.is_none() || has_project_scope(ctx, *id))
+            .collect()
+    };
+    if targets.is_empty() && !tally.failed {
+        let names: Vec<&str> = ClientId::ALL.iter().map(|id| id.as_str()).collect();
+        report_error(&format!(
+            "no MCP client was found on this computer. Name one with --client NAME ({}), or \
+             use --all to write every client's config.",
+            names.join(", ")
+        ));
+        return Ok(ExitCode::FAILURE);
+    }
+    if args.session_hook && !targets.contains(&ClientId::ClaudeCode) {
+        if !tally.failed {
+            report_error(
+                "--session-hook is for Claude Code, which is not among the clients to install \
+                 into; add --client claude-code.",
+            );
+        }
+        return Ok(ExitCode::from(USAGE));
+    }
+
+    let binary = binary()?;
+    let entries = entry::tandem_entries(&binary, &ctx.host, ctx.explicit_home());
+    let options = InstallOptions {
+        force: args.force,
+        project_dir: project.clone(),
+        bridge: None,
+    };
+    for id in &targets {
+        let label = id.client().name;
+        let planned = ctx.installer.plan_install(*id, &entries, &options);
+        run_plan(ctx, &mut out, label, planned, args.dry_run, &mut tally)?;
+    }
+    if args.session_hook {
+        let planned = ctx
+            .installer
+            .plan_session_hook(&binary, ctx.explicit_home());
+        run_plan(
+            ctx,
+            &mut out,
+            "Claude Code hook",
+            planned,
+            args.dry_run,
+            &mut tally,
+        )?;
+    }
+    finish(&mut out, &tally, args.dry_run, true)?;
+    Ok(exit(&tally))
+}
+
+pub fn uninstall(ctx: &Context, args: UninstallArgs) -> anyhow::Result<ExitCode> {
+    let mut out = term::stdout();
+    let project = project_dir(&args.project)?;
+    let mut tally = Tally::default();
+    let explicit = named(&args.clients);
+    let every = explicit.is_empty();
+    let targets: Vec<ClientId> = if every {
+        ClientId::ALL
+            .into_iter()
+            .filter(|id| project.is_none() || has_project_scope(ctx, *id))
+            .collect()
+    } else {
+        explicit
+    };
+    let options = UninstallOptions {
+        force: args.force,
+        project_dir: project.clone(),
+        names: Vec::new(),
+    };
+    let mut any = false;
+    for id in &targets {
+        let label = id.client().name;
+        let planned = match ctx.installer.plan_uninstall(*id, &options) {
+            // A client whose config folder this system does not name has nothing of ours.
+            Err(ClientsError::NoConfigLocation { .. }) if every => continue,
+            other => other,
+        };
+        // With every client, stay quiet about the ones with nothing to remove.
+        if every
+            && let Ok(plan) = &planned
+            && !plan.changes()
+            && plan
+                .files
+                .iter()
+                .all(|f| f.entries.iter().all(|e| e.action == EntryAction::Absent))
+        {
+            continue;
+        }
+        any = true;
+        run_plan(ctx, &mut out, label, planned, args.dry_run, &mut tally)?;
+    }
+    if targets.contains(&ClientId::ClaudeCode) && project.is_none() {
+        let planned = ctx.installer.plan_remove_session_hook();
+        let quiet = every && planned.as_ref().is_ok_and(|p| !p.changes());
+        if !quiet {
+            any = true;
+            run_plan(
+                ctx,
+                &mut out,
+                "Claude Code hook",
+                planned,
+                args.dry_run,
+                &mut tally,
+            )?;
+        }
+    }
+    if !any {
+        writeln!(out, "No Tandem entries were found; nothing to remove.")?;
+    }
+    finish(&mut out, &tally, args.dry_run, false)?;
+    Ok(exit(&tally))
+}

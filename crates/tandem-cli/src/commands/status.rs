@@ -1,0 +1,231 @@
+//! `tandem status`: per client, whether it is here, its config files, Tandem's entries and
+//! whether they still work, the SessionStart hook, and the last doctor result.
+
+use std::{io::Write, process::ExitCode};
+
+use serde_json::{Value, json};
+use tandem_clients::{
+    ClientId, ClientStatus, DoctorRecord, Health, Scope, ServerEntry, entry, hook,
+};
+
+use super::{Context, binary};
+use crate::{cli::StatusArgs, term};
+
+fn health_text(health: &Health) -> (&'static str, String) {
+    match health {
+        Health::Current => ("current", "works as written".into()),
+        Health::BinaryMissing { command } => (
+            "binary-missing",
+            format!("the binary at {command} no longer exists: run `tandem install` again"),
+        ),
+        Health::UnexpectedArgs { args } => (
+            "unexpected-args",
+            format!("unexpected arguments {args:?}: run `tandem install` again"),
+        ),
+        Health::Outdated => (
+            "outdated",
+            "differs from what `tandem install` writes now: run it again".into(),
+        ),
+        Health::Foreign => (
+            "foreign",
+            "not written by Tandem (left alone; `tandem install --force` replaces it)".into(),
+        ),
+    }
+}
+
+fn entry_json(e: &Option<ServerEntry>) -> Value {
+    match e {
+        Some(ServerEntry::Stdio { command, args, env }) => {
+            json!({"transport": "stdio", "command": command, "args": args, "env": env})
+        }
+        Some(ServerEntry::Http { url, .. }) => json!({"transport": "http", "url": url}),
+        None => Value::Null,
+    }
+}
+
+fn client_json(s: &ClientStatus, doctor: Option<&DoctorRecord>) -> Value {
+    let files: Vec<Value> = s
+        .files
+        .iter()
+        .map(|f| {
+            let entries: Vec<Value> = f
+                .entries
+                .iter()
+                .map(|e| {
+                    let (health, detail) = health_text(&e.health);
+                    json!({
+                        "name": e.name,
+                        "ours": e.ours,
+                        "health": health,
+                        "detail": detail,
+                        "entry": entry_json(&e.entry),
+                    })
+                })
+                .collect();
+            json!({
+                "path": f.path,
+                "exists": f.exists,
+                "problem": f.problem,
+                "entries": entries,
+            })
+        })
+        .collect();
+    let checks: Vec<Value> = doctor
+        .map(|d| {
+            d.for_client(s.client)
+                .filter_map(|c| serde_json::to_value(c).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "id": s.client.as_str(),
+        "name": s.name,
+        "detected": s.detection.detected(),
+        "detectedBy": {
+            "configDir": s.detection.config_dir,
+            "cli": s.detection.cli,
+        },
+        "healthy": s.healthy(),
+        "files": files,
+        "lastDoctor": checks,
+    })
+}
+
+pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let binary = binary()?;
+    let expected = entry::tandem_entries(&binary, &ctx.host, ctx.explicit_home());
+    let mut statuses = Vec::new();
+    for id in ClientId::ALL {
+        match ctx.installer.status(id, &Scope::User, Some(&expected)) {
+            Ok(s) => statuses.push(s),
+            // No config location on this system (e.g. %APPDATA% unset): nothing to show.
+            Err(_) => continue,
+        }
+    }
+    let doctor = DoctorRecord::load(&ctx.home);
+    let hook_path = ctx.installer.session_hook_path();
+    let hook = ctx.installer.session_hook();
+
+    if args.json {
+        let (doctor_json, doctor_problem) = match &doctor {
+            Ok(Some(d)) => (json!({"at": d.at, "passed": d.passed}), None),
+            Ok(None) => (Value::Null, None),
+            Err(e) => (Value::Null, Some(e.to_string())),
+        };
+        let (hook_command, hook_problem) = match &hook {
+            Ok(c) => (c.clone(), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let doctor_ref = doctor.as_ref().ok().and_then(Option::as_ref);
+        let out = json!({
+            "binary": binary,
+            "tandemHome": ctx.home.state_dir(),
+            "clients": statuses.iter().map(|s| client_json(s, doctor_ref)).collect::<Vec<_>>(),
+            "sessionHook": {
+                "path": hook_path,
+                "command": hook_command,
+                "problem": hook_problem,
+            },
+            "doctor": doctor_json,
+            "doctorProblem": doctor_problem,
+        });
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &out)?;
+        writeln!(stdout)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let mut out = term::stdout();
+    let doctor_ref = doctor.as_ref().ok().and_then(Option::as_ref);
+    for s in &statuses {
+        let has_file = s.files.iter().any(|f| f.exists || f.problem.is_some());
+        let state = if s.healthy() {
+            term::paint(term::OK, "connected")
+        } else if s.files.iter().any(|f| f.entries.iter().any(|e| e.ours)) {
+            term::paint(term::FAIL, "needs attention")
+        } else if s.detection.detected() {
+            "found, Tandem not installed".to_string()
+        } else {
+            term::paint(term::DIM, "not found")
+        };
+        writeln!(out, "{:<16}{state}", s.name)?;
+        if !s.detection.detected() && !has_file {
+            continue;
+        }
+        for f in &s.files {
+            let exists = if f.exists { "" } else { " (no file yet)" };
+            writeln!(out, "  {}{exists}", ctx.shown(&f.path))?;
+            if let Some(problem) = &f.problem {
+                out.write_all(term::wrap(problem, "    ", "    ").as_bytes())?;
+            }
+            for e in &f.entries {
+                let (_, detail) = health_text(&e.health);
+                let mark = if e.health == Health::Current {
+                    term::paint(term::OK, "ok ")
+                } else {
+                    term::paint(term::FAIL, "!! ")
+                };
+                let lead = format!("    {mark}{:<17} ", e.name);
+                out.write_all(term::wrap(&detail, &lead, &" ".repeat(25)).as_bytes())?;
+            }
+        }
+        if let Some(d) = doctor_ref {
+            let checks: Vec<_> = d.for_client(s.client).collect();
+            if !checks.is_empty() {
+                let parts: Vec<String> = checks
+                    .iter()
+                    .map(|c| format!("{} {} ({} ms)", c.name, c.outcome, c.latency_ms))
+                    .collect();
+                let at = checks.first().map_or(d.at.as_str(), |c| c.at.as_str());
+                let at = if at.is_empty() { d.at.as_str() } else { at };
+                let text = format!("last doctor {}: {}", short_time(at), parts.join(", "));
+                out.write_all(term::wrap(&text, "  ", "    ").as_bytes())?;
+            }
+        }
+        if s.client == ClientId::ClaudeCode {
+            match &hook {
+                Ok(Some(command)) => {
+                    let ok = hook::brief_program(command).is_some_and(|p| p.is_file());
+                    let text = if ok {
+                        format!("SessionStart hook: {command}")
+                    } else {
+                        format!(
+                            "SessionStart hook: {command} (its binary is missing: run \
+                             `tandem install --session-hook` again)"
+                        )
+                    };
+                    out.write_all(term::wrap(&text, "  ", "    ").as_bytes())?;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    out.write_all(term::wrap(&e.to_string(), "  hook: ", "    ").as_bytes())?;
+                }
+            }
+        }
+    }
+    match &doctor {
+        Ok(Some(d)) => {
+            let verdict = if d.passed {
+                term::paint(term::OK, "passed")
+            } else {
+                term::paint(term::FAIL, "failed")
+            };
+            writeln!(
+                out,
+                "\nLast `tandem doctor`: {verdict} ({})",
+                short_time(&d.at)
+            )?;
+        }
+        Ok(None) => writeln!(out, "\n`tandem doctor` has not run yet.")?,
+        Err(e) => out.write_all(term::wrap(&e.to_string(), "\n", "").as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04 UTC`.
+fn short_time(at: &str) -> String {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => at.to_string(),
+    }
+}
