@@ -5,6 +5,8 @@
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
 const $ = (sel) => document.querySelector(sel);
+// replaceChildren without the nulls that conditional parts leave.
+const fill = (node, ...children) => node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 
 const state = {
   view: "handoffs",
@@ -157,7 +159,8 @@ async function showHandoff(id) {
   const setStatus = (status) => async () => {
     await safely(() => invoke("handoff_set_status", { id, status }));
   };
-  pane.replaceChildren(
+  fill(
+    pane,
     el("h2", { text: d.title }),
     el(
       "div",
@@ -230,7 +233,8 @@ async function showMemory(key) {
   const d = await safely(() => invoke("memory_entry", { key }));
   if (!d) return;
   const pane = $("#memory-detail");
-  pane.replaceChildren(
+  fill(
+    pane,
     el("h2", { text: d.key }),
     el("div", { class: "meta" }, ...d.tags.map((t) => el("span", { class: "tag", text: t })), `version ${d.version} · ${d.updatedByLabel} · ${when(d.updatedAt)}`),
     d.value === null ? el("p", { class: "note warn", text: "Deleted. Restore an earlier version below to bring it back." }) : el("pre", { class: "json", id: "memory-value", text: d.value }),
@@ -307,12 +311,13 @@ function renderHealth(h) {
             : c.connected
               ? ["connected (outdated)", "unchecked"]
               : ["not connected", "none"];
-      const checks = h.checks.filter((k) => k.client === c.id);
-      const check = checks.length
-        ? checks.every((k) => k.passed)
-          ? `passed ${ago(checks[0].at)} (${Math.max(...checks.map((k) => k.latencyMs))} ms)`
-          : `failed: ${checks.find((k) => !k.passed).detail}`
-        : "—";
+      const checks = h.checks.filter((k) => k.client === c.id && k.outcome !== "skipped");
+      const failed = checks.find((k) => k.outcome === "failed");
+      const check = !checks.length
+        ? "—"
+        : failed
+          ? `failed ${ago(h.checkedAt)}: ${failed.detail}${failed.fix ? " — " + failed.fix : ""}`
+          : `passed ${ago(h.checkedAt)} (${Math.max(...checks.map((k) => k.latencyMs))} ms)`;
       const action = c.problem ? null : c.needsRepair ? "Repair" : !c.current ? "Connect" : null;
       return el(
         "tr",
@@ -372,7 +377,8 @@ async function preview(clients, repair, target = $("#connect-preview")) {
   if (!plans) return;
   target.hidden = false;
   const changing = plans.filter((p) => p.changes && !p.error);
-  target.replaceChildren(
+  fill(
+    target,
     el("h3", { text: repair ? "Repair: what will change" : "What will change" }),
     ...plans.map((p) =>
       el(
@@ -407,7 +413,8 @@ async function apply(clients, repair, target) {
   if (!results) return;
   const restart = results.filter((r) => r.ok && r.changed && r.needsRestart);
   target.hidden = false;
-  target.replaceChildren(
+  fill(
+    target,
     el("h3", { text: "Done" }),
     el("ul", {}, ...results.map((r) => el("li", { class: r.ok ? "" : "note warn", text: `${r.message}${r.ok && r.changed ? " — " + r.restartNote : ""}` }))),
     restart.length ? el("p", { class: "note warn", text: `Restart ${restart.map((r) => r.name).join(", ")} for the change to take effect.` }) : null,

@@ -34,7 +34,11 @@ pub async fn handoff_set_status(app: App<'_>, id: String, status: String) -> Rep
         "done" => HandoffStatus::Done,
         "dropped" => HandoffStatus::Dropped,
         "open" => HandoffStatus::Open,
-        other => return Err(format!("{other:?} is not a status to set; use done or dropped")),
+        other => {
+            return Err(format!(
+                "{other:?} is not a status to set; use done or dropped"
+            ));
+        }
     };
     let ws = app.workspace()?;
     ws.handoff_update(

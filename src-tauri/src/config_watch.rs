@@ -21,10 +21,7 @@ pub struct ConfigWatcher {
 impl ConfigWatcher {
     /// Watches `files` (whether they exist yet or not); `on_change` runs on a thread of its
     /// own after each settled burst of changes to any of them.
-    pub fn spawn(
-        files: &[PathBuf],
-        on_change: impl Fn() + Send + 'static,
-    ) -> notify::Result<Self> {
+    pub fn spawn(files: &[PathBuf], on_change: impl Fn() + Send + 'static) -> notify::Result<Self> {
         let names: BTreeSet<PathBuf> = files.iter().cloned().collect();
         let (tx, rx) = mpsc::channel::<()>();
         let mut watcher =

@@ -65,7 +65,12 @@ fn options(repair: bool) -> InstallOptions {
     }
 }
 
-fn plan_one(installer: &Installer, tandem: &Path, id: ClientId, repair: bool) -> Result<Plan, String> {
+fn plan_one(
+    installer: &Installer,
+    tandem: &Path,
+    id: ClientId,
+    repair: bool,
+) -> Result<Plan, String> {
     installer
         .plan_install(id, &entries(installer, tandem), &options(repair))
         .map_err(|e| e.to_string())
@@ -79,7 +84,12 @@ pub fn detected(installer: &Installer) -> Vec<ClientId> {
         .collect()
 }
 
-pub fn plan(installer: &Installer, tandem: &Path, ids: &[ClientId], repair: bool) -> Vec<ConnectPlan> {
+pub fn plan(
+    installer: &Installer,
+    tandem: &Path,
+    ids: &[ClientId],
+    repair: bool,
+) -> Vec<ConnectPlan> {
     ids.iter()
         .map(|&id| {
             let client = id.client();
@@ -123,7 +133,12 @@ pub fn plan(installer: &Installer, tandem: &Path, ids: &[ClientId], repair: bool
         .collect()
 }
 
-pub fn apply(installer: &Installer, tandem: &Path, ids: &[ClientId], repair: bool) -> Vec<ConnectResult> {
+pub fn apply(
+    installer: &Installer,
+    tandem: &Path,
+    ids: &[ClientId],
+    repair: bool,
+) -> Vec<ConnectResult> {
     ids.iter()
         .map(|&id| {
             let client = id.client();

@@ -120,8 +120,7 @@ pub fn clients(
             let named = |name: &str| view.entries.iter().any(|e| e.name == name);
             let any_tandem = named(WORKSPACE) || named(MEMORY);
             view.needs_repair = view.problem.is_none()
-                && ((any_tandem && !view.current)
-                    || (!any_tandem && was_connected.contains(&id)));
+                && ((any_tandem && !view.current) || (!any_tandem && was_connected.contains(&id)));
             view
         })
         .collect()
@@ -191,10 +190,7 @@ fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[DoctorCheck])
     } else if let Some(f) = failed.first() {
         ("failing", format!("{}: {}", f.client, f.detail))
     } else {
-        (
-            "ok",
-            format!("answered for {} client(s)", mine.len()),
-        )
+        ("ok", format!("answered for {} client(s)", mine.len()))
     };
     ServerView {
         id: id.into(),

@@ -92,7 +92,11 @@ mod tests {
                 let (mut s, _) = listener.accept().unwrap();
                 let mut buf = [0u8; 256];
                 let n = s.read(&mut buf).unwrap();
-                assert!(std::str::from_utf8(&buf[..n]).unwrap().starts_with("GET /health "));
+                assert!(
+                    std::str::from_utf8(&buf[..n])
+                        .unwrap()
+                        .starts_with("GET /health ")
+                );
                 s.write_all(reply.as_bytes()).unwrap();
             }
         });
@@ -107,7 +111,11 @@ mod tests {
         let exe = std::env::current_exe().unwrap();
         let dir = exe.parent().and_then(Path::parent).unwrap();
         let bin = dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
+        assert!(
+            bin.exists(),
+            "{} is missing: run `cargo xtask test`",
+            bin.display()
+        );
         bin
     }
 
@@ -135,7 +143,9 @@ mod tests {
         })
         .unwrap();
         let wait = |what: &dyn Fn(&crate::supervisor::ChildState) -> bool| loop {
-            let s = rx.recv_timeout(Duration::from_secs(30)).expect("no change in 30 s");
+            let s = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("no change in 30 s");
             if what(&s) {
                 return s;
             }

@@ -1,2 +1,4 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
-fn main() { tandem_app::run() }
+fn main() {
+    tandem_app::run()
+}

@@ -22,6 +22,16 @@ pub fn strip_front_matter(text: &str) -> &str {
     text
 }
 
+/// The body without a leading `# {title}` line: the window shows the title already.
+pub fn strip_title<'a>(body: &'a str, title: &str) -> &'a str {
+    let trimmed = body.trim_start();
+    match trimmed.split_once('\n') {
+        Some((first, rest)) if first.trim() == format!("# {}", title.trim()) => rest,
+        None if trimmed.trim() == format!("# {}", title.trim()) => "",
+        _ => body,
+    }
+}
+
 /// Renders Markdown to sanitised HTML.
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES
@@ -55,13 +65,26 @@ mod tests {
     fn renders_the_sections_of_a_handoff() {
         let html = render("## Tasks\n\n- [ ] Add /login\n- [x] Plan\n\n**bold** `code`\n");
         assert!(html.contains("<h2>Tasks</h2>"), "{html}");
-        let inputs: Vec<&str> = html.split("<input").skip(1).map(|s| &s[..s.find('>').unwrap()]).collect();
+        let inputs: Vec<&str> = html
+            .split("<input")
+            .skip(1)
+            .map(|s| &s[..s.find('>').unwrap()])
+            .collect();
         assert_eq!(inputs.len(), 2, "{html}");
         for input in &inputs {
-            assert!(input.contains(r#"type="checkbox""#) && input.contains("disabled"), "{html}");
+            assert!(
+                input.contains(r#"type="checkbox""#) && input.contains("disabled"),
+                "{html}"
+            );
         }
-        assert!(inputs[1].contains("checked") && !inputs[0].contains("checked"), "{html}");
-        assert!(html.contains("<strong>bold</strong> <code>code</code>"), "{html}");
+        assert!(
+            inputs[1].contains("checked") && !inputs[0].contains("checked"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<strong>bold</strong> <code>code</code>"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -71,7 +94,17 @@ mod tests {
              [a](javascript:alert(3)) <a href=\"https://example.com\" onclick=\"x()\">b</a>\n\n\
              <iframe src=\"https://evil\"></iframe><input type=text value=steal>",
         );
-        for bad in ["<script", "alert(1)", "onerror", "javascript:", "onclick", "<iframe", "<img", "type=\"text\"", "steal"] {
+        for bad in [
+            "<script",
+            "alert(1)",
+            "onerror",
+            "javascript:",
+            "onclick",
+            "<iframe",
+            "<img",
+            "type=\"text\"",
+            "steal",
+        ] {
             assert!(!html.contains(bad), "{bad} survived: {html}");
         }
         assert!(html.contains(r#"href="https://example.com""#), "{html}");
@@ -79,10 +112,22 @@ mod tests {
     }
 
     #[test]
+    fn the_title_heading_is_not_repeated() {
+        assert_eq!(
+            strip_title("\n# Add auth\n## Summary\n", "Add auth"),
+            "## Summary\n"
+        );
+        assert_eq!(strip_title("# Other\n", "Add auth"), "# Other\n");
+    }
+
+    #[test]
     fn front_matter_is_not_part_of_the_preview() {
         let text = "---\nid: x\ntitle: T\n---\n# Body\n";
         assert_eq!(strip_front_matter(text), "# Body\n");
-        assert_eq!(strip_front_matter("# No front matter\n"), "# No front matter\n");
+        assert_eq!(
+            strip_front_matter("# No front matter\n"),
+            "# No front matter\n"
+        );
         assert_eq!(strip_front_matter("---\nunclosed\n"), "---\nunclosed\n");
     }
 }

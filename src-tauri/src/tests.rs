@@ -166,15 +166,28 @@ fn marking_a_handoff_done_writes_its_status_and_log() {
     let err = t
         .call("handoff_set_status", json!({"id": id, "status": "lost"}))
         .unwrap_err();
-    assert!(err.as_str().unwrap().contains("use done or dropped"), "{err}");
+    assert!(
+        err.as_str().unwrap().contains("use done or dropped"),
+        "{err}"
+    );
 }
 
 #[test]
 fn memory_is_listed_searched_shown_with_history_and_restored() {
     let t = TestApp::start(|_| {});
     let store = t.store();
-    set(&store, "proj-x/auth", json!({"method": "JWT", "library": "jose"}), "claude-ai 0.14.1");
-    set(&store, "proj-x/auth", json!({"method": "sessions"}), "claude-code 2.1.3");
+    set(
+        &store,
+        "proj-x/auth",
+        json!({"method": "JWT", "library": "jose"}),
+        "claude-ai 0.14.1",
+    );
+    set(
+        &store,
+        "proj-x/auth",
+        json!({"method": "sessions"}),
+        "claude-code 2.1.3",
+    );
     // Times have milliseconds: keep the order unambiguous.
     std::thread::sleep(Duration::from_millis(5));
     set(&store, "proj-x/db", json!("postgres"), "claude-code 2.1.3");
@@ -185,13 +198,21 @@ fn memory_is_listed_searched_shown_with_history_and_restored() {
     let hits = t.ok("memory", json!({"query": "postgres"}));
     assert_eq!(hits["items"].as_array().unwrap().len(), 1);
     assert_eq!(hits["items"][0]["key"], "proj-x/db");
-    assert!(hits["items"][0]["preview"].as_str().unwrap().contains("**postgres**"));
+    assert!(
+        hits["items"][0]["preview"]
+            .as_str()
+            .unwrap()
+            .contains("**postgres**")
+    );
     let entry = t.ok("memory_entry", json!({"key": "proj-x/auth"}));
     assert_eq!(entry["version"], 2);
     assert_eq!(entry["value"], "{\n  \"method\": \"sessions\"\n}");
     assert_eq!(entry["history"].as_array().unwrap().len(), 2);
     assert_eq!(entry["history"][1]["byLabel"], "Claude Desktop");
-    let restored = t.ok("memory_restore", json!({"key": "proj-x/auth", "version": 1}));
+    let restored = t.ok(
+        "memory_restore",
+        json!({"key": "proj-x/auth", "version": 1}),
+    );
     assert_eq!(restored["version"], 3);
     assert!(restored["value"].as_str().unwrap().contains("jose"));
     assert_eq!(restored["updatedByLabel"], "Tandem");
@@ -255,11 +276,17 @@ fn health_shows_the_supervised_hub_restarting_and_quit_leaves_no_process() {
     let pid = hub["pid"].as_u64().unwrap() as i32;
     let pid = rustix::process::Pid::from_raw(pid).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::KILL).unwrap();
-    let h = wait_health(&t, |h| hub_of(h)["restarts"] == 1 && hub_of(h)["state"] == "running");
+    let h = wait_health(&t, |h| {
+        hub_of(h)["restarts"] == 1 && hub_of(h)["state"] == "running"
+    });
     assert_ne!(hub_of(&h)["pid"], hub["pid"]);
-    let new_pid = rustix::process::Pid::from_raw(hub_of(&h)["pid"].as_u64().unwrap() as i32).unwrap();
+    let new_pid =
+        rustix::process::Pid::from_raw(hub_of(&h)["pid"].as_u64().unwrap() as i32).unwrap();
     t.tandem().shutdown();
-    assert!(rustix::process::test_kill_process(new_pid).is_err(), "the hub outlived Quit");
+    assert!(
+        rustix::process::test_kill_process(new_pid).is_err(),
+        "the hub outlived Quit"
+    );
     assert_eq!(hub_of(&t.ok("health", json!({})))["state"], "stopped");
 }
 
@@ -289,7 +316,10 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     let diff = plans[0]["files"][0]["diff"].as_str().unwrap();
     assert!(diff.contains("+    \"tandem-memory\""), "{diff}");
     assert!(std::fs::read_to_string(&cfg).unwrap().contains("theme"));
-    assert!(!std::fs::read_to_string(&cfg).unwrap().contains("tandem"), "a plan writes nothing");
+    assert!(
+        !std::fs::read_to_string(&cfg).unwrap().contains("tandem"),
+        "a plan writes nothing"
+    );
 
     let results = t.ok("connect", json!({"clients": ["claude-code"]}));
     assert_eq!(results[0]["ok"], true, "{results}");
@@ -304,12 +334,19 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
 
     // Something else removes Tandem's entries: the config watcher notices on its own.
     let health = t.next_event("health-changed", Duration::from_secs(5), || {
-        std::fs::write(&cfg, "{\n  \"theme\": \"light\",\n  \"mcpServers\": {}\n}\n").unwrap();
+        std::fs::write(
+            &cfg,
+            "{\n  \"theme\": \"light\",\n  \"mcpServers\": {}\n}\n",
+        )
+        .unwrap();
     });
     assert_eq!(code(&health)["needsRepair"], true, "{health:#}");
     assert!(health["statusLine"].as_str().unwrap().contains("problem"));
     // One-click repair puts them back.
-    let repaired = t.ok("connect", json!({"clients": ["claude-code"], "repair": true}));
+    let repaired = t.ok(
+        "connect",
+        json!({"clients": ["claude-code"], "repair": true}),
+    );
     assert_eq!(repaired[0]["ok"], true, "{repaired}");
     let h = t.ok("health", json!({}));
     assert_eq!(code(&h)["needsRepair"], false);

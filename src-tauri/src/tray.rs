@@ -63,7 +63,10 @@ pub fn model(health: &Health, handoffs: &[HandoffItem], autostart: bool) -> Tray
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
-                (format!("handoff:{}", h.id), format!("{} — {status}", h.title))
+                (
+                    format!("handoff:{}", h.id),
+                    format!("{} — {status}", h.title),
+                )
             })
             .collect(),
         autostart,

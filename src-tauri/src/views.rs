@@ -89,7 +89,8 @@ pub fn handoff(ws: &Workspace, id: &str) -> Result<HandoffDetail, String> {
     let doc = ws
         .handoff_read(&HandoffReadParams { id: id.to_string() })
         .map_err(|e| e.to_string())?;
-    let html = markdown::render(markdown::strip_front_matter(&doc.markdown));
+    let body = markdown::strip_front_matter(&doc.markdown);
+    let html = markdown::render(markdown::strip_title(body, &doc.title));
     Ok(HandoffDetail {
         item: HandoffItem {
             created_by_label: client_label(&doc.created_by),
@@ -223,9 +224,7 @@ pub struct MemoryDetail {
 }
 
 pub fn memory_entry(store: &MemoryStore, key: &str) -> Result<MemoryDetail, String> {
-    let got = store
-        .get(&[key.to_string()])
-        .map_err(|e| e.to_string())?;
+    let got = store.get(&[key.to_string()]).map_err(|e| e.to_string())?;
     let history = store
         .history(key, Some(HISTORY_SHOWN))
         .map_err(|e| e.to_string())?;

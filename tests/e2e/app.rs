@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tandem_tests::{
     TestClient, TestHome,
     desktop::{Display, Driver, Session, free_port},
-    target_profile_dir, tandem_bin,
+    tandem_bin, target_profile_dir,
 };
 
 fn app_bin() -> PathBuf {
@@ -62,11 +62,20 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
         .collect();
     env.extend(display.env.iter().cloned());
     env.push(("TANDEM_HUB_PORT".into(), hub_port.to_string()));
-    env.push(("TANDEM_BIN".into(), tandem_bin().to_string_lossy().into_owned()));
+    env.push((
+        "TANDEM_BIN".into(),
+        tandem_bin().to_string_lossy().into_owned(),
+    ));
     // Software rendering under Xvfb, so that screenshots show what is drawn.
     env.push(("WEBKIT_DISABLE_DMABUF_RENDERER".into(), "1".into()));
     env.push(("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()));
-    env.push(("XDG_CACHE_HOME".into(), home.user_home().join(".cache").to_string_lossy().into_owned()));
+    env.push((
+        "XDG_CACHE_HOME".into(),
+        home.user_home()
+            .join(".cache")
+            .to_string_lossy()
+            .into_owned(),
+    ));
     let driver = Driver::start(&env);
     // The app must open its window at start: the driver waits for one.
     let s = Session::start(&driver, &app_bin(), &["--open"]);
@@ -78,7 +87,10 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     s.screenshot("0-handoffs-empty");
     let empty = s.text("#handoff-empty");
     assert!(
-        empty.as_deref().unwrap_or_default().contains("No handoffs yet"),
+        empty
+            .as_deref()
+            .unwrap_or_default()
+            .contains("No handoffs yet"),
         "the empty state says what to do: {empty:?}"
     );
 
@@ -116,12 +128,19 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
         (created["id"].as_str().unwrap().to_string(), wrote_at)
     });
     let handoff_css = format!("#handoff-list li[data-id='{handoff_id}']");
-    s.wait_for(Duration::from_secs(2), "the handoff in the list", |s| s.find(&handoff_css));
-    s.wait_for(Duration::from_secs(2), "the memory entry in the list", |s| {
-        s.find("#memory-list li[data-key='proj-x/auth-approach']")
+    s.wait_for(Duration::from_secs(2), "the handoff in the list", |s| {
+        s.find(&handoff_css)
     });
+    s.wait_for(
+        Duration::from_secs(2),
+        "the memory entry in the list",
+        |s| s.find("#memory-list li[data-key='proj-x/auth-approach']"),
+    );
     let seen_after = wrote_at.elapsed();
-    assert!(seen_after < Duration::from_secs(3), "both seen {seen_after:?} after the writes");
+    assert!(
+        seen_after < Duration::from_secs(3),
+        "both seen {seen_after:?} after the writes"
+    );
     let item = s.text(&handoff_css).unwrap();
     assert!(item.contains("Add JWT auth to the API"), "{item}");
     assert!(item.contains("Claude Desktop"), "{item}");
@@ -141,7 +160,8 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     });
     s.click("#memory-list li[data-key='proj-x/auth-approach']");
     s.wait_for(Duration::from_secs(5), "the value", |s| {
-        s.text("#memory-value").filter(|t| t.contains("\"library\": \"jose\""))
+        s.text("#memory-value")
+            .filter(|t| t.contains("\"library\": \"jose\""))
     });
     s.screenshot("2-memory");
 

@@ -36,10 +36,7 @@ fn need(path: &Path, what: &str) -> PathBuf {
 
 /// Where screenshots go: `target/e2e/`.
 pub fn screenshot_dir() -> PathBuf {
-    let dir = target_profile_dir()
-        .parent()
-        .expect("target")
-        .join("e2e");
+    let dir = target_profile_dir().parent().expect("target").join("e2e");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -187,7 +184,11 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Valu
     let chunked = head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
-    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
@@ -296,13 +297,21 @@ impl Session {
     }
 
     /// Waits until `check` gives `Some`, checking every 50 ms; panics after `timeout`.
-    pub fn wait_for<T>(&self, timeout: Duration, what: &str, check: impl Fn(&Self) -> Option<T>) -> T {
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        check: impl Fn(&Self) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = check(self) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -215,7 +215,10 @@ pub fn check_deb(deb: &Path) -> Result {
             ));
         }
         println!("xtask: installed sidecar: {version}");
-        for file in ["/usr/bin/tandem-app", "/usr/share/applications/Tandem.desktop"] {
+        for file in [
+            "/usr/bin/tandem-app",
+            "/usr/share/applications/Tandem.desktop",
+        ] {
             if !Path::new(file).exists() {
                 return Err(format!("the .deb installed no {file}"));
             }
@@ -246,12 +249,17 @@ fn appimage_tools() -> Result<PathBuf> {
             shell::cargo(&["info", APPIMAGE_CRATE, "--quiet"]),
         )?;
         let found = find_crate_file("appimage-0.4.0", "assets/runtime-x86_64")?;
-        let bytes = std::fs::read(&found).map_err(|e| format!("reading {}: {e}", found.display()))?;
+        let bytes =
+            std::fs::read(&found).map_err(|e| format!("reading {}: {e}", found.display()))?;
         let digest = sha256(&bytes)?;
         if digest != APPIMAGE_RUNTIME_SHA256 {
-            return Err(format!("{} has sha256 {digest}, not the pinned one", found.display()));
+            return Err(format!(
+                "{} has sha256 {digest}, not the pinned one",
+                found.display()
+            ));
         }
-        std::fs::write(&runtime, bytes).map_err(|e| format!("writing {}: {e}", runtime.display()))?;
+        std::fs::write(&runtime, bytes)
+            .map_err(|e| format!("writing {}: {e}", runtime.display()))?;
     }
     // The stand-in is xtask itself (an ELF: Tauri zeroes bytes 8–10 of the file, harmless
     // there, fatal to a script).
@@ -268,8 +276,11 @@ fn appimage_tools() -> Result<PathBuf> {
         "linuxdeploy-plugin-appimage.AppImage",
     ] {
         let path = tools.join(plugin);
-        std::fs::write(&path, "#!/bin/sh\n# unused: the stand-in linuxdeploy packs the AppDir itself\n")
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        std::fs::write(
+            &path,
+            "#!/bin/sh\n# unused: the stand-in linuxdeploy packs the AppDir itself\n",
+        )
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
         set_executable(&path)?;
     }
     Ok(cache)
@@ -395,9 +406,18 @@ pub fn bench() -> Result {
         ("DISPLAY".into(), display.name.clone()),
         ("TANDEM_HOME".into(), state.display().to_string()),
         ("HOME".into(), home.display().to_string()),
-        ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
-        ("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string()),
-        ("XDG_CACHE_HOME".into(), home.join(".cache").display().to_string()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_DATA_HOME".into(),
+            home.join(".local/share").display().to_string(),
+        ),
+        (
+            "XDG_CACHE_HOME".into(),
+            home.join(".cache").display().to_string(),
+        ),
         ("TANDEM_BIN".into(), tandem.display().to_string()),
         ("TANDEM_HUB_PORT".into(), "17345".into()),
     ];
@@ -409,7 +429,8 @@ pub fn bench() -> Result {
             .envs(bus.iter().map(|(k, v)| (k, v)))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        cmd.spawn().map_err(|e| format!("starting {}: {e}", app.display()))
+        cmd.spawn()
+            .map_err(|e| format!("starting {}: {e}", app.display()))
     };
     let mut child = run(&[])?;
     let pid = child.id();
@@ -443,7 +464,14 @@ impl Xvfb {
     fn start() -> Result<Self> {
         let number = 200 + std::process::id() % 300;
         let child = Command::new("Xvfb")
-            .args([&format!(":{number}"), "-screen", "0", "1280x860x24", "-nolisten", "tcp"])
+            .args([
+                &format!(":{number}"),
+                "-screen",
+                "0",
+                "1280x860x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -495,7 +523,10 @@ fn family(pid: u32) -> Vec<u32> {
         let parent = all[i];
         let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
             .unwrap_or_default();
-        for child in children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
+        for child in children
+            .split_whitespace()
+            .filter_map(|c| c.parse::<u32>().ok())
+        {
             let comm = std::fs::read_to_string(format!("/proc/{child}/comm")).unwrap_or_default();
             if comm.trim() != "tandem" {
                 all.push(child);
@@ -511,7 +542,12 @@ fn ticks(pid: u32) -> u64 {
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of stat; 12 and 13 after the command name.
-    let get = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     get(11) + get(12)
 }
 
@@ -536,7 +572,8 @@ fn measure(pid: u32, seconds: u64) -> Result<String> {
     let procs = family(pid);
     let after: u64 = procs.iter().map(|p| ticks(*p)).sum();
     let cpu = (after.saturating_sub(before)) as f64 / clock_ticks / seconds as f64 * 100.0;
-    let app_cpu = (ticks(pid).saturating_sub(app_before)) as f64 / clock_ticks / seconds as f64 * 100.0;
+    let app_cpu =
+        (ticks(pid).saturating_sub(app_before)) as f64 / clock_ticks / seconds as f64 * 100.0;
     let mb = |kb: u64| kb as f64 / 1024.0;
     let anon: u64 = procs.iter().map(|p| status_kb(*p, "RssAnon:")).sum();
     let rss: u64 = procs.iter().map(|p| status_kb(*p, "VmRSS:")).sum();

@@ -121,10 +121,7 @@ fn test() -> Result {
         let bundling = std::time::Instant::now();
         let deb = app::bundle()?;
         app::check_deb(&deb)?;
-        println!(
-            "xtask: bundle and .deb check in {:.0?}",
-            bundling.elapsed()
-        );
+        println!("xtask: bundle and .deb check in {:.0?}", bundling.elapsed());
     }
     println!("xtask: all green in {:.0?}", started.elapsed());
     Ok(())

@@ -252,10 +252,7 @@ fn supervise(shared: &Arc<Shared>, spec: &ChildSpec, backoff: Backoff) {
         }
         failures += 1;
         let delay = backoff.delay(failures);
-        log::warn!(
-            "{} {exit}; restarting in {delay:?}",
-            spec.program.display()
-        );
+        log::warn!("{} {exit}; restarting in {delay:?}", spec.program.display());
         shared.update(|s| {
             s.enter(Phase::Waiting);
             s.pid = None;

@@ -64,10 +64,7 @@ fn wait_for(rx: &mpsc::Receiver<ChildState>, what: impl Fn(&ChildState) -> bool)
 fn the_delay_doubles_from_the_first_exit_and_stops_at_30_seconds() {
     let b = Backoff::HUB;
     let delays: Vec<u64> = (1..=8).map(|n| b.delay(n).as_millis() as u64).collect();
-    assert_eq!(
-        delays,
-        [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]
-    );
+    assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     assert_eq!(b.delay(1000), Duration::from_secs(30));
 }
 
@@ -98,7 +95,10 @@ fn a_child_killed_five_times_in_a_row_is_restarted_each_time_with_a_growing_dela
     assert_eq!(running.failures_in_a_row, 5);
     let last = running.pid.unwrap();
     assert!(!pids.contains(&last), "a new process each time");
-    assert!(pids.iter().all(|p| !alive(*p)), "the killed ones are reaped");
+    assert!(
+        pids.iter().all(|p| !alive(*p)),
+        "the killed ones are reaped"
+    );
     sup.stop();
     assert!(!alive(last));
     assert_eq!(sup.state().phase, Phase::Stopped);
@@ -118,7 +118,11 @@ fn stopping_ends_the_child_and_everything_it_started() {
     sup.stop();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(!alive(p));
-    assert_eq!(running_in_group(p), Vec::<u32>::new(), "a process of the child's group is left");
+    assert_eq!(
+        running_in_group(p),
+        Vec::<u32>::new(),
+        "a process of the child's group is left"
+    );
     assert_eq!(sup.state().phase, Phase::Stopped);
 }
 
@@ -139,10 +143,16 @@ fn a_program_that_cannot_start_is_retried_with_the_reason() {
     let (mut sup, rx) = start(spec, FAST);
     let first = wait_for(&rx, |s| s.phase == Phase::Waiting);
     assert!(
-        first.last_exit.as_deref().unwrap().starts_with("could not start /nonexistent/tandem"),
+        first
+            .last_exit
+            .as_deref()
+            .unwrap()
+            .starts_with("could not start /nonexistent/tandem"),
         "{first:?}"
     );
-    let second = wait_for(&rx, |s| s.phase == Phase::Waiting && s.failures_in_a_row == 2);
+    let second = wait_for(&rx, |s| {
+        s.phase == Phase::Waiting && s.failures_in_a_row == 2
+    });
     assert_eq!(second.restart_delay_ms, Some(100));
     sup.stop();
 }
@@ -191,7 +201,12 @@ fn the_child_writes_to_its_log_file_not_to_a_pipe() {
     let (mut sup, rx) = start(spec, FAST);
     wait_for(&rx, |s| s.phase == Phase::Running);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while std::fs::read_to_string(&log).unwrap_or_default().lines().count() < 2 {
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2
+    {
         assert!(Instant::now() < deadline, "nothing logged");
         std::thread::sleep(Duration::from_millis(20));
     }
