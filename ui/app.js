@@ -17,6 +17,8 @@ const state = {
   seenKeys: new Map(),
   health: null,
   firstLoad: { handoffs: true, memory: true },
+  firstRunFor: null,
+  firstRunDone: false,
 };
 
 // ---------- helpers ----------
@@ -340,12 +342,20 @@ function renderHealth(h) {
   }
 
   const firstRun = $("#first-run");
-  firstRun.hidden = !h.firstRun;
-  if (h.firstRun) {
-    const detected = h.clients.filter((c) => c.detected);
-    $("#first-run-clients").replaceChildren(...(detected.length ? detected.map((c) => el("li", { text: c.name })) : [el("li", { text: "no client detected yet" })]));
-    $("#first-run-connect").disabled = !detected.length;
-    $("#first-run-preview").disabled = !detected.length;
+  // Once connected from here, the card stays to say what to restart.
+  firstRun.hidden = !h.firstRun && !state.firstRunDone;
+  if (h.firstRun && !state.firstRunDone) {
+    const detected = h.clients.filter((c) => c.detected).map((c) => c.id);
+    $("#first-run-clients").replaceChildren(...(detected.length ? h.clients.filter((c) => c.detected).map((c) => el("li", { text: c.name })) : [el("li", { text: "no client detected yet" })]));
+    // What connecting them all would write, shown once per set of detected clients (health
+    // events come often; the diff only changes with the clients).
+    const shown = detected.join(",");
+    if (detected.length && state.firstRunFor !== shown) {
+      state.firstRunFor = shown;
+      preview(detected, false, $("#first-run-result"), "Connect all");
+    }
+  } else if (!h.firstRun) {
+    state.firstRunFor = null;
   }
 
   $("#facts").replaceChildren(
@@ -372,7 +382,7 @@ function diffBlock(text) {
 }
 
 // Shows what connecting (or repairing) would write, with a button that writes it.
-async function preview(clients, repair, target = $("#connect-preview")) {
+async function preview(clients, repair, target = $("#connect-preview"), confirm = repair ? "Repair" : "Connect") {
   const plans = await safely(() => invoke("connect_plan", { clients, repair }));
   if (!plans) return;
   target.hidden = false;
@@ -397,18 +407,20 @@ async function preview(clients, repair, target = $("#connect-preview")) {
       { class: "actions" },
       el("button", {
         class: "primary",
-        id: "connect-confirm",
+        id: target.id === "first-run-result" ? "connect-all" : "connect-confirm",
         disabled: !changing.length,
-        text: repair ? "Repair" : "Connect",
+        text: confirm,
         onclick: () => apply(changing.map((p) => p.client), repair, target),
       }),
-      el("button", { class: "secondary", text: "Cancel", onclick: () => (target.hidden = true) }),
+      target.id === "first-run-result" ? null : el("button", { class: "secondary", text: "Cancel", onclick: () => (target.hidden = true) }),
     ),
   );
-  target.scrollIntoView({ block: "nearest" });
+  if (target.id !== "first-run-result") target.scrollIntoView({ block: "nearest" });
 }
 
 async function apply(clients, repair, target) {
+  // Set first: the health event that the connection sends may come before its reply.
+  if (target.id === "first-run-result") state.firstRunDone = true;
   const results = await safely(() => invoke("connect", { clients, repair }));
   if (!results) return;
   const restart = results.filter((r) => r.ok && r.changed && r.needsRestart);
@@ -452,11 +464,6 @@ function wire() {
   $("#check-now").addEventListener("click", async () => {
     await safely(() => invoke("check_now"));
     toast("Checking every configured entry…");
-  });
-  $("#first-run-preview").addEventListener("click", () => preview(null, false, $("#first-run-result")));
-  $("#first-run-connect").addEventListener("click", () => {
-    const clients = state.health.clients.filter((c) => c.detected).map((c) => c.id);
-    apply(clients, false, $("#first-run-result"));
   });
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
 }

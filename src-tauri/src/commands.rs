@@ -141,6 +141,9 @@ pub async fn connect(
         repair.unwrap_or(false),
     );
     app.refresh_clients();
+    if app.launch.watch_configs {
+        app.inner().watch_configs();
+    }
     app.notify(Topic::Health);
     if app.launch.probe_every.is_some() {
         app.check_soon();

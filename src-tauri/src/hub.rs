@@ -35,6 +35,53 @@ pub fn tandem_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
+/// An AppImage runs from a mount that exists only while it runs (`/tmp/.mount_…`): a client
+/// config cannot name a binary there. When the app runs from one (`appdir`, the runtime's
+/// `APPDIR`), its sidecar is copied to `$TANDEM_HOME/bin/` (again whenever the image brings a
+/// different one) and the copy is what configs name and the hub runs.
+pub fn outside_appimage(tandem: PathBuf, home: &Home, appdir: Option<&Path>) -> PathBuf {
+    let Some(appdir) = appdir else {
+        return tandem;
+    };
+    if !tandem.starts_with(appdir) {
+        return tandem;
+    }
+    let Some(name) = tandem.file_name() else {
+        return tandem;
+    };
+    let dest = home.state_dir().join("bin").join(name);
+    match copy_if_changed(&tandem, &dest) {
+        Ok(()) => dest,
+        Err(e) => {
+            log::error!(
+                "copying {} to {}: {e}; client configs will name a path that lasts only while the AppImage runs",
+                tandem.display(),
+                dest.display()
+            );
+            tandem
+        }
+    }
+}
+
+fn copy_if_changed(from: &Path, to: &Path) -> std::io::Result<()> {
+    let new = std::fs::read(from)?;
+    if std::fs::read(to).ok().as_deref() == Some(&new[..]) {
+        return Ok(());
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // Beside it, then renamed over it: a client starting it meanwhile sees one or the other.
+    let tmp = to.with_extension("new");
+    std::fs::write(&tmp, &new)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    }
+    std::fs::rename(&tmp, to)
+}
+
 pub fn port_from_env() -> u16 {
     std::env::var(PORT_ENV)
         .ok()
@@ -172,6 +219,33 @@ mod tests {
             assert!(test_kill_process(Pid::from_raw(pid as i32).unwrap()).is_err());
         }
         assert!(!health_ok(port), "nothing answers after the stop");
+    }
+
+    #[test]
+    fn a_sidecar_inside_an_appimage_is_copied_out_and_the_copy_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let appdir = dir.path().join(".mount_TandemXYZ");
+        let sidecar = appdir.join("usr/bin/tandem");
+        std::fs::create_dir_all(sidecar.parent().unwrap()).unwrap();
+        std::fs::write(&sidecar, b"v1").unwrap();
+        let home = Home::at(dir.path().join("state"));
+        let used = outside_appimage(sidecar.clone(), &home, Some(&appdir));
+        assert_eq!(used, dir.path().join("state/bin/tandem"));
+        assert_eq!(std::fs::read(&used).unwrap(), b"v1");
+        // A newer image brings another sidecar: the copy follows.
+        std::fs::write(&sidecar, b"v2").unwrap();
+        assert_eq!(
+            outside_appimage(sidecar.clone(), &home, Some(&appdir)),
+            used
+        );
+        assert_eq!(std::fs::read(&used).unwrap(), b"v2");
+        // Not from an AppImage (a .deb's /usr/bin/tandem): used where it is.
+        assert_eq!(outside_appimage(sidecar.clone(), &home, None), sidecar);
+        let elsewhere = dir.path().join("opt/tandem");
+        assert_eq!(
+            outside_appimage(elsewhere.clone(), &home, Some(&appdir)),
+            elsewhere
+        );
     }
 
     #[test]

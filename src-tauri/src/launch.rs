@@ -11,6 +11,9 @@ use crate::{
     supervisor::{Backoff, ChildSpec},
 };
 
+pub const OPEN: &str = "--open";
+pub const QUIT: &str = "--quit";
+
 /// Every 5 minutes, every configured entry is started and checked.
 pub const PROBE_EVERY: Duration = Duration::from_secs(5 * 60);
 
@@ -23,6 +26,8 @@ pub struct Launch {
     pub tandem: PathBuf,
     /// Open the window at start (`--open`); otherwise the app starts in the tray only.
     pub open_window: bool,
+    /// `--quit`: quit the running instance (as its menu's Quit does); alone, start nothing.
+    pub quit: bool,
     /// Build the tray icon (never under the mock runtime: it needs GTK).
     pub tray: bool,
     /// The hub to supervise, and its port; `None` runs none.
@@ -39,15 +44,19 @@ impl Launch {
     /// on its port.
     pub fn from_env() -> Self {
         let home = Home::from_env();
-        let tandem = hub::tandem_binary();
+        let appdir = std::env::var_os("APPIMAGE")
+            .and(std::env::var_os("APPDIR"))
+            .map(PathBuf::from);
+        let tandem = hub::outside_appimage(hub::tandem_binary(), &home, appdir.as_deref());
         let port = hub::port_from_env();
-        let open_window = std::env::args().skip(1).any(|a| a == "--open");
+        let args: Vec<String> = std::env::args().skip(1).collect();
         Self {
             hub: Some((hub::spec(&tandem, &home, port), port)),
             home,
             host: HostEnv::capture(),
             tandem,
-            open_window,
+            open_window: args.iter().any(|a| a == OPEN),
+            quit: args.iter().any(|a| a == QUIT),
             tray: true,
             backoff: Backoff::HUB,
             probe_every: Some(PROBE_EVERY),
@@ -67,6 +76,7 @@ impl Launch {
             host,
             tandem: hub::tandem_binary(),
             open_window: false,
+            quit: false,
             tray: false,
             hub: None,
             backoff: Backoff::HUB,

@@ -29,13 +29,17 @@ use tauri::{App, AppHandle, Builder, Context, Emitter, Manager, RunEvent, Runtim
 pub use launch::Launch;
 pub use tandem::{Notifier, Tandem, Topic};
 
-/// The app as installed: `tandem-app [--open]`.
+/// The app as installed: `tandem-app [--open | --quit]`.
 pub fn run() {
     let launch = Launch::from_env();
     let builder = tauri::Builder::default()
-        // First: a second launch only opens the first one's window.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            window::open(app, None);
+        // First: a second launch only opens the first one's window, or quits it.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            if args.iter().any(|a| a == crate::launch::QUIT) {
+                quit(app);
+            } else {
+                window::open(app, None);
+            }
         }))
         .plugin(
             tauri_plugin_log::Builder::new()
@@ -88,6 +92,11 @@ pub fn run_app<R: Runtime>(
 }
 
 fn setup<R: Runtime>(app: &mut App<R>, launch: Launch) {
+    if launch.quit {
+        // `--quit` with no instance running: nothing to quit, nothing to start.
+        app.handle().exit(0);
+        return;
+    }
     #[cfg(target_os = "macos")]
     app.set_activation_policy(tauri::ActivationPolicy::Accessory);
     let handle = app.handle().clone();
@@ -125,6 +134,13 @@ fn notifier<R: Runtime>(app: AppHandle<R>) -> Notifier {
             tray::refresh(&app);
         }
     })
+}
+
+/// Quit (the tray menu's, or `tandem-app --quit`): the exit runs [`on_event`], which stops the
+/// hub and the background work before the process ends.
+pub fn quit<R: Runtime>(app: &AppHandle<R>) {
+    log::info!("quitting");
+    app.exit(0);
 }
 
 /// Keeps the app in the tray when its window closes; stops the hub on Quit.

@@ -18,7 +18,7 @@ use tandem_store::{
 };
 
 use crate::{
-    config_watch::ConfigWatcher,
+    config_watch::{self, ConfigWatcher},
     doctor,
     health::{self, ClientView, Health, Logs},
     launch::Launch,
@@ -165,21 +165,37 @@ impl Tandem {
         }
     }
 
-    fn watch_configs(self: &Arc<Self>) {
-        let mut files = Vec::new();
-        for id in ClientId::ALL {
-            files.extend(
+    /// The clients' config files at user scope.
+    fn config_files(&self) -> Vec<PathBuf> {
+        ClientId::ALL
+            .into_iter()
+            .flat_map(|id| {
                 self.installer
                     .config_paths(id, &tandem_clients::Scope::User)
-                    .unwrap_or_default(),
-            );
-        }
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// (Re)starts the watcher of the clients' config files. A folder that does not exist yet
+    /// is watched through its parent; once it appears (a client installed, or Tandem
+    /// connecting it), the watcher is started again on the folder itself.
+    pub fn watch_configs(self: &Arc<Self>) {
+        let files = self.config_files();
         let me = Arc::downgrade(self);
         match ConfigWatcher::spawn(&files, move || {
-            if let Some(me) = me.upgrade()
-                && me.refresh_clients()
-            {
+            let Some(me) = me.upgrade() else { return };
+            if me.refresh_clients() {
                 (me.notify)(Topic::Health);
+            }
+            let moved = {
+                let bg = lock(&me.background);
+                bg.configs
+                    .as_ref()
+                    .is_some_and(|w| *w.watched() != config_watch::folders(&me.config_files()))
+            };
+            if moved {
+                me.watch_configs();
             }
         }) {
             Ok(w) => lock(&self.background).configs = Some(w),

@@ -47,7 +47,10 @@ impl TestApp {
         }
         change(&mut launch);
         let mut app = run_app(mock_builder(), mock_context(noop_assets()), launch).unwrap();
-        // Setup runs on the first turn of the event loop.
+        // Setup runs on the first turn of the event loop. One turn, not a loop: what the
+        // deprecation warns of (a busy loop) does not apply, and the mock runtime has no
+        // other way to run setup and hand control back.
+        #[allow(deprecated)]
         app.run_iteration(|_, _| {});
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
@@ -351,6 +354,36 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     let h = t.ok("health", json!({}));
     assert_eq!(code(&h)["needsRepair"], false);
     assert_eq!(code(&h)["connected"], true);
+}
+
+#[test]
+fn a_client_whose_config_folder_appears_later_is_watched_for_drift_too() {
+    let t = TestApp::start(|l| l.watch_configs = true);
+    let folder = t.dir.path().join("home/.config/Claude");
+    assert!(!folder.exists());
+    let results = t.ok("connect", json!({"clients": ["claude-desktop"]}));
+    assert_eq!(results[0]["ok"], true, "{results}");
+    let cfg = folder.join("claude_desktop_config.json");
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("tandem-memory")
+    );
+    let desktop = |h: &Value| {
+        h["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "claude-desktop")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(desktop(&t.ok("health", json!({})))["connected"], true);
+    // Someone edits Tandem's entries away by hand.
+    let health = t.next_event("health-changed", Duration::from_secs(5), || {
+        std::fs::write(&cfg, "{\n  \"mcpServers\": {}\n}\n").unwrap();
+    });
+    assert_eq!(desktop(&health)["needsRepair"], true, "{health:#}");
 }
 
 #[test]

@@ -192,7 +192,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             r.map_err(|e| e.to_string())
         }
         "quit" => {
-            app.exit(0);
+            crate::quit(app);
             Ok(())
         }
         other => match other.strip_prefix("handoff:") {
@@ -237,6 +237,7 @@ mod tests {
             ],
             clients: Vec::new(),
             checks: Vec::new(),
+            checked_at: None,
             first_run: false,
             logs: crate::health::Logs {
                 app: String::new(),

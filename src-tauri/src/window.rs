@@ -25,6 +25,8 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, view: Option<&str>) {
         .title("Tandem")
         .inner_size(1000.0, 720.0)
         .min_inner_size(560.0, 420.0)
+        // Ctrl +, Ctrl −, Ctrl 0 (and Ctrl + wheel) zoom the page.
+        .zoom_hotkeys_enabled(true)
         .focused(true)
         .build();
     if let Err(e) = built {

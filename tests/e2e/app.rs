@@ -47,12 +47,66 @@ fn hub(h: &Value) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The processes named `tandem` (not zombies) that run with this `TANDEM_HOME`.
+fn tandem_processes(tandem_home: &std::path::Path) -> Vec<u32> {
+    let needle = format!("TANDEM_HOME={}", tandem_home.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() != "tandem" || !pid_alive(pid) {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == needle.as_bytes())
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+fn parent_of(pid: u32) -> u32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let (_, rest) = stat.rsplit_once(')').unwrap();
+    rest.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The window's zoom, as Ctrl + and Ctrl − set it.
+fn zoom(s: &Session, factor: f64) {
+    let done = s.execute_async(
+        "const done = arguments[arguments.length - 1];
+         window.__TAURI__.webview.getCurrentWebview().setZoom(arguments[0])
+           .then(() => done('ok'), (e) => done(String(e)));",
+        json!([factor]),
+    );
+    assert_eq!(done, "ok", "setting the zoom to {factor}");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Whether the page lays out wider than the window (a horizontal scroll bar).
+fn overflows(s: &Session) -> bool {
+    s.execute(
+        "return document.documentElement.scrollWidth > document.documentElement.clientWidth + 1",
+        json!([]),
+    )
+    .as_bool()
+    .unwrap()
+}
+
 #[test]
 fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restarting() {
     let home = TestHome::new();
     std::fs::create_dir_all(home.tandem_home()).unwrap();
     // Not the first visit: open on Handoffs, as a returning person would.
     std::fs::write(home.tandem_home().join("app-welcomed"), "").unwrap();
+    // Claude Desktop and Claude Code are installed (their folders exist), not yet connected.
+    home.mkdir(".claude");
+    std::fs::create_dir_all(home.desktop_dir()).unwrap();
     let display = Display::start();
     let hub_port = free_port();
     let mut env: Vec<(String, String)> = home
@@ -93,54 +147,67 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
             .contains("No handoffs yet"),
         "the empty state says what to do: {empty:?}"
     );
+    s.click("#tab-memory");
+    let empty = s.text("#memory-empty");
+    assert!(
+        empty
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Nothing in memory yet"),
+        "the empty state says what to do: {empty:?}"
+    );
+    s.screenshot("0-memory-empty");
+    s.click("#tab-handoffs");
 
     // Claude Desktop writes a handoff and records a decision; nobody touches the window.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (handoff_id, wrote_at) = rt.block_on(async {
+    let (desktop, memory) = rt.block_on(async {
         let desktop = TestClient::named("claude-ai", "0.14.1")
             .connect(&home, &["mcp", "workspace"])
             .await;
         let memory = TestClient::named("claude-ai", "0.14.1")
             .connect(&home, &["mcp", "memory"])
             .await;
-        let wrote_at = Instant::now();
-        let created = desktop
-            .ok(
-                "handoff_create",
-                json!({
-                    "title": "Add JWT auth to the API",
-                    "summary": "Stateless auth with **refresh tokens**; see the decisions.",
-                    "decisions": ["Use jose for JWT handling"],
-                    "tasks": ["Add /login", "Add refresh endpoint"],
-                    "openQuestions": ["Token lifetime?"],
-                    "project": "proj-x"
-                }),
-            )
-            .await;
-        memory
-            .ok(
-                "memory_set",
-                json!({"key": "proj-x/auth-approach", "value": {"method": "JWT", "library": "jose"}, "tags": ["auth"]}),
-            )
-            .await;
-        desktop.close().await;
-        memory.close().await;
-        (created["id"].as_str().unwrap().to_string(), wrote_at)
+        (desktop, memory)
     });
+    let created = rt.block_on(desktop.ok(
+        "handoff_create",
+        json!({
+            "title": "Add JWT auth to the API",
+            "summary": "Stateless auth with **refresh tokens**; see the decisions.",
+            "decisions": ["Use jose for JWT handling"],
+            "tasks": ["Add /login", "Add refresh endpoint"],
+            "openQuestions": ["Token lifetime?"],
+            "project": "proj-x"
+        }),
+    ));
+    let handoff_written = Instant::now();
+    rt.block_on(memory.ok(
+        "memory_set",
+        json!({"key": "proj-x/auth-approach", "value": {"method": "JWT", "library": "jose"}, "tags": ["auth"]}),
+    ));
+    let memory_written = Instant::now();
+    let handoff_id = created["id"].as_str().unwrap().to_string();
+    let within_2s = |since: Instant| Duration::from_secs(2).saturating_sub(since.elapsed());
     let handoff_css = format!("#handoff-list li[data-id='{handoff_id}']");
-    s.wait_for(Duration::from_secs(2), "the handoff in the list", |s| {
+    s.wait_for(within_2s(handoff_written), "the handoff in the list", |s| {
         s.find(&handoff_css)
     });
+    let handoff_seen = handoff_written.elapsed();
     s.wait_for(
-        Duration::from_secs(2),
+        within_2s(memory_written),
         "the memory entry in the list",
         |s| s.find("#memory-list li[data-key='proj-x/auth-approach']"),
     );
-    let seen_after = wrote_at.elapsed();
-    assert!(
-        seen_after < Duration::from_secs(3),
-        "both seen {seen_after:?} after the writes"
+    let memory_seen = memory_written.elapsed();
+    eprintln!(
+        "the window showed the handoff {handoff_seen:?} and the entry {memory_seen:?} after the writes"
     );
+    assert!(handoff_seen < Duration::from_secs(2) && memory_seen < Duration::from_secs(2));
+    rt.block_on(async {
+        desktop.close().await;
+        memory.close().await;
+    });
     let item = s.text(&handoff_css).unwrap();
     assert!(item.contains("Add JWT auth to the API"), "{item}");
     assert!(item.contains("Claude Desktop"), "{item}");
@@ -165,16 +232,49 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     });
     s.screenshot("2-memory");
 
-    // Health: the hub runs; killed, it is restarted and comes back.
+    // Health: the hub runs; the detected clients are offered with the diff to write.
     s.click("#tab-health");
     s.wait_for(Duration::from_secs(30), "the hub running", |s| {
         s.text("#hub-state").filter(|t| t == "running")
     });
-    s.screenshot("3-health");
+    let diff = s.wait_for(Duration::from_secs(5), "the first-run diff", |s| {
+        s.text("#first-run-result")
+            .filter(|t| t.contains("tandem-workspace") && t.contains("Claude Desktop"))
+    });
+    assert!(diff.contains("Claude Code"), "{diff}");
+    s.screenshot("3-health-first-run");
+    assert!(
+        !home.claude_json().exists(),
+        "nothing is written before Connect"
+    );
+    // One click connects them all and says which to restart.
+    s.click("#connect-all");
+    let done = s.wait_for(Duration::from_secs(10), "the connect result", |s| {
+        s.text("#first-run-result")
+            .filter(|t| t.contains("Restart"))
+    });
+    assert!(done.contains("Claude Desktop"), "{done}");
+    for config in [home.claude_json(), home.desktop_config()] {
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(
+            text.contains("tandem-workspace") && text.contains("tandem-memory"),
+            "{}: {text}",
+            config.display()
+        );
+    }
+    // Connecting probes the new entries at once.
+    s.wait_for(Duration::from_secs(30), "the doctor's check", |s| {
+        s.text("#clients tr[data-client='claude-code'] td:nth-child(3)")
+            .filter(|t| t.starts_with("passed"))
+    });
+    s.screenshot("4-health-connected");
+
+    // Killed, the hub is restarted and comes back.
     let before = hub(&health(&s));
     let pid = before["pid"].as_u64().expect("hub pid") as u32;
     assert!(pid_alive(pid));
     assert_eq!(before["restarts"], 0, "{before}");
+    let app_pid = parent_of(pid);
     std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
@@ -188,15 +288,40 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     let after = hub(&health(&s));
     let new_pid = after["pid"].as_u64().unwrap() as u32;
     assert_ne!(new_pid, pid);
-    s.screenshot("4-health-after-restart");
+    s.screenshot("5-health-after-restart");
 
-    s.quit();
-    // Closing the app leaves no hub behind.
+    // 200 % zoom (Ctrl +): still readable, nothing wider than the window.
+    zoom(&s, 2.0);
+    s.screenshot("6-health-200-percent");
+    assert!(!overflows(&s), "Health overflows at 200 %");
+    s.click("#tab-handoffs");
+    s.screenshot("7-handoffs-200-percent");
+    assert!(!overflows(&s), "Handoffs overflows at 200 %");
+    s.click("#tab-memory");
+    s.screenshot("8-memory-200-percent");
+    assert!(!overflows(&s), "Memory overflows at 200 %");
+    zoom(&s, 1.0);
+
+    // Quit (what the tray menu's Quit does, asked by a second launch): the app ends and leaves
+    // no `tandem` process behind.
+    let quit = std::process::Command::new(app_bin())
+        .arg("--quit")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .status()
+        .unwrap();
+    assert!(quit.success(), "tandem-app --quit: {quit}");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while pid_alive(new_pid) {
-        assert!(Instant::now() < deadline, "the hub outlived the app");
+    while pid_alive(app_pid) || pid_alive(new_pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the app ({}) or its hub ({}) outlived Quit",
+            pid_alive(app_pid),
+            pid_alive(new_pid)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(tandem_processes(&home.tandem_home()), Vec::<u32>::new());
+    s.quit();
     drop(driver);
     drop(display);
 }
