@@ -106,14 +106,17 @@ fn setup<R: Runtime>(app: &mut App<R>, launch: Launch) {
         tandem.set_app_log_dir(dir);
     }
     app.manage(tandem.clone());
+    // The window first when it is asked for: it is what the person waits for.
+    if open_window {
+        window::open(&handle, None);
+    }
     if with_tray && let Err(e) = tray::create(&handle) {
         log::error!("could not create the tray icon: {e}");
     }
     tandem.start();
     // The first time, show what to connect: a tray icon alone is easy to miss.
-    let welcome = with_tray && tandem.first_visit() && tandem.health().first_run;
-    if open_window || welcome {
-        window::open(&handle, welcome.then_some("health"));
+    if with_tray && tandem.first_visit() && tandem.health().first_run {
+        window::open(&handle, Some("health"));
     }
 }
 

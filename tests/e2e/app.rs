@@ -123,6 +123,8 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     // Software rendering under Xvfb, so that screenshots show what is drawn.
     env.push(("WEBKIT_DISABLE_DMABUF_RENDERER".into(), "1".into()));
     env.push(("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()));
+    // No accessibility bus: it would outlive the test.
+    env.push(("NO_AT_BRIDGE".into(), "1".into()));
     env.push((
         "XDG_CACHE_HOME".into(),
         home.user_home()
@@ -130,9 +132,9 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
             .to_string_lossy()
             .into_owned(),
     ));
-    let driver = Driver::start(&env);
+    let mut driver = Driver::start(&env);
     // The app must open its window at start: the driver waits for one.
-    let s = Session::start(&driver, &app_bin(), &["--open"]);
+    let s = Session::start(&mut driver, &app_bin(), &["--open"]);
     s.wait_for(Duration::from_secs(30), "the window to load", |s| {
         s.execute("return document.body.dataset.ready || null", json!([]))
             .as_str()

@@ -4,6 +4,7 @@
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
+    os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -51,26 +52,32 @@ pub struct Display {
 impl Display {
     pub fn start() -> Self {
         let xvfb_bin = need(Path::new("/usr/bin/Xvfb"), "Debian package xvfb");
-        let number = 90 + std::process::id() % 400;
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        let xvfb = Command::new(xvfb_bin)
+        // Xvfb picks a free display itself and prints its number once it accepts clients: no
+        // guessed number that another run (or its stale socket) holds, no race.
+        let mut xvfb = Command::new(xvfb_bin)
             .args([
-                format!(":{number}"),
-                "-screen".into(),
-                "0".into(),
-                "1280x860x24".into(),
-                "-nolisten".into(),
-                "tcp".into(),
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x860x24",
+                "-nolisten",
+                "tcp",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting Xvfb");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(xvfb.stdout.take().expect("Xvfb's stdout")),
+            &mut line,
+        )
+        .expect("reading Xvfb's display number");
+        let number: u32 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("Xvfb did not start (it printed {line:?})"));
         let display = format!(":{number}");
         let mut env = vec![("DISPLAY".to_string(), display.clone())];
         let out = Command::new("dbus-launch")
@@ -104,7 +111,10 @@ impl Drop for Display {
         if let Some(pid) = self.dbus_pid {
             let _ = Command::new("kill").arg(pid.to_string()).status();
         }
-        let _ = self.xvfb.kill();
+        // SIGTERM: Xvfb removes its socket and lock file.
+        let _ = Command::new("kill")
+            .arg(self.xvfb.id().to_string())
+            .status();
         let _ = self.xvfb.wait();
     }
 }
@@ -113,10 +123,33 @@ impl Drop for Display {
 pub struct Driver {
     child: Child,
     pub port: u16,
+    env: Vec<(String, String)>,
 }
 
 impl Driver {
     pub fn start(env: &[(String, String)]) -> Self {
+        let (child, port) = Self::spawn(env);
+        Self {
+            child,
+            port,
+            env: env.to_vec(),
+        }
+    }
+
+    /// Ends the driver and everything it started (the app among them) and starts it again.
+    fn restart(&mut self) {
+        self.stop();
+        (self.child, self.port) = Self::spawn(&self.env);
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    fn spawn(env: &[(String, String)]) -> (Child, u16) {
         let tools = target_profile_dir()
             .parent()
             .expect("target")
@@ -128,29 +161,36 @@ impl Driver {
         );
         let port = free_port();
         let native_port = free_port();
+        // What the driver and the app print, for when a test fails.
+        let log_path = screenshot_dir().join("driver.log");
+        let log = std::fs::File::create(&log_path).expect("creating the driver's log");
         let child = Command::new(bin)
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(native)
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().expect("the driver's log"))
+            .stderr(log)
+            // A group of its own: ending the test ends WebKitWebDriver and the app with it.
+            .process_group(0)
             .spawn()
             .expect("starting tauri-driver");
+        // Both must listen: a session asked for before WebKitWebDriver is up never starts.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen");
-            std::thread::sleep(Duration::from_millis(50));
+        for (p, who) in [(port, "tauri-driver"), (native_port, "WebKitWebDriver")] {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(Instant::now() < deadline, "{who} did not listen");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        Self { child, port }
+        (child, port)
     }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -161,10 +201,20 @@ pub struct Session {
 }
 
 fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    http_within(port, method, path, body, Duration::from_secs(120))
+        .unwrap_or_else(|| panic!("{method} {path}: no answer from the driver in 120 s"))
+}
+
+/// A request to the driver; `None` when it does not answer within `timeout`.
+fn http_within(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    timeout: Duration,
+) -> Option<(u16, Value)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connecting to the driver");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
@@ -173,7 +223,15 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Valu
     );
     stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
+    if let Err(e) = stream.read_to_end(&mut raw) {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) {
+            return None;
+        }
+        panic!("{method} {path}: reading the driver's answer: {e}");
+    }
     let text = String::from_utf8_lossy(&raw);
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
@@ -189,7 +247,7 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Valu
     } else {
         rest.to_string()
     };
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -209,20 +267,39 @@ fn dechunk(mut s: &str) -> String {
 
 impl Session {
     /// Starts `app` with `args` through the driver.
-    pub fn start(driver: &Driver, app: &Path, args: &[&str]) -> Self {
+    /// Starts `app` with `args` through the driver. WebKitWebDriver now and then never
+    /// answers a new session (the app is up, its window loaded, and the automation session
+    /// attached but never reported): then the driver and the app are started again.
+    pub fn start(driver: &mut Driver, app: &Path, args: &[&str]) -> Self {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "tauri:options": {"application": app, "args": args}
         }}});
-        let (status, v) = http(driver.port, "POST", "/session", Some(&caps));
-        assert_eq!(status, 200, "new session failed: {v}");
-        let id = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session id: {v}"))
-            .to_string();
-        Self {
-            port: driver.port,
-            id,
+        for attempt in 1..=4 {
+            let answer = http_within(
+                driver.port,
+                "POST",
+                "/session",
+                Some(&caps),
+                Duration::from_secs(30),
+            );
+            let Some((status, v)) = answer else {
+                eprintln!(
+                    "new session: no answer in 30 s (attempt {attempt}); restarting the driver"
+                );
+                driver.restart();
+                continue;
+            };
+            assert_eq!(status, 200, "new session failed: {v}");
+            let id = v["value"]["sessionId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no session id: {v}"))
+                .to_string();
+            return Self {
+                port: driver.port,
+                id,
+            };
         }
+        panic!("no WebDriver session after 4 attempts; see target/e2e/driver.log");
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
@@ -234,6 +311,8 @@ impl Session {
         );
         if status == 200 {
             Ok(v["value"].clone())
+        } else if v.is_null() {
+            Err(json!({"status": status}))
         } else {
             Err(v)
         }
