@@ -123,8 +123,6 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     // Software rendering under Xvfb, so that screenshots show what is drawn.
     env.push(("WEBKIT_DISABLE_DMABUF_RENDERER".into(), "1".into()));
     env.push(("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()));
-    // No accessibility bus: it would outlive the test.
-    env.push(("NO_AT_BRIDGE".into(), "1".into()));
     env.push((
         "XDG_CACHE_HOME".into(),
         home.user_home()
