@@ -17,7 +17,7 @@ commands:
   run                 build Tandem and start it (prints how to connect clients)
   test                install what the tests need, then fmt, a Windows check,
                       clippy and every test
-  bench [memory|workspace|all]
+  bench [memory|workspace|hub|all]
                       benchmark Tandem against the reference servers, same client
 ";
 
