@@ -64,7 +64,8 @@ fn hub(bin: &Path, npm: &Path, script: &str, work: &Path) -> Result {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let token = std::fs::read_to_string(&token_file).map_err(|e| format!("reading the token: {e}"))?;
+    let token =
+        std::fs::read_to_string(&token_file).map_err(|e| format!("reading the token: {e}"))?;
     let base = format!("http://127.0.0.1:{port}");
     let mut node = shell::command("node", &[script, &base, token.trim()]);
     node.current_dir(npm);
