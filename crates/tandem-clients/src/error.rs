@@ -77,6 +77,21 @@ pub enum ClientsError {
         var: String,
     },
 
+    #[error("{name:?} cannot be the name of a shared server: {reason}")]
+    ShareName { name: String, reason: String },
+
+    #[error("invalid header {header:?}: {reason}")]
+    ShareHeader { header: String, reason: String },
+
+    #[error("invalid environment variable {env:?}: {reason}")]
+    ShareEnv { env: String, reason: String },
+
+    #[error(
+        "Tandem's list of shared servers {path} is unreadable ({reason}); fix it or move it \
+         aside, then run the command again"
+    )]
+    SharesFile { path: PathBuf, reason: String },
+
     #[error("unknown client {given:?}; valid clients are: {valid}")]
     UnknownClient { given: String, valid: String },
 
