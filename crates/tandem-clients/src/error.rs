@@ -37,7 +37,8 @@ pub enum ClientsError {
 
     #[error(
         "{path} kept changing while Tandem tried to update it ({attempts} attempts); nothing of \
-         yours was lost. Close {client} or wait a moment, then run the command again"
+         yours was lost. Close {} or wait a moment, then run the command again",
+        client.client().name
     )]
     Contended {
         client: ClientId,
@@ -46,8 +47,9 @@ pub enum ClientsError {
     },
 
     #[error(
-        "{client} cannot use {transport} servers; install a stdio entry, or bridge the HTTP \
-         server with `tandem connect`"
+        "{} cannot use {transport} servers; install a stdio entry, or bridge the HTTP \
+         server with `tandem connect`",
+        client.client().name
     )]
     UnsupportedTransport {
         client: ClientId,
@@ -68,8 +70,9 @@ pub enum ClientsError {
     },
 
     #[error(
-        "the header {header:?} refers to ${var}, which is not set; {client} cannot expand \
-         variables, so Tandem needs its value now. Set {var} and run the command again"
+        "the header {header:?} refers to ${var}, which is not set; {} cannot expand \
+         variables, so Tandem needs its value now. Set {var} and run the command again",
+        client.client().name
     )]
     MissingEnvVar {
         client: ClientId,
