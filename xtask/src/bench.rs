@@ -7,12 +7,13 @@ use crate::{Result, prereq, root, shell, target_dir};
 
 pub fn run(which: &str) -> Result {
     let suites: &[&str] = match which {
-        "all" => &["memory", "workspace"],
+        "all" => &["memory", "workspace", "hub"],
         "memory" => &["memory"],
         "workspace" => &["workspace"],
+        "hub" => &["hub"],
         other => {
             return Err(format!(
-                "unknown benchmark {other:?}; try: memory, workspace, all"
+                "unknown benchmark {other:?}; try: memory, workspace, hub, all"
             ));
         }
     };
