@@ -18,13 +18,7 @@ pub fn run(which: &str) -> Result {
         }
     };
     prereq::npm_packages()?;
-    shell::step(
-        "build tandem (release)",
-        shell::cargo(&["build", "--release", "-p", "tandem-cli"]),
-    )?;
-    let bin = target_dir()
-        .join("release")
-        .join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
+    let bin = crate::build_dist_tandem()?;
     let npm = target_dir().join("npm");
     for suite in suites {
         let script = format!("bench-{suite}.mjs");

@@ -113,14 +113,20 @@ fn windows_check() -> Result {
     shell::step("check for Windows", shell::cargo(&args))
 }
 
-fn run() -> Result {
+/// Builds the `tandem` binary people run (profile `dist`: release with fat LTO) and returns
+/// its path.
+pub fn build_dist_tandem() -> Result<std::path::PathBuf> {
     shell::step(
-        "build tandem",
-        shell::cargo(&["build", "--release", "-p", "tandem-cli"]),
+        "build tandem (dist: release + LTO)",
+        shell::cargo(&["build", "--profile", "dist", "-p", "tandem-cli"]),
     )?;
-    let bin = target_dir()
-        .join("release")
-        .join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
+    Ok(target_dir()
+        .join("dist")
+        .join(format!("tandem{}", std::env::consts::EXE_SUFFIX)))
+}
+
+fn run() -> Result {
+    let bin = build_dist_tandem()?;
     let bin = bin.display();
     println!(
         "\nTandem is built: {bin}\n\n\
