@@ -1,10 +1,8 @@
 //! The real Claude Code CLI (pinned in tests/js/package.json) reading what `tandem install`
 //! wrote: `claude mcp list` health-checks every configured server, without a login.
 
-use std::time::Duration;
-
 use serde_json::Value;
-use tandem_tests::{TestHome, npm_dir};
+use tandem_tests::{HubProcess, TestHome, assert_connected, claude_mcp_list};
 
 use super::install::realistic_claude_json;
 
@@ -47,35 +45,9 @@ async fn claude_mcp_list_reports_both_tandem_servers_connected_and_every_other_k
         "tandem install changed only its own entries"
     );
 
-    let claude = npm_dir().join("node_modules/.bin/claude");
-    let output = tokio::time::timeout(
-        Duration::from_secs(180),
-        tokio::process::Command::new(&claude)
-            .args(["mcp", "list"])
-            .envs(home.env())
-            // No update checks, telemetry or other traffic from a test.
-            .env("DISABLE_AUTOUPDATER", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .current_dir(home.user_home())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("claude mcp list timed out")
-    .expect("running claude");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    eprintln!("claude mcp list:\n{stdout}\n{stderr}");
+    let listing = claude_mcp_list(&home, &[]).await;
     for name in ["tandem-workspace", "tandem-memory"] {
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("{name}:")))
-            .unwrap_or_else(|| panic!("{name} not listed:\n{stdout}\n{stderr}"));
-        assert!(
-            line.contains("Connected") && !line.contains("Failed"),
-            "{name} is not connected: {line}"
-        );
+        assert_connected(&listing, name);
     }
 
     let after: Value = serde_json::from_slice(&std::fs::read(home.claude_json()).unwrap()).unwrap();
@@ -87,4 +59,50 @@ async fn claude_mcp_list_reports_both_tandem_servers_connected_and_every_other_k
     );
     let servers: Vec<&String> = after["mcpServers"].as_object().unwrap().keys().collect();
     assert_eq!(servers, ["notes", "tandem-workspace", "tandem-memory"]);
+}
+
+#[tokio::test]
+async fn claude_mcp_list_reports_hub_entries_and_a_shared_server_keyed_by_a_variable_connected() {
+    let home = TestHome::new();
+    home.mkdir(".claude");
+    let hub = HubProcess::start(&home, false).await;
+    let token = hub.token.clone().unwrap();
+    let port = hub.port.to_string();
+    home.tandem(&[
+        "install",
+        "--transport",
+        "http",
+        "--port",
+        &port,
+        "--client",
+        "claude-code",
+    ])
+    .await
+    .expect_code(0);
+    // The hub again, declared as a third-party server whose key lives in a variable.
+    let url = format!("{}/memory", hub.base());
+    home.tandem(&[
+        "share",
+        "add",
+        "team-memory",
+        "--url",
+        &url,
+        "--header",
+        "Authorization: Bearer env:TEAM_TOKEN",
+        "--client",
+        "claude-code",
+    ])
+    .await
+    .expect_code(0);
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(home.claude_json()).unwrap()).unwrap();
+    let shared = &config["mcpServers"]["team-memory"];
+    assert_eq!(shared["type"], "http");
+    assert_eq!(shared["headers"]["Authorization"], "Bearer ${TEAM_TOKEN}");
+    assert_eq!(config["mcpServers"]["tandem-memory"]["type"], "http");
+
+    let listing = claude_mcp_list(&home, &[("TEAM_TOKEN", &token)]).await;
+    for name in ["tandem-workspace", "tandem-memory", "team-memory"] {
+        assert_connected(&listing, name);
+    }
 }

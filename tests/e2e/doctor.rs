@@ -2,29 +2,13 @@
 //! as Desktop would, and `tandem doctor` passing, failing with the fix, and keeping its
 //! result for `tandem status`.
 
-use std::{collections::BTreeMap, process::Stdio, time::Instant};
+use std::time::Instant;
 
-use rmcp::{ServiceExt, transport::TokioChildProcess};
 use serde_json::{Value, json};
-use tandem_tests::TestHome;
+use tandem_tests::{TestHome, start_as_desktop};
 
 fn json_of(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// What Claude Desktop passes a server on macOS and Linux: a few identity variables and the
-/// GUI session's PATH, not the shell's environment (no TANDEM_HOME, no XDG, nothing else).
-fn desktop_environment(home: &TestHome) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    env.insert(
-        "HOME".into(),
-        home.user_home().to_string_lossy().into_owned(),
-    );
-    env.insert("USER".into(), "ann".into());
-    env.insert("LOGNAME".into(), "ann".into());
-    env.insert("SHELL".into(), "/bin/sh".into());
-    env.insert("PATH".into(), "/usr/bin:/bin:/usr/sbin:/sbin".into());
-    env
 }
 
 #[cfg(unix)]
@@ -42,31 +26,8 @@ async fn the_claude_desktop_entry_starts_as_desktop_starts_it_and_lists_its_tool
         ["tandem-workspace", "tandem-memory"]
     );
     for (name, entry) in servers {
-        let command = entry["command"].as_str().unwrap();
-        assert!(std::path::Path::new(command).is_absolute(), "{command}");
-        let args: Vec<&str> = entry["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
-        let mut cmd = tokio::process::Command::new(command);
-        cmd.args(&args)
-            .env_clear()
-            .envs(desktop_environment(&home))
-            .current_dir("/")
-            .kill_on_drop(true);
-        for (k, v) in entry["env"].as_object().unwrap() {
-            cmd.env(k, v.as_str().unwrap());
-        }
         let started = Instant::now();
-        let (transport, _stderr) = TokioChildProcess::builder(cmd)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let client = ().serve(transport).await.unwrap_or_else(|e| {
-            panic!("{name}: initialize failed: {e}");
-        });
+        let client = start_as_desktop(&home, entry).await;
         let tools = client.list_all_tools().await.unwrap();
         let elapsed = started.elapsed();
         assert!(!tools.is_empty(), "{name} lists no tools");

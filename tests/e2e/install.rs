@@ -195,9 +195,13 @@ async fn unknown_clients_are_a_usage_error_listing_the_valid_ones() {
     for name in ["claude-desktop", "claude-code", "cursor", "vscode", "codex"] {
         assert!(ran.stderr.contains(name), "{name}: {}", ran.stderr);
     }
-    let ran = home.tandem(&["install", "--transport", "http"]).await;
+    let ran = home.tandem(&["install", "--transport", "sse"]).await;
     ran.expect_code(2);
-    assert!(ran.stderr.contains("stdio"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("stdio") && ran.stderr.contains("http"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[tokio::test]

@@ -12,4 +12,5 @@ mod install;
 mod memory;
 mod memory_interop;
 mod memory_safety;
+mod share;
 mod workspace;

@@ -246,3 +246,37 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
     assert_eq!(entries.len(), 1, "{reply}");
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn the_last_server_to_exit_leaves_no_log_for_the_next_one_to_replay() {
+    let home = TestHome::new();
+    let wal = home.tandem_home().join("memory.db-wal");
+    let mut first = RawSession::start(&home, MEMORY).await;
+    let mut second = RawSession::start(&home, MEMORY).await;
+    for i in 0..50 {
+        let set = first
+            .call_tool("memory_set", json!({"key": format!("k/{i}"), "value": i}))
+            .await;
+        assert!(set["result"]["isError"] != true, "{set}");
+    }
+    assert!(wal.exists(), "the store runs in WAL mode");
+    // One exits: the other still has the database open, so the log stays.
+    drop(first.take_stdin());
+    first.child.wait().await.unwrap();
+    assert!(wal.exists());
+    let got = second
+        .call_tool("memory_get", json!({"keys": ["k/49"]}))
+        .await;
+    assert_eq!(
+        got["result"]["structuredContent"]["entries"][0]["value"],
+        49
+    );
+    // The last one exits: its log is folded into the database and removed, so the next
+    // start does not read it back first.
+    drop(second.take_stdin());
+    second.child.wait().await.unwrap();
+    assert!(!wal.exists(), "a clean exit leaves memory.db-wal behind");
+    let store = MemoryStore::open(home.memory_db()).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    assert_eq!(store.stats().unwrap().entries, 50);
+}

@@ -561,3 +561,89 @@ pub async fn run_node_script(
     serde_json::from_str(last)
         .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}"))
 }
+
+/// What Claude Desktop passes a server on macOS and Linux: a few identity variables and the
+/// GUI session's PATH, not the shell's environment (no TANDEM_HOME, no XDG, nothing else).
+pub fn desktop_environment(home: &TestHome) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert(
+        "HOME".into(),
+        home.user_home().to_string_lossy().into_owned(),
+    );
+    env.insert("USER".into(), "ann".into());
+    env.insert("LOGNAME".into(), "ann".into());
+    env.insert("SHELL".into(), "/bin/sh".into());
+    env.insert("PATH".into(), "/usr/bin:/bin:/usr/sbin:/sbin".into());
+    env
+}
+
+/// Starts a Claude Desktop config entry (`{command, args, env}`) the way Desktop starts it —
+/// that environment only, from `/` — and connects an MCP client to it.
+pub async fn start_as_desktop(
+    home: &TestHome,
+    entry: &Value,
+) -> RunningService<RoleClient, TestClient> {
+    let command = entry["command"].as_str().expect("command");
+    assert!(Path::new(command).is_absolute(), "{command}");
+    let mut cmd = Command::new(command);
+    for arg in entry["args"].as_array().into_iter().flatten() {
+        cmd.arg(arg.as_str().expect("string argument"));
+    }
+    cmd.env_clear()
+        .envs(desktop_environment(home))
+        .current_dir("/")
+        .kill_on_drop(true);
+    for (k, v) in entry["env"].as_object().into_iter().flatten() {
+        cmd.env(k, v.as_str().expect("string value"));
+    }
+    let (transport, _stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting the entry's command");
+    TestClient::named("claude-ai", "0.14.1")
+        .serve(transport)
+        .await
+        .unwrap_or_else(|e| panic!("{command}: initialize failed: {e}"))
+}
+
+/// Runs the real Claude Code CLI's `claude mcp list` (it starts or connects to every
+/// configured server) in this home; returns its standard output.
+pub async fn claude_mcp_list(home: &TestHome, extra_env: &[(&str, &str)]) -> String {
+    let claude = npm_dir().join("node_modules/.bin/claude");
+    let output = tokio::time::timeout(
+        Duration::from_secs(180),
+        Command::new(&claude)
+            .args(["mcp", "list"])
+            .envs(home.env())
+            .envs(extra_env.iter().copied())
+            // No update checks, telemetry or other traffic from a test.
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .current_dir(home.user_home())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("claude mcp list timed out")
+    .expect("running claude");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprintln!(
+        "claude mcp list:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Panics unless `claude mcp list` printed `name` as connected.
+#[track_caller]
+pub fn assert_connected(listing: &str, name: &str) {
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("{name} not listed:\n{listing}"));
+    assert!(
+        line.contains("Connected") && !line.contains("Failed"),
+        "{name} is not connected: {line}"
+    );
+}

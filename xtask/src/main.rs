@@ -20,7 +20,7 @@ commands:
                       every test (the tray app's WebDriver test among them) and the
                       .deb install check
   bundle              the tray app as a .deb and an AppImage (release)
-  bench [memory|workspace|app|all]
+  bench [memory|workspace|hub|app|all]
                       benchmark Tandem against the reference servers, same client;
                       `app`: the tray app's idle CPU and memory, window closed and open
 ";
@@ -142,3 +142,16 @@ fn windows_check() -> Result {
     }
     shell::step("check for Windows", shell::cargo(&args))
 }
+
+/// Builds the `tandem` binary people run (profile `dist`: release with fat LTO) and returns
+/// its path.
+pub fn build_dist_tandem() -> Result<std::path::PathBuf> {
+    shell::step(
+        "build tandem (dist: release + LTO)",
+        shell::cargo(&["build", "--profile", "dist", "-p", "tandem-cli"]),
+    )?;
+    Ok(target_dir()
+        .join("dist")
+        .join(format!("tandem{}", std::env::consts::EXE_SUFFIX)))
+}
+

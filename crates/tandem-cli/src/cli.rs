@@ -29,10 +29,15 @@ pub enum Command {
         "  tandem install                          every client found here\n",
         "  tandem install --client claude-code --dry-run\n",
         "  tandem install --client claude-code --session-hook\n",
-        "  tandem install --client cursor --project .\n\n",
+        "  tandem install --client cursor --project .\n",
+        "  tandem install --transport http         connect to the hub (tandem serve)\n\n",
         "Entries start this tandem binary by its absolute path: run install again\n",
         "after moving it. When TANDEM_HOME is set, entries (and the hook) carry it.\n",
         "Each changed file is backed up first, under Tandem's state folder.\n\n",
+        "With --transport http, clients that speak HTTP get the hub's URL and its\n",
+        "token (created if missing) in their file, in clear; Claude Desktop gets\n",
+        "`tandem connect`, which reads the token from hub.token when it starts.\n",
+        "Run `tandem serve` (or the Tandem app) for those entries to work.\n\n",
         "Exit codes:\n",
         "  0  success\n",
         "  1  something failed (the message says what, and what to do)\n",
@@ -95,6 +100,9 @@ pub enum Command {
     /// Import or export the shared memory.
     #[command(subcommand)]
     Memory(MemoryCommand),
+    /// Give a third-party MCP server to several clients, each in its own format.
+    #[command(subcommand)]
+    Share(ShareCommand),
     /// Bridge stdio to a streamable-HTTP MCP server (for apps that only start stdio servers).
     #[command(
         after_help = "A header value written as `env:VAR` is read from the environment and \
@@ -161,6 +169,9 @@ pub enum TransportArg {
     /// The client starts `tandem mcp …` itself and talks over stdin/stdout.
     #[default]
     Stdio,
+    /// The client connects to the hub (`tandem serve`); Claude Desktop gets a
+    /// `tandem connect` bridge to it.
+    Http,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +184,9 @@ pub struct InstallArgs {
     pub all: bool,
     #[arg(long, value_enum, default_value_t, value_name = "KIND")]
     pub transport: TransportArg,
+    /// The hub's port, for --transport http (default: the hub's default).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
     /// Print a unified diff per file and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -250,6 +264,109 @@ pub enum McpCommand {
         #[arg(long)]
         read_only: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShareCommand {
+    /// Declare a server once and install it into your MCP clients.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem share add search --url https://search.example/mcp \\\n",
+        "      --header 'x-api-key: env:SEARCH_API_KEY'\n",
+        "  tandem share add files --client cursor --client claude-code \\\n",
+        "      --env ROOT=/srv/docs --command npx -y @scope/files-mcp /srv/docs\n",
+        "  tandem share add search --client zed     (again: one more client)\n\n",
+        "A header value written env:VAR (or 'Bearer env:VAR') stays a variable in\n",
+        "clients that expand variables (Claude Code ${VAR}, Cursor and VS Code\n",
+        "${env:VAR}, Codex, Gemini CLI); where a client cannot, its file gets the\n",
+        "value, and the summary says which file now holds a secret. Claude Desktop\n",
+        "gets `tandem connect URL --header …` with the variable's value in its env.\n",
+        "--command takes the rest of the line: put it last.\n\n",
+        "Each file is changed completely or not at all (with a backup). When one\n",
+        "client's file cannot be changed (it is malformed, say), the others are\n",
+        "still installed and the declaration is kept: fix the file and run\n",
+        "`tandem share add NAME --client CLIENT` to finish.\n\n",
+        "Exit codes:\n",
+        "  0  installed everywhere asked\n",
+        "  1  some client could not be changed (the message says why)\n",
+        "  2  usage error (bad name, header, client or flag)"
+    ))]
+    Add(ShareAddArgs),
+    /// List the shared servers and the clients that have them.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem share list\n",
+        "  tandem share list --json\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  the list could not be read\n",
+        "  2  usage error"
+    ))]
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a shared server from every client it was installed into.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  tandem share remove search\n\n",
+        "Only the entries Tandem wrote go; an entry changed by hand is left alone\n",
+        "(--force removes it). The declaration goes once no client has it.\n\n",
+        "Exit codes:\n",
+        "  0  removed everywhere\n",
+        "  1  some client could not be changed, or no such shared server\n",
+        "  2  usage error"
+    ))]
+    Remove {
+        /// The shared server's name.
+        name: String,
+        /// Also remove entries by that name that were changed by hand.
+        #[arg(long)]
+        force: bool,
+        /// Print a unified diff per file and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ShareAddArgs {
+    /// The name clients show (letters, digits, '-' and '_'; not tandem-*).
+    pub name: String,
+    /// The server's streamable-HTTP URL.
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
+    pub url: Option<String>,
+    /// An HTTP header, as 'Name: value' (repeatable); a value may be env:VAR.
+    #[arg(
+        long = "header",
+        short = 'H',
+        value_name = "NAME: VALUE",
+        requires = "url"
+    )]
+    pub headers: Vec<String>,
+    /// The command that starts the server, and its arguments (put it last).
+    #[arg(
+        long,
+        value_name = "CMD",
+        num_args = 1..,
+        allow_hyphen_values = true,
+        conflicts_with = "url"
+    )]
+    pub command: Option<Vec<String>>,
+    /// An environment variable for the command, as KEY=value (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE", requires = "command")]
+    pub env: Vec<String>,
+    /// A client to install into (repeatable). Default: every client found here.
+    #[arg(long = "client", value_name = "NAME", value_enum)]
+    pub clients: Vec<ClientArg>,
+    /// Install into a client that was not found here, and replace an entry by that name
+    /// that Tandem did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a unified diff per file and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@ use jsonc_parser::{
     CollectOptions, ParseOptions,
     ast::{self},
     common::Ranged,
-    cst::{CstArray, CstInputValue, CstObject, CstRootNode},
+    cst::{CstArray, CstContainerNode, CstInputValue, CstObject, CstObjectProp, CstRootNode},
     parse_to_ast,
 };
 use serde_json::Value;
@@ -17,6 +17,7 @@ use toml_edit::{DocumentMut, InlineTable, Item, Table};
 use crate::{
     catalog::{ClientId, Format, client},
     error::{ClientsError, Result},
+    layout,
 };
 
 /// What a missing JSON file starts as before Tandem adds its container.
@@ -259,18 +260,30 @@ impl ConfigDoc {
                 };
                 let servers = match obj.object_value(self.key) {
                     Some(s) => s,
-                    None => {
-                        obj.append(self.key, CstInputValue::Object(Vec::new()));
-                        match obj.object_value(self.key) {
+                    None => match append_keeping_layout(
+                        &obj,
+                        self.key,
+                        CstInputValue::Object(Vec::new()),
+                    ) {
+                        Some(prop) => match prop.object_value() {
                             Some(s) => s,
                             None => return,
-                        }
-                    }
+                        },
+                        None => return,
+                    },
                 };
                 match servers.get(name) {
-                    Some(prop) => prop.set_value(json_to_cst(value)),
+                    Some(prop) => {
+                        prop.set_value(json_to_cst(value));
+                        let container: CstContainerNode = servers.clone().into();
+                        if layout::wants_compact(&container)
+                            && let Some(v) = prop.value()
+                        {
+                            layout::compact(&v, &layout::Compact::learn(&container));
+                        }
+                    }
                     None => {
-                        servers.append(name, json_to_cst(value));
+                        append_keeping_layout(&servers, name, json_to_cst(value));
                     }
                 }
             }
@@ -506,6 +519,25 @@ impl ConfigDoc {
     }
 }
 
+/// Appends a property to an object; in an object written on one line, the property goes on
+/// that line too and the object's own blanks stay as they were (see [`layout`]).
+fn append_keeping_layout(
+    obj: &CstObject,
+    name: &str,
+    value: CstInputValue,
+) -> Option<CstObjectProp> {
+    let container: CstContainerNode = obj.clone().into();
+    let compact = layout::wants_compact(&container);
+    let before = layout::Layout::of(&container);
+    let style = layout::Compact::learn(&container);
+    let prop = obj.append(name, value);
+    if compact {
+        layout::relayout(&container, &before, prop.child_index(), &style);
+        layout::compact(&prop.clone().into(), &style);
+    }
+    Some(prop)
+}
+
 fn json_to_cst(value: &Value) -> CstInputValue {
     match value {
         Value::Null => CstInputValue::Null,
@@ -613,6 +645,89 @@ mod tests {
         assert_eq!(d.get("x"), Some(json!({"type": "stdio", "command": "y"})));
         assert!(d.remove("tandem-memory"));
         assert_eq!(d.text(), text);
+    }
+
+    /// Install then uninstall as the installer does it: parse, add both entries, write;
+    /// parse again, remove them (and a container Tandem created), write.
+    fn round_trip(id: ClientId, text: &str) -> (String, String) {
+        let mut d = doc(id, text).unwrap();
+        let had_container = d.has_container();
+        d.set("tandem-workspace", &entry());
+        d.set("tandem-memory", &entry());
+        let installed = d.text();
+        let mut d = doc(id, &installed).unwrap();
+        assert!(d.remove("tandem-workspace") && d.remove("tandem-memory"));
+        if !had_container && d.container_is_empty() {
+            d.remove_container();
+        }
+        (installed, d.text())
+    }
+
+    #[test]
+    fn a_compact_file_gets_compact_entries_and_its_bytes_back() {
+        let text = r#"{"mcpServers":{"x":{"command":"a"}},"theme":"dark"}"#;
+        let (installed, after) = round_trip(ClientId::ClaudeCode, text);
+        assert_eq!(
+            installed,
+            r#"{"mcpServers":{"x":{"command":"a"},"tandem-workspace":{"command":"/t/tandem","args":["mcp","memory"],"env":{}},"tandem-memory":{"command":"/t/tandem","args":["mcp","memory"],"env":{}}},"theme":"dark"}"#
+        );
+        assert_eq!(after, text);
+
+        let text = "{\"theme\": \"dark\", \"n\": [1, 2]}\n";
+        let (installed, after) = round_trip(ClientId::Cursor, text);
+        assert_eq!(
+            installed,
+            "{\"theme\": \"dark\", \"n\": [1, 2], \"mcpServers\": {\"tandem-workspace\": \
+             {\"command\": \"/t/tandem\", \"args\": [\"mcp\", \"memory\"], \"env\": {}}, \
+             \"tandem-memory\": {\"command\": \"/t/tandem\", \"args\": [\"mcp\", \"memory\"], \
+             \"env\": {}}}}\n"
+        );
+        assert_eq!(after, text);
+    }
+
+    #[test]
+    fn compact_and_mixed_layouts_come_back_byte_identical() {
+        let cases: [(ClientId, &str); 10] = [
+            (ClientId::ClaudeCode, "{}"),
+            (ClientId::ClaudeCode, "{}\n"),
+            (ClientId::ClaudeDesktop, r#"{"mcpServers":{}}"#),
+            (
+                ClientId::ClaudeDesktop,
+                r#"{"a":1,"mcpServers":{},"b":[1,{"c":2}]}"#,
+            ),
+            (
+                ClientId::Gemini,
+                "{\"mcpServers\": {\"x\": {\"command\": \"a\"}}}\r\n",
+            ),
+            (
+                ClientId::ClaudeDesktop,
+                "{\n  \"mcpServers\": {\"x\": {\"command\": \"a\"}},\n  \"theme\": \"dark\"\n}\n",
+            ),
+            (
+                ClientId::Cursor,
+                "{\"mcpServers\":{\n  \"x\": {\"command\": \"a\"}\n},\"theme\":\"dark\"}",
+            ),
+            (
+                ClientId::VsCode,
+                "{\"servers\": {\"x\": {\"type\": \"stdio\", \"command\": \"a\"},}, /* c */ \"z\": 1,}",
+            ),
+            (
+                ClientId::Zed,
+                "{ \"context_servers\": { \"x\": { \"command\": \"a\" } }, \"vim_mode\": true }",
+            ),
+            (
+                ClientId::Zed,
+                "// mine\n{\"context_servers\" : {\"x\" : 1}}\n",
+            ),
+        ];
+        for (id, text) in cases {
+            let (installed, after) = round_trip(id, text);
+            assert_eq!(after, text, "{id}: installed as {installed}");
+            let lines = |t: &str| t.trim_end().lines().count();
+            if lines(text) == 1 && text.trim() != "{}" {
+                assert_eq!(lines(&installed), 1, "{id}: {installed}");
+            }
+        }
     }
 
     #[test]

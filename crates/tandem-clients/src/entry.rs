@@ -147,6 +147,58 @@ pub fn tandem_http_entries(base_url: &str, token: &str) -> Vec<NamedEntry> {
         .collect()
 }
 
+/// Tandem's two entries for a hub at `base_url`, for clients that only start stdio servers
+/// (Claude Desktop): `tandem connect URL --header "Authorization: Bearer file:TOKEN_FILE"`.
+/// The bridge reads the token from `token_file` each time it starts, so the client's file
+/// names the token's place and never holds the token itself. `tandem_home`, when given, is
+/// passed as `TANDEM_HOME` (the bridge logs there).
+pub fn tandem_bridge_entries(
+    binary: &Path,
+    host: &HostEnv,
+    tandem_home: Option<&Path>,
+    base_url: &str,
+    token_file: &Path,
+) -> Vec<NamedEntry> {
+    let token = format!("file:{}", token_file.to_string_lossy());
+    tandem_http_entries(base_url, &token)
+        .into_iter()
+        .map(|named| {
+            let (mut entry, _) = named.entry.bridged(binary, host);
+            if let (Some(home), ServerEntry::Stdio { env, .. }) = (tandem_home, &mut entry) {
+                env.insert(
+                    tandem_store::paths::HOME_ENV.to_string(),
+                    home.to_string_lossy().into_owned(),
+                );
+            }
+            NamedEntry::new(named.name, entry)
+        })
+        .collect()
+}
+
+/// The token file a bridge entry reads (`--header "Authorization: Bearer file:PATH"`).
+pub fn bridge_token_file(args: &[String]) -> Option<PathBuf> {
+    args.windows(2)
+        .filter(|w| w[0] == "--header" || w[0] == "-H")
+        .find_map(|w| {
+            let (name, value) = w[1].split_once(':')?;
+            if !name.trim().eq_ignore_ascii_case("authorization") {
+                return None;
+            }
+            let value = value.trim();
+            let value = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+            value.strip_prefix("file:").map(PathBuf::from)
+        })
+}
+
+/// The bearer token an HTTP entry sends, when it is written in clear.
+pub fn bearer_token(headers: &BTreeMap<String, String>) -> Option<&str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 fn windows_passthrough(host: &HostEnv) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     if host.os != Os::Windows {
@@ -406,18 +458,32 @@ pub fn is_tandem_binary(command: &str) -> bool {
 }
 
 fn is_tandem_hub_url(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
+    hub_port(url).is_some()
+}
+
+/// The port of a loopback hub URL for `/workspace` or `/memory` (`http://127.0.0.1:7411/memory`
+/// → 7411; port 80 when none is given).
+pub fn hub_port(url: &str) -> Option<u16> {
+    let rest = url.strip_prefix("http://")?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let host = if authority.starts_with('[') {
-        authority.split(']').next().map(|h| format!("{h}]"))
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, tail) = v6.split_once(']')?;
+        (format!("[{host}]"), tail.strip_prefix(':'))
     } else {
-        authority.split(':').next().map(str::to_string)
+        match authority.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
     };
-    let loopback = matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    let loopback = matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]");
     let path = path.trim_end_matches('/');
-    loopback && matches!(path, "/workspace" | "/memory")
+    if !loopback || !matches!(path, "/workspace" | "/memory") {
+        return None;
+    }
+    match port {
+        None => Some(80),
+        Some(p) => p.parse().ok(),
+    }
 }
 
 /// A stable fingerprint of an entry value (keys sorted), recorded for entries Tandem wrote so
@@ -657,6 +723,43 @@ mod tests {
         assert!(is_tandem_entry(&entry));
         assert!(render(ClientId::ClaudeDesktop, &entry, &linux()).is_ok());
         assert!(render(ClientId::ClaudeDesktop, &http(), &linux()).is_err());
+    }
+
+    #[test]
+    fn hub_bridge_entries_name_the_token_file_not_the_token() {
+        let token = Path::new("/state/hub.token");
+        let entries = tandem_bridge_entries(
+            Path::new("/t/tandem"),
+            &linux(),
+            Some(Path::new("/state")),
+            "http://127.0.0.1:7411",
+            token,
+        );
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, [WORKSPACE, MEMORY]);
+        let ServerEntry::Stdio { command, args, env } = &entries[1].entry else {
+            panic!("stdio expected");
+        };
+        assert_eq!(command, "/t/tandem");
+        assert_eq!(
+            args,
+            &[
+                "connect",
+                "http://127.0.0.1:7411/memory",
+                "--header",
+                "Authorization: Bearer file:/state/hub.token"
+            ]
+        );
+        assert_eq!(env.len(), 1);
+        assert_eq!(env["TANDEM_HOME"], "/state");
+        assert!(is_tandem_entry(&entries[1].entry));
+        assert_eq!(bridge_token_file(args).as_deref(), Some(token));
+        let http = tandem_http_entries("http://127.0.0.1:7411/", "abc");
+        let ServerEntry::Http { url, headers } = &http[0].entry else {
+            panic!("http expected");
+        };
+        assert_eq!(url, "http://127.0.0.1:7411/workspace");
+        assert_eq!(bearer_token(headers), Some("abc"));
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub enum ClientsError {
 
     #[error(
         "{path} kept changing while Tandem tried to update it ({attempts} attempts); nothing of \
-         yours was lost. Close {client} or wait a moment, then run the command again"
+         yours was lost. Close {} or wait a moment, then run the command again",
+        client.client().name
     )]
     Contended {
         client: ClientId,
@@ -46,8 +47,9 @@ pub enum ClientsError {
     },
 
     #[error(
-        "{client} cannot use {transport} servers; install a stdio entry, or bridge the HTTP \
-         server with `tandem connect`"
+        "{} cannot use {transport} servers; install a stdio entry, or bridge the HTTP \
+         server with `tandem connect`",
+        client.client().name
     )]
     UnsupportedTransport {
         client: ClientId,
@@ -68,14 +70,30 @@ pub enum ClientsError {
     },
 
     #[error(
-        "the header {header:?} refers to ${var}, which is not set; {client} cannot expand \
-         variables, so Tandem needs its value now. Set {var} and run the command again"
+        "the header {header:?} refers to ${var}, which is not set; {} cannot expand \
+         variables, so Tandem needs its value now. Set {var} and run the command again",
+        client.client().name
     )]
     MissingEnvVar {
         client: ClientId,
         header: String,
         var: String,
     },
+
+    #[error("{name:?} cannot be the name of a shared server: {reason}")]
+    ShareName { name: String, reason: String },
+
+    #[error("invalid header {header:?}: {reason}")]
+    ShareHeader { header: String, reason: String },
+
+    #[error("invalid environment variable {env:?}: {reason}")]
+    ShareEnv { env: String, reason: String },
+
+    #[error(
+        "Tandem's list of shared servers {path} is unreadable ({reason}); fix it or move it \
+         aside, then run the command again"
+    )]
+    SharesFile { path: PathBuf, reason: String },
 
     #[error("unknown client {given:?}; valid clients are: {valid}")]
     UnknownClient { given: String, valid: String },

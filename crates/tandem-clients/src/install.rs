@@ -15,7 +15,9 @@ use tandem_store::Home;
 use crate::{
     catalog::{self, ClientId, Format, Reload, Scope, client},
     edit::ConfigDoc,
-    entry::{self, MEMORY, NamedEntry, WORKSPACE, fingerprint, is_tandem_entry},
+    entry::{
+        self, HeaderValue, MEMORY, NamedEntry, ServerEntry, WORKSPACE, fingerprint, is_tandem_entry,
+    },
     error::{ClientsError, Result},
     host::HostEnv,
     state::{FileRecord, InstallState},
@@ -474,6 +476,21 @@ impl Installer {
             validate_name(id, &named.name)?;
             let entry = match (&named.entry, &options.bridge) {
                 (e, Some(tandem)) if !c.supports(e.transport()) => {
+                    // The client will not pass the person's variables to the bridge: each
+                    // one a header names must have its value now.
+                    if let ServerEntry::Http { headers, .. } = e {
+                        for (header, value) in headers {
+                            if let HeaderValue::Env { var, .. } = HeaderValue::parse(value)
+                                && self.host.var(var).is_none()
+                            {
+                                return Err(ClientsError::MissingEnvVar {
+                                    client: id,
+                                    header: header.clone(),
+                                    var: var.to_string(),
+                                });
+                            }
+                        }
+                    }
                     let (bridged, vars) = e.bridged(tandem, &self.host);
                     secrets.extend(vars.into_iter().map(|what| SecretInFile {
                         entry: named.name.clone(),

@@ -14,7 +14,9 @@ pub mod error;
 pub mod hook;
 pub mod host;
 pub mod install;
+mod layout;
 pub mod probe;
+pub mod share;
 mod state;
 pub mod status;
 pub mod writer;
@@ -29,4 +31,5 @@ pub use install::{
     Plan, SecretInFile, UninstallOptions,
 };
 pub use probe::{ChildProbe, Probe, ProbeOutcome, ProbeReport, ProbeTarget};
+pub use share::{Share, SharedServer, Shares};
 pub use status::{ClientStatus, EntryStatus, FileStatus, Health};

@@ -15,13 +15,16 @@ use std::{
 use rmcp::{
     ServiceExt,
     model::{ClientCapabilities, ClientConfig, Implementation},
-    transport::TokioChildProcess,
+    transport::{
+        StreamableHttpClientTransport, TokioChildProcess,
+        streamable_http_client::StreamableHttpClientTransportConfig,
+    },
 };
 use tokio::io::AsyncReadExt;
 
 use crate::{
-    catalog::{self, ClientId, Scope},
-    entry::ServerEntry,
+    catalog::{self, ClientId, EnvSyntax, Scope},
+    entry::{self, ServerEntry},
     error::Result,
     host::{HostEnv, Os},
     install::Installer,
@@ -112,9 +115,11 @@ impl Installer {
             .into_iter()
             .flat_map(|f| {
                 let path = f.path;
+                // Tandem's own servers only: shared third-party servers are the person's to
+                // run (they may be remote, or need secrets the doctor should not use).
                 f.entries
                     .into_iter()
-                    .filter(|e| e.ours)
+                    .filter(|e| e.ours && e.name.starts_with("tandem-"))
                     .filter_map(move |e| {
                         Some(ProbeTarget {
                             client: id,
@@ -305,16 +310,7 @@ impl ChildProbe {
     /// `tools/list`.
     pub async fn probe_async(&self, target: &ProbeTarget) -> ProbeReport {
         let mut report = match &target.entry {
-            ServerEntry::Http { url, .. } => ProbeReport {
-                outcome: ProbeOutcome::Skipped,
-                latency: Duration::ZERO,
-                detail: format!("HTTP entry for {url}: not started by the client, not probed"),
-                fix: None,
-                server: None,
-                tools: Vec::new(),
-                stderr_tail: String::new(),
-                log_tail: None,
-            },
+            ServerEntry::Http { url, headers } => self.probe_http(target, url, headers).await,
             ServerEntry::Stdio { command, args, env } => {
                 self.probe_stdio(target, command, args, env).await
             }
@@ -404,6 +400,34 @@ impl ChildProbe {
             })
         });
 
+        let mut report = self.drive(transport, started).await;
+        if !report.passed() {
+            report.fix = Some(reinstall.clone());
+        }
+        if let Some(reader) = reader {
+            // The process is gone or going: what it wrote is the reason.
+            let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
+        }
+        let text = captured
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        report.stderr_tail = tail(&text, 40);
+        if !report.passed() {
+            report.fix = Some(failure_fix(command, args, &report.stderr_tail, client));
+        }
+        report
+    }
+}
+
+impl ChildProbe {
+    /// Completes `initialize` + `tools/list` over `transport`; a failure's fix is left to the
+    /// caller, who knows what was started.
+    async fn drive<T, E, A>(&self, transport: T, started: Instant) -> ProbeReport
+    where
+        T: rmcp::transport::IntoTransport<rmcp::RoleClient, E, A> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let info = ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("tandem-doctor", env!("CARGO_PKG_VERSION")),
@@ -415,7 +439,7 @@ impl ChildProbe {
         })
         .await;
         let latency = started.elapsed();
-        let mut report = ProbeReport::failed(latency, String::new(), reinstall.clone());
+        let mut report = ProbeReport::failed(latency, String::new(), String::new());
         match session {
             Ok(Ok((service, Ok(tools)))) => {
                 report.server = service.peer_info().and_then(|i| {
@@ -450,20 +474,149 @@ impl ChildProbe {
                 );
             }
         }
-        if let Some(reader) = reader {
-            // The process is gone or going: what it wrote is the reason.
-            let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
+        report
+    }
+
+    /// Connects to an HTTP entry as its client would (the entry's URL and headers) and
+    /// drives it through `initialize` + `tools/list`. For Tandem's hub, whether anything
+    /// listens is checked first, so that a hub that is not running is said plainly.
+    async fn probe_http(
+        &self,
+        target: &ProbeTarget,
+        url: &str,
+        headers: &BTreeMap<String, String>,
+    ) -> ProbeReport {
+        let reinstall = "run `tandem install --transport http` again".to_string();
+        let hub_port = entry::hub_port(url);
+        if let Some(port) = hub_port
+            && !hub_listening(port, HUB_CONNECT_TIMEOUT).await
+        {
+            return ProbeReport::failed(
+                Duration::ZERO,
+                format!("the hub is not running: nothing listens on 127.0.0.1:{port}"),
+                format!(
+                    "start it with `tandem serve --port {port}` (or open the Tandem app), \
+                     then run `tandem doctor` again"
+                ),
+            );
         }
-        let text = captured
-            .lock()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        report.stderr_tail = tail(&text, 40);
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            let value = expand(target.client, value, &self.host.vars);
+            let parsed = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(&value),
+            );
+            let (Ok(name), Ok(mut value)) = parsed else {
+                return ProbeReport::failed(
+                    Duration::ZERO,
+                    format!("the header {name:?} in the entry is not a valid HTTP header"),
+                    reinstall,
+                );
+            };
+            value.set_sensitive(true);
+            map.insert(name, value);
+        }
+        // TLS for remote servers, as the bridge sets it up.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = match reqwest::Client::builder()
+            .default_headers(map)
+            .connect_timeout(HUB_CONNECT_TIMEOUT)
+            .build()
+        {
+            Ok(h) => h,
+            Err(e) => {
+                return ProbeReport::failed(
+                    Duration::ZERO,
+                    format!("setting up HTTP: {e}"),
+                    "run `tandem doctor` again".into(),
+                );
+            }
+        };
+        let transport = StreamableHttpClientTransport::with_client(
+            http,
+            StreamableHttpClientTransportConfig::with_uri(url.to_string()),
+        );
+        let started = Instant::now();
+        let mut report = self.drive(transport, started).await;
         if !report.passed() {
-            report.fix = Some(failure_fix(command, args, &report.stderr_tail, client));
+            let refused = ["401", "403", "Unauthorized", "Auth", "auth"]
+                .iter()
+                .any(|m| report.detail.contains(m));
+            report.fix = Some(match (hub_port, refused) {
+                (Some(_), true) => format!(
+                    "the hub refused the token in this entry (hub.token changed?): {reinstall}"
+                ),
+                (Some(port), false) => format!(
+                    "see the hub's log in Tandem's logs folder; restart it with `tandem serve \
+                     --port {port}`, or {reinstall}"
+                ),
+                (None, _) => {
+                    format!("check that {url} is up and that the entry's headers are right")
+                }
+            });
         }
         report
     }
+}
+
+/// Whether a Tandem hub answers `GET /health` on 127.0.0.1:`port` (a quick, blocking check
+/// for status lines; nothing is sent but the request line).
+pub fn hub_running(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, HUB_CONNECT_TIMEOUT) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(HUB_CONNECT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(HUB_CONNECT_TIMEOUT));
+    let request =
+        format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut reply = Vec::new();
+    let _ = stream.take(4096).read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    reply.starts_with("HTTP/1.1 200") && reply.contains("\"status\"")
+}
+
+/// How long a connection to a local hub may take: it answers in microseconds when it runs.
+const HUB_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether something accepts connections on 127.0.0.1:`port`.
+async fn hub_listening(port: u16, timeout: Duration) -> bool {
+    let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
+    matches!(tokio::time::timeout(timeout, connect).await, Ok(Ok(_)))
+}
+
+/// A header value as `client` sends it: `${VAR}` (or `${env:VAR}`) replaced from the
+/// client's environment where the client expands variables.
+fn expand(client: ClientId, value: &str, vars: &BTreeMap<String, String>) -> String {
+    let syntax = client.client().env_syntax;
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let inner = &after[..end];
+        let var = match syntax {
+            EnvSyntax::Dollar => Some(inner),
+            EnvSyntax::DollarEnv => inner.strip_prefix("env:"),
+            EnvSyntax::None | EnvSyntax::CodexKeys => None,
+        };
+        match var {
+            Some(var) => out.push_str(vars.get(var).map(String::as_str).unwrap_or("")),
+            None => out.push_str(&rest[at..at + 2 + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Probe for ChildProbe {
@@ -491,6 +644,17 @@ fn failure_fix(command: &str, args: &[String], stderr: &str, client: &str) -> St
             "the binary at {command} does not know `{}`: it is older than the entry; run \
              `tandem install` again with the current tandem",
             args.join(" ")
+        );
+    }
+    if args.first().is_some_and(|a| a == "connect") {
+        let url = args.get(1).map(String::as_str).unwrap_or("its URL");
+        let start = if entry::hub_port(url).is_some() {
+            "Tandem's hub: start it with `tandem serve` (or open the Tandem app)"
+        } else {
+            "that server: check that it is up"
+        };
+        return format!(
+            "the bridge could not reach {url}; it is {start}, then run `tandem doctor` again"
         );
     }
     if stderr.contains("memory database") || stderr.contains("not a database") {

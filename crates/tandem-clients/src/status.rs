@@ -25,6 +25,13 @@ pub enum Health {
     UnexpectedArgs {
         args: Vec<String>,
     },
+    /// An HTTP entry whose URL is not this entry's endpoint of the hub.
+    UnexpectedUrl {
+        url: String,
+    },
+    /// An HTTP entry sends a token that is not the hub's (`hub.token` was replaced), or a
+    /// bridge entry reads a token file that is gone: run `tandem install --transport http`.
+    StaleToken,
     /// It works as far as can be seen, but differs from what an install would write now.
     Outdated,
     /// An entry with a Tandem name that Tandem did not write.
@@ -79,7 +86,31 @@ fn expected_args(name: &str) -> Option<&'static str> {
     }
 }
 
-fn health(name: &str, entry: &ServerEntry) -> Health {
+/// How an entry reaches its server, for comparing it with what an install writes now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `tandem mcp …` or any other command.
+    Stdio,
+    /// `tandem connect URL …`.
+    Bridge,
+    Http,
+}
+
+fn kind(entry: &ServerEntry) -> Kind {
+    match entry {
+        ServerEntry::Stdio { args, .. } if args.first().is_some_and(|a| a == "connect") => {
+            Kind::Bridge
+        }
+        ServerEntry::Stdio { .. } => Kind::Stdio,
+        ServerEntry::Http { .. } => Kind::Http,
+    }
+}
+
+fn ends_with_role(url: &str, role: &str) -> bool {
+    url.trim_end_matches('/').ends_with(&format!("/{role}"))
+}
+
+fn health(name: &str, entry: &ServerEntry, hub_token: Option<&str>) -> Health {
     match entry {
         ServerEntry::Stdio { command, args, .. } => {
             if !entry::command_exists(command) {
@@ -89,19 +120,35 @@ fn health(name: &str, entry: &ServerEntry) -> Health {
             }
             let args_ok = match (expected_args(name), args.first().map(String::as_str)) {
                 (Some(role), Some("mcp")) => args.len() == 2 && args[1] == role,
-                (Some(role), Some("connect")) => args
-                    .get(1)
-                    .is_some_and(|url| url.trim_end_matches('/').ends_with(&format!("/{role}"))),
+                (Some(role), Some("connect")) => {
+                    args.get(1).is_some_and(|url| ends_with_role(url, role))
+                }
                 (Some(_), _) => false,
                 (None, _) => true,
             };
-            if args_ok {
-                Health::Current
-            } else {
-                Health::UnexpectedArgs { args: args.clone() }
+            if !args_ok {
+                return Health::UnexpectedArgs { args: args.clone() };
+            }
+            if expected_args(name).is_some()
+                && let Some(file) = entry::bridge_token_file(args)
+                && !file.is_file()
+            {
+                return Health::StaleToken;
+            }
+            Health::Current
+        }
+        ServerEntry::Http { url, headers } => {
+            let Some(role) = expected_args(name) else {
+                return Health::Current;
+            };
+            if !ends_with_role(url, role) {
+                return Health::UnexpectedUrl { url: url.clone() };
+            }
+            match (entry::bearer_token(headers), hub_token) {
+                (Some(sent), Some(hub)) if sent == hub => Health::Current,
+                _ => Health::StaleToken,
             }
         }
-        ServerEntry::Http { .. } => Health::Current,
     }
 }
 
@@ -115,6 +162,10 @@ impl Installer {
         expected: Option<&[NamedEntry]>,
     ) -> Result<ClientStatus> {
         let state = InstallState::new(self.home());
+        let hub_token = std::fs::read_to_string(self.home().hub_token())
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
         let mut files = Vec::new();
         for path in self.config_paths(id, scope)? {
             let target = crate::writer::resolve(&path);
@@ -149,11 +200,18 @@ impl Installer {
                         .is_some_and(|fp| *fp == entry::fingerprint(&value));
                 let mut h = match (&parsed, ours) {
                     (_, false) => Health::Foreign,
-                    (Some(e), true) => health(&name, e),
+                    (Some(e), true) => health(&name, e, hub_token.as_deref()),
                     (None, true) => Health::Outdated,
                 };
+                // Compared only with an entry of the same kind: a hub entry is not outdated for
+                // being HTTP when the expected entries are stdio (or the other way round).
                 if h == Health::Current
-                    && let Some(want) = expected.and_then(|x| x.iter().find(|n| n.name == name))
+                    && let Some(want) = expected.and_then(|x| {
+                        x.iter().find(|n| {
+                            n.name == name
+                                && parsed.as_ref().is_some_and(|p| kind(p) == kind(&n.entry))
+                        })
+                    })
                 {
                     let rendered = entry::render(id, &want.entry, self.host()).ok();
                     if rendered.is_none_or(|r| r.value != value) {

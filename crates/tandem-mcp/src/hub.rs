@@ -19,6 +19,7 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
+    serve::ListenerExt as _,
 };
 use futures::StreamExt;
 use rmcp::transport::{
@@ -220,6 +221,14 @@ impl Hub {
             addrs.push(bound);
             let app = app.clone();
             let stop = stop_accepting.clone();
+            // Replies are small and written in pieces (headers, then each event): without
+            // TCP_NODELAY, Nagle's algorithm holds the last piece until the client's delayed
+            // ACK, some 40 ms later, on every call.
+            let listener = listener.tap_io(|stream| {
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::debug!("TCP_NODELAY on an accepted connection: {e}");
+                }
+            });
             tasks.push(tokio::spawn(async move {
                 axum::serve(listener, app)
                     .with_graceful_shutdown(stop.cancelled_owned())

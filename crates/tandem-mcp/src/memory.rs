@@ -268,19 +268,15 @@ impl MemoryServer {
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult<SetOutcome> {
         let by = caller(&ctx);
-        let store = self.store();
-        let out = blocking(move || {
-            store.set(
-                &SetRequest {
-                    key: &p.key,
-                    value: &p.value,
-                    tags: p.tags.as_deref(),
-                    expected_version: p.expected_version,
-                },
-                &by,
-            )
-        })
-        .await?;
+        // Write in place when nobody holds the write lock (the usual case: no thread hop);
+        // otherwise wait for it on a thread that may block.
+        let out = match self.shared.store.try_set(&set_request(&p), &by)? {
+            Some(out) => out,
+            None => {
+                let store = self.store();
+                blocking(move || store.set(&set_request(&p), &by)).await?
+            }
+        };
         self.shared.wrote();
         let verb = if out.created { "Created" } else { "Updated" };
         let text = format!("{verb} {} (version {}).", out.key, out.version);
@@ -686,6 +682,15 @@ impl ServerHandler for MemoryServer {
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
         push::listen(context, &self.shared.events).await
+    }
+}
+
+fn set_request(p: &SetParams) -> SetRequest<'_> {
+    SetRequest {
+        key: &p.key,
+        value: &p.value,
+        tags: p.tags.as_deref(),
+        expected_version: p.expected_version,
     }
 }
 

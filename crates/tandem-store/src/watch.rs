@@ -59,12 +59,17 @@ impl ChangeWatcher {
             .watch(&dir, RecursiveMode::NonRecursive)
             .map_err(|e| watch_error(&dir, e))?;
         let mut last = store.last_seq()?;
+        // The thread must not keep the store open: when its owners drop it, its connections
+        // close, and the last one to close checkpoints and removes the WAL, so that the next
+        // process to open the database does not have to replay it.
+        let store = Arc::downgrade(&store);
         std::thread::Builder::new()
             .name("tandem-memory-watch".into())
             .spawn(move || {
                 while rx.recv().is_ok() {
                     std::thread::sleep(SETTLE);
                     while rx.try_recv().is_ok() {}
+                    let Some(store) = store.upgrade() else { return };
                     loop {
                         match store.changes(Some(last), None) {
                             Ok(page) => {

@@ -1,12 +1,16 @@
 //! `tandem install` and `tandem uninstall`: plan per client, show diffs (dry run) or apply,
 //! then say what changed and what must be restarted.
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use anyhow::Context as _;
 use tandem_clients::{
-    Applied, ClientId, ClientsError, EntryAction, InstallOptions, Outcome, Plan, Reload, Scope,
-    UninstallOptions, entry,
+    Applied, ClientId, ClientsError, EntryAction, InstallOptions, NamedEntry, Outcome, Plan,
+    Reload, Scope, Transport, UninstallOptions, entry,
 };
 
 use super::{Context, USAGE, binary, named, report_error};
@@ -17,12 +21,12 @@ use crate::{
 
 /// What one run did, for the summary and the exit code.
 #[derive(Default)]
-struct Tally {
-    failed: bool,
+pub(super) struct Tally {
+    pub failed: bool,
     /// Clients whose files changed, for the restart hints.
-    changed: Vec<ClientId>,
+    pub changed: Vec<ClientId>,
     /// Entries left alone because Tandem did not write them.
-    skipped_foreign: bool,
+    pub skipped_foreign: bool,
 }
 
 impl Tally {
@@ -47,7 +51,7 @@ fn has_project_scope(ctx: &Context, id: ClientId) -> bool {
 }
 
 /// Why an explicitly named client is not installed into: it is not on this computer.
-fn not_detected(ctx: &Context, id: ClientId) -> String {
+pub(super) fn not_detected(ctx: &Context, id: ClientId) -> String {
     let c = id.client();
     let mut looked = catalog_dirs(ctx, id);
     if let Some(cli) = c.cli {
@@ -169,36 +173,40 @@ fn plan_failed(label: &str, e: &ClientsError, tally: &mut Tally) {
     report_error(&format!("{label}: {e}"));
 }
 
-/// Plans, then shows or applies, one client's change.
-fn run_plan(
+/// Plans, then shows or applies, one client's change; what was applied, if anything.
+pub(super) fn run_plan(
     ctx: &Context,
     out: &mut impl Write,
     label: &str,
     planned: Result<Plan, ClientsError>,
     dry_run: bool,
     tally: &mut Tally,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Applied>> {
     let plan = match planned {
         Ok(plan) => plan,
         Err(e) => {
             plan_failed(label, &e, tally);
-            return Ok(());
+            return Ok(None);
         }
     };
     if dry_run {
-        return show_plan(ctx, out, label, &plan);
+        show_plan(ctx, out, label, &plan)?;
+        return Ok(None);
     }
     match ctx.installer.apply(&plan) {
-        Ok(applied) => show_applied(ctx, out, label, &applied, tally),
+        Ok(applied) => {
+            show_applied(ctx, out, label, &applied, tally)?;
+            Ok(Some(applied))
+        }
         Err(e) => {
             plan_failed(label, &e, tally);
-            Ok(())
+            Ok(None)
         }
     }
 }
 
 /// The closing lines: what to restart, and how to check.
-fn finish(
+pub(super) fn finish(
     out: &mut impl Write,
     tally: &Tally,
     dry_run: bool,
@@ -250,7 +258,7 @@ fn finish(
     Ok(())
 }
 
-fn exit(tally: &Tally) -> ExitCode {
+pub(super) fn exit(tally: &Tally) -> ExitCode {
     if tally.failed || tally.skipped_foreign {
         ExitCode::FAILURE
     } else {
@@ -258,8 +266,63 @@ fn exit(tally: &Tally) -> ExitCode {
     }
 }
 
+/// The entries an install writes: per client, since with the hub a client that only starts
+/// stdio servers gets a bridge instead.
+struct Entries {
+    /// For every client (stdio), or for clients that speak HTTP.
+    direct: Vec<NamedEntry>,
+    /// For clients that only start stdio servers, with --transport http.
+    bridged: Vec<NamedEntry>,
+    /// Where the hub token lives, with --transport http.
+    hub: Option<Hub>,
+}
+
+struct Hub {
+    port: u16,
+    token_file: PathBuf,
+}
+
+impl Entries {
+    fn for_client(&self, id: ClientId) -> &[NamedEntry] {
+        if self.hub.is_some() && !id.client().supports(Transport::Http) {
+            &self.bridged
+        } else {
+            &self.direct
+        }
+    }
+}
+
+fn entries(ctx: &Context, args: &InstallArgs, binary: &Path) -> anyhow::Result<Entries> {
+    let home = ctx.explicit_home();
+    if args.transport == TransportArg::Stdio {
+        return Ok(Entries {
+            direct: entry::tandem_entries(binary, &ctx.host, home),
+            bridged: Vec::new(),
+            hub: None,
+        });
+    }
+    let port = args.port.unwrap_or(tandem_mcp::hub::DEFAULT_PORT);
+    let token_file =
+        std::path::absolute(ctx.home.hub_token()).context("resolving the path of the hub token")?;
+    let token = if args.dry_run && !token_file.exists() {
+        // A dry run changes nothing, not even the token it would create.
+        "<the hub token, created by install>".to_string()
+    } else {
+        tandem_mcp::hub::load_or_create_token(&token_file)?
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    Ok(Entries {
+        direct: entry::tandem_http_entries(&base, &token),
+        bridged: entry::tandem_bridge_entries(binary, &ctx.host, home, &base, &token_file),
+        hub: Some(Hub { port, token_file }),
+    })
+}
+
 pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
-    let TransportArg::Stdio = args.transport;
+    if args.port.is_some() && args.transport != TransportArg::Http {
+        report_error("--port is for --transport http; add it, or leave --port out.");
+        return Ok(ExitCode::from(USAGE));
+    }
     let mut out = term::stdout();
     let project = project_dir(&args.project)?;
     let mut tally = Tally::default();
@@ -304,15 +367,24 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
     }
 
     let binary = binary()?;
-    let entries = entry::tandem_entries(&binary, &ctx.host, ctx.explicit_home());
+    let entries = entries(ctx, &args, &binary)?;
     let options = InstallOptions {
         force: args.force,
         project_dir: project.clone(),
         bridge: None,
     };
+    let mut token_in = Vec::new();
     for id in &targets {
         let label = id.client().name;
-        let planned = ctx.installer.plan_install(*id, &entries, &options);
+        let planned = ctx
+            .installer
+            .plan_install(*id, entries.for_client(*id), &options);
+        if entries.hub.is_some()
+            && id.client().supports(Transport::Http)
+            && let Ok(plan) = &planned
+        {
+            token_in.extend(plan.files.iter().map(|f| (*id, f.path.clone())));
+        }
         run_plan(ctx, &mut out, label, planned, args.dry_run, &mut tally)?;
     }
     if args.session_hook {
@@ -328,8 +400,54 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
             &mut tally,
         )?;
     }
+    if let Some(hub) = &entries.hub {
+        hub_notes(ctx, &mut out, hub, &token_in, args.dry_run)?;
+    }
     finish(&mut out, &tally, args.dry_run, true)?;
     Ok(exit(&tally))
+}
+
+/// What a person must know about HTTP entries: which files hold the hub token in clear, and
+/// that the hub must run.
+fn hub_notes(
+    ctx: &Context,
+    out: &mut impl Write,
+    hub: &Hub,
+    token_in: &[(ClientId, PathBuf)],
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let note = format!("\n{} ", term::paint(term::WARN, "note:"));
+    if !token_in.is_empty() {
+        let files: Vec<String> = token_in
+            .iter()
+            .map(|(id, path)| format!("{} ({})", ctx.shown(path), id.client().name))
+            .collect();
+        let verb = if dry_run { "would hold" } else { "now holds" };
+        let text = format!(
+            "the hub token ({}) is written in clear into these files, which each {verb}: {}. \
+             Anyone who can read them can use the hub; Claude Desktop's entry reads the token \
+             file instead.",
+            ctx.shown(&hub.token_file),
+            files.join(", ")
+        );
+        out.write_all(term::wrap(&text, &note, "  ").as_bytes())?;
+    }
+    let running = tandem_clients::probe::hub_running(hub.port);
+    let text = if running {
+        format!("the hub answers on 127.0.0.1:{}.", hub.port)
+    } else {
+        format!(
+            "HTTP entries need the hub: start it with `tandem serve{}` (or open the Tandem \
+             app).",
+            if hub.port == tandem_mcp::hub::DEFAULT_PORT {
+                String::new()
+            } else {
+                format!(" --port {}", hub.port)
+            }
+        )
+    };
+    out.write_all(term::wrap(&text, &note, "  ").as_bytes())?;
+    Ok(())
 }
 
 pub fn uninstall(ctx: &Context, args: UninstallArgs) -> anyhow::Result<ExitCode> {
@@ -346,10 +464,11 @@ pub fn uninstall(ctx: &Context, args: UninstallArgs) -> anyhow::Result<ExitCode>
     } else {
         explicit
     };
+    // Tandem's own two only: shared servers are removed with `tandem share remove`.
     let options = UninstallOptions {
         force: args.force,
         project_dir: project.clone(),
-        names: Vec::new(),
+        names: vec![entry::WORKSPACE.to_string(), entry::MEMORY.to_string()],
     };
     let mut any = false;
     for id in &targets {

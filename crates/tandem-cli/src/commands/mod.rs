@@ -6,6 +6,7 @@ mod doctor;
 mod install;
 mod memory;
 mod serve;
+mod share;
 mod status;
 mod workspace;
 
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&Context::new(home), args),
         Command::Doctor(args) => doctor::run(&Context::new(home), args),
         Command::Brief(args) => Ok(brief::run(&home, args)),
+        Command::Share(cmd) => share::run(&Context::new(home), cmd),
     }
 }
 

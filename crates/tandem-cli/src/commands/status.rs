@@ -5,7 +5,7 @@ use std::{io::Write, process::ExitCode};
 
 use serde_json::{Value, json};
 use tandem_clients::{
-    ClientId, ClientStatus, DoctorRecord, Health, Scope, ServerEntry, entry, hook,
+    ClientId, ClientStatus, DoctorRecord, Health, Scope, ServerEntry, entry, hook, probe,
 };
 
 use super::{Context, binary};
@@ -22,6 +22,16 @@ fn health_text(health: &Health) -> (&'static str, String) {
             "unexpected-args",
             format!("unexpected arguments {args:?}: run `tandem install` again"),
         ),
+        Health::UnexpectedUrl { url } => (
+            "unexpected-url",
+            format!("{url} is not this server's hub endpoint: run `tandem install` again"),
+        ),
+        Health::StaleToken => (
+            "stale-token",
+            "its hub token is not the hub's current one: run `tandem install --transport http` \
+             again"
+                .into(),
+        ),
         Health::Outdated => (
             "outdated",
             "differs from what `tandem install` writes now: run it again".into(),
@@ -36,11 +46,53 @@ fn health_text(health: &Health) -> (&'static str, String) {
 fn entry_json(e: &Option<ServerEntry>) -> Value {
     match e {
         Some(ServerEntry::Stdio { command, args, env }) => {
-            json!({"transport": "stdio", "command": command, "args": args, "env": env})
+            let bridge = args.first().is_some_and(|a| a == "connect");
+            // The entry's env may hold secrets (a shared server's key): names only.
+            let env: Vec<&String> = env.keys().collect();
+            json!({
+                "transport": if bridge { "bridge" } else { "stdio" },
+                "command": command,
+                "args": args,
+                "envNames": env,
+            })
         }
         Some(ServerEntry::Http { url, .. }) => json!({"transport": "http", "url": url}),
         None => Value::Null,
     }
+}
+
+/// How an entry reaches its server, for a person: nothing for a plain stdio entry.
+fn transport_text(e: &Option<ServerEntry>) -> Option<String> {
+    match e {
+        Some(ServerEntry::Stdio { args, .. }) if args.first().is_some_and(|a| a == "connect") => {
+            args.get(1)
+                .map(|url| format!("via tandem connect to {url}"))
+        }
+        Some(ServerEntry::Http { url, .. }) => Some(format!("HTTP, {url}")),
+        _ => None,
+    }
+}
+
+/// The ports of the hubs that Tandem's entries point at.
+fn hub_ports(statuses: &[ClientStatus]) -> Vec<u16> {
+    let mut ports: Vec<u16> = statuses
+        .iter()
+        .flat_map(|s| &s.files)
+        .flat_map(|f| &f.entries)
+        .filter(|e| e.ours && e.name.starts_with("tandem-"))
+        .filter_map(|e| match &e.entry {
+            Some(ServerEntry::Http { url, .. }) => entry::hub_port(url),
+            Some(ServerEntry::Stdio { args, .. })
+                if args.first().is_some_and(|a| a == "connect") =>
+            {
+                args.get(1).and_then(|u| entry::hub_port(u))
+            }
+            _ => None,
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 fn client_json(s: &ClientStatus, doctor: Option<&DoctorRecord>) -> Value {
@@ -117,8 +169,13 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             Err(e) => (None, Some(e.to_string())),
         };
         let doctor_ref = doctor.as_ref().ok().and_then(Option::as_ref);
+        let hubs: Vec<Value> = hub_ports(&statuses)
+            .into_iter()
+            .map(|port| json!({"port": port, "running": probe::hub_running(port)}))
+            .collect();
         let out = json!({
             "binary": binary,
+            "hubs": hubs,
             "tandemHome": ctx.home.state_dir(),
             "clients": statuses.iter().map(|s| client_json(s, doctor_ref)).collect::<Vec<_>>(),
             "sessionHook": {
@@ -166,6 +223,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     term::paint(term::FAIL, "!! ")
                 };
                 let lead = format!("    {mark}{:<17} ", e.name);
+                let detail = match transport_text(&e.entry) {
+                    Some(t) if e.ours => format!("{detail} ({t})"),
+                    _ => detail,
+                };
                 out.write_all(term::wrap(&detail, &lead, &" ".repeat(25)).as_bytes())?;
             }
         }
@@ -202,6 +263,25 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+    for port in hub_ports(&statuses) {
+        let text = if probe::hub_running(port) {
+            format!(
+                "Hub on 127.0.0.1:{port}: {}",
+                term::paint(term::OK, "running")
+            )
+        } else {
+            format!(
+                "Hub on 127.0.0.1:{port}: {} (HTTP entries need it: `tandem serve{}`)",
+                term::paint(term::FAIL, "not running"),
+                if port == tandem_mcp::hub::DEFAULT_PORT {
+                    String::new()
+                } else {
+                    format!(" --port {port}")
+                }
+            )
+        };
+        out.write_all(term::wrap(&text, "\n", "  ").as_bytes())?;
     }
     match &doctor {
         Ok(Some(d)) => {

@@ -324,12 +324,46 @@ impl MemoryStore {
     /// concurrent writers queue instead of failing halfway.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.writer();
+        Self::in_write_tx(&mut conn, f).map_err(|e| self.sqlite_or(e))
+    }
+
+    /// Like [`Self::write`], but only if the write lock is free right now, in this process
+    /// and every other: `Ok(None)` when it is not (nothing was run).
+    fn write_now<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<Option<T>> {
+        let mut conn = match self.writer.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        conn.busy_timeout(Duration::ZERO)
+            .map_err(|e| self.sqlite(e))?;
+        let result = Self::in_write_tx(&mut conn, f);
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.sqlite(e))?;
+        match result {
+            Ok(out) => Ok(Some(out)),
+            Err(WriteError::Begin(e)) if is_busy(&e) => Ok(None),
+            Err(e) => Err(self.sqlite_or(e)),
+        }
+    }
+
+    fn in_write_tx<T>(
+        conn: &mut Connection,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> std::result::Result<T, WriteError> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.sqlite(e))?;
-        let out = f(&tx)?;
-        tx.commit().map_err(|e| self.sqlite(e))?;
+            .map_err(WriteError::Begin)?;
+        let out = f(&tx).map_err(WriteError::Store)?;
+        tx.commit().map_err(WriteError::Commit)?;
         Ok(out)
+    }
+
+    fn sqlite_or(&self, e: WriteError) -> StoreError {
+        match e {
+            WriteError::Begin(e) | WriteError::Commit(e) => self.sqlite(e),
+            WriteError::Store(e) => e,
+        }
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot).
@@ -343,38 +377,53 @@ impl MemoryStore {
         Ok(out)
     }
 
-    /// Writes a value (compare-and-swap when `expected_version` is given).
+    /// Writes a value (compare-and-swap when `expected_version` is given), waiting for the
+    /// write lock if another writer holds it.
     pub fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
-        validate_key(req.key)?;
-        let tags = req.tags.map(normalize_tags).transpose()?;
-        let text = serialize_value(req.key, req.value)?;
-        let body = search::value_text(req.value);
-        self.write(|tx| {
-            let existing = self.current(tx, req.key)?;
-            if let Some(expected) = req.expected_version {
-                check_expected(req.key, expected, existing.as_ref())?;
-            }
-            let tags = match (tags, &existing) {
-                (Some(t), _) => t,
-                (None, Some(e)) if !e.deleted => e.tags.clone(),
-                (None, _) => Vec::new(),
-            };
-            let created = existing.as_ref().is_none_or(|e| e.deleted);
-            let version = self.put(
-                tx,
-                req.key,
-                existing.as_ref(),
-                &text,
-                &body,
-                &tags,
-                Op::Set,
-                by,
-            )?;
-            Ok(SetOutcome {
-                key: req.key.to_string(),
-                version,
-                created,
-            })
+        let prepared = PreparedSet::new(req)?;
+        self.write(|tx| self.apply_set(tx, req, prepared, by))
+    }
+
+    /// [`Self::set`] if the write lock is free right now; `Ok(None)` (nothing written) when
+    /// another writer holds it. Lets a caller write in place when it would not wait, and move
+    /// to a thread that may wait otherwise.
+    pub fn try_set(&self, req: &SetRequest<'_>, by: &str) -> Result<Option<SetOutcome>> {
+        let prepared = PreparedSet::new(req)?;
+        self.write_now(|tx| self.apply_set(tx, req, prepared, by))
+    }
+
+    fn apply_set(
+        &self,
+        tx: &Transaction<'_>,
+        req: &SetRequest<'_>,
+        prepared: PreparedSet,
+        by: &str,
+    ) -> Result<SetOutcome> {
+        let PreparedSet { tags, text, body } = prepared;
+        let existing = self.current(tx, req.key)?;
+        if let Some(expected) = req.expected_version {
+            check_expected(req.key, expected, existing.as_ref())?;
+        }
+        let tags = match (tags, &existing) {
+            (Some(t), _) => t,
+            (None, Some(e)) if !e.deleted => e.tags.clone(),
+            (None, _) => Vec::new(),
+        };
+        let created = existing.as_ref().is_none_or(|e| e.deleted);
+        let version = self.put(
+            tx,
+            req.key,
+            existing.as_ref(),
+            &text,
+            &body,
+            &tags,
+            Op::Set,
+            by,
+        )?;
+        Ok(SetOutcome {
+            key: req.key.to_string(),
+            version,
+            created,
         })
     }
 
@@ -989,6 +1038,38 @@ impl MemoryStore {
         .and_then(|mut s| s.execute(params![key, version, op.as_str(), value, tags_json, at, by]))
         .map_err(|e| self.sqlite(e))?;
         Ok(())
+    }
+}
+
+/// Why a write transaction failed: taking the lock, the work itself, or the commit.
+enum WriteError {
+    Begin(rusqlite::Error),
+    Store(StoreError),
+    Commit(rusqlite::Error),
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// The checks and serialisation of a write, done before the lock is taken.
+struct PreparedSet {
+    tags: Option<Vec<String>>,
+    text: String,
+    body: String,
+}
+
+impl PreparedSet {
+    fn new(req: &SetRequest<'_>) -> Result<Self> {
+        validate_key(req.key)?;
+        Ok(Self {
+            tags: req.tags.map(normalize_tags).transpose()?,
+            text: serialize_value(req.key, req.value)?,
+            body: search::value_text(req.value),
+        })
     }
 }
 

@@ -421,3 +421,33 @@ not json
     assert_eq!(alice.value["relations"][0]["relationType"], "works on");
     assert_eq!(alice.tags, ["entity", "person"]);
 }
+
+#[test]
+fn try_set_writes_when_free_and_steps_back_when_another_process_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let s = MemoryStore::open(&path).unwrap();
+    let req = |v: &'static Value| SetRequest {
+        key: "k",
+        value: v,
+        tags: None,
+        expected_version: None,
+    };
+    static ONE: Value = Value::Bool(true);
+    assert_eq!(s.try_set(&req(&ONE), "a").unwrap().unwrap().version, 1);
+    // Another connection (as another process would) holds the write lock.
+    let mut other = rusqlite::Connection::open(&path).unwrap();
+    let tx = other
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert!(s.try_set(&req(&ONE), "a").unwrap().is_none());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "try_set waited"
+    );
+    drop(tx);
+    // The wait-free attempt left the connection waiting normally again.
+    assert_eq!(s.set(&req(&ONE), "a").unwrap().version, 2);
+    assert_eq!(s.try_set(&req(&ONE), "a").unwrap().unwrap().version, 3);
+}
