@@ -34,7 +34,8 @@ impl Overall {
 #[serde(rename_all = "camelCase")]
 pub struct EntryView {
     pub name: String,
-    /// "current", "outdated", "binary missing", "unexpected arguments", "changed by something else".
+    /// "current", "outdated", "binary missing", "unexpected arguments", "not the hub's address",
+    /// "old hub token", "changed by something else".
     pub health: String,
     pub ours: bool,
 }
@@ -65,6 +66,8 @@ fn entry_health(h: &EntryHealth) -> &'static str {
         EntryHealth::Outdated => "outdated",
         EntryHealth::BinaryMissing { .. } => "binary missing",
         EntryHealth::UnexpectedArgs { .. } => "unexpected arguments",
+        EntryHealth::UnexpectedUrl { .. } => "not the hub's address",
+        EntryHealth::StaleToken => "old hub token",
         EntryHealth::Foreign => "changed by something else",
     }
 }

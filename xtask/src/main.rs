@@ -154,4 +154,3 @@ pub fn build_dist_tandem() -> Result<std::path::PathBuf> {
         .join("dist")
         .join(format!("tandem{}", std::env::consts::EXE_SUFFIX)))
 }
-
