@@ -148,7 +148,18 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 }
 
 /// Rebuilds the icon and the menu from the current state (no-op without a tray).
+///
+/// Never waits for the main thread: the tray belongs to it, and a background thread that waited
+/// for it (the supervisor reporting the hub stopped, say) would deadlock Quit, which joins that
+/// thread from the main thread. From the main thread the refresh runs at once.
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || refresh_now(&handle)) {
+        log::warn!("refreshing the tray: {e}");
+    }
+}
+
+fn refresh_now<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.tray_by_id(TRAY) else {
         return;
     };

@@ -2,7 +2,6 @@
 //! in front of WebKitWebDriver, and a small W3C WebDriver client over plain HTTP.
 
 use std::{
-    io::{Read, Write},
     net::{TcpListener, TcpStream},
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
@@ -196,77 +195,72 @@ impl Drop for Driver {
 
 /// One WebDriver session: the app, started by the driver.
 pub struct Session {
+    wire: Wire,
     port: u16,
     id: String,
 }
 
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    http_within(port, method, path, body, Duration::from_secs(120))
-        .unwrap_or_else(|| panic!("{method} {path}: no answer from the driver in 120 s"))
+/// HTTP to the driver over kept-alive connections. `tauri-driver` forwards each request to
+/// WebKitWebDriver on a pooled connection and passes a client's `Connection: close` on; then
+/// WebKitWebDriver closes that connection after answering and a request sent right behind may
+/// still be written onto it, which the driver reports as a reset (an empty answer). Kept alive,
+/// the connection is never closed under a request.
+struct Wire {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
 }
 
-/// A request to the driver; `None` when it does not answer within `timeout`.
-fn http_within(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    timeout: Duration,
-) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connecting to the driver");
-    stream.set_read_timeout(Some(timeout)).unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    if let Err(e) = stream.read_to_end(&mut raw) {
-        if matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ) {
-            return None;
+impl Wire {
+    fn new() -> Self {
+        Self {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the WebDriver client"),
+            client: crate::http(),
         }
-        panic!("{method} {path}: reading the driver's answer: {e}");
     }
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
-}
 
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
+    /// A request to the driver; `None` when it does not answer within `timeout`.
+    fn request(
+        &self,
+        port: u16,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> Option<(u16, Value)> {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.client.request(method.clone(), &url).timeout(timeout);
+        if let Some(body) = body {
+            request = request.json(body);
         }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
+        self.runtime.block_on(async {
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) if e.is_timeout() => return None,
+                Err(e) => panic!("{method} {path}: {e}"),
+            };
+            let status = response.status().as_u16();
+            match response.bytes().await {
+                Ok(bytes) => Some((
+                    status,
+                    serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                )),
+                Err(e) if e.is_timeout() => None,
+                Err(e) => panic!("{method} {path}: reading the driver's answer: {e}"),
+            }
+        })
     }
-    out
+
+    fn call(&self, port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.request(port, method, path, body, Duration::from_secs(120))
+            .unwrap_or_else(|| panic!("{method} {path}: no answer from the driver in 120 s"))
+    }
 }
 
 impl Session {
-    /// Starts `app` with `args` through the driver.
     /// Starts `app` with `args` through the driver. WebKitWebDriver now and then never
     /// answers a new session (the app is up, its window loaded, and the automation session
     /// attached but never reported): then the driver and the app are started again.
@@ -274,8 +268,9 @@ impl Session {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "tauri:options": {"application": app, "args": args}
         }}});
+        let wire = Wire::new();
         for attempt in 1..=4 {
-            let answer = http_within(
+            let answer = wire.request(
                 driver.port,
                 "POST",
                 "/session",
@@ -295,6 +290,7 @@ impl Session {
                 .unwrap_or_else(|| panic!("no session id: {v}"))
                 .to_string();
             return Self {
+                wire,
                 port: driver.port,
                 id,
             };
@@ -303,7 +299,7 @@ impl Session {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
-        let (status, v) = http(
+        let (status, v) = self.wire.call(
             self.port,
             method,
             &format!("/session/{}{path}", self.id),
