@@ -15,7 +15,7 @@ use tandem_clients::{
 
 use super::{Context, USAGE, binary, named, report_error};
 use crate::{
-    cli::{InstallArgs, TransportArg, UninstallArgs},
+    cli::{ClientArg, InstallArgs, TransportArg, UninstallArgs},
     term,
 };
 
@@ -50,8 +50,37 @@ fn has_project_scope(ctx: &Context, id: ClientId) -> bool {
         .is_ok()
 }
 
+/// The clients a command works on: those named with `--client` (each must be found here
+/// unless `allow_undetected`; one that is not is reported and marks the run failed), else
+/// every client `by_default` accepts.
+pub(super) fn select_clients(
+    ctx: &Context,
+    clients: &[ClientArg],
+    allow_undetected: bool,
+    by_default: impl Fn(ClientId) -> bool,
+    tally: &mut Tally,
+) -> Vec<ClientId> {
+    let explicit = named(clients);
+    if explicit.is_empty() {
+        return ClientId::ALL
+            .into_iter()
+            .filter(|id| by_default(*id))
+            .collect();
+    }
+    let mut kept = Vec::new();
+    for id in explicit {
+        if allow_undetected || ctx.detect(id).detected() {
+            kept.push(id);
+        } else {
+            tally.failed = true;
+            report_error(&not_detected(ctx, id));
+        }
+    }
+    kept
+}
+
 /// Why an explicitly named client is not installed into: it is not on this computer.
-pub(super) fn not_detected(ctx: &Context, id: ClientId) -> String {
+fn not_detected(ctx: &Context, id: ClientId) -> String {
     let c = id.client();
     let mut looked = catalog_dirs(ctx, id);
     if let Some(cli) = c.cli {
@@ -328,25 +357,16 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
     let mut tally = Tally::default();
 
     // Which clients.
-    let explicit = named(&args.clients);
-    let targets: Vec<ClientId> = if !explicit.is_empty() {
-        let mut kept = Vec::new();
-        for id in explicit {
-            if project.is_none() && !args.force && !ctx.detect(id).detected() {
-                tally.failed = true;
-                report_error(&not_detected(ctx, id));
-            } else {
-                kept.push(id);
-            }
-        }
-        kept
-    } else {
-        ClientId::ALL
-            .into_iter()
-            .filter(|id| args.all || ctx.detect(*id).detected())
-            .filter(|id| project.is_none() || has_project_scope(ctx, *id))
-            .collect()
-    };
+    let targets = select_clients(
+        ctx,
+        &args.clients,
+        project.is_some() || args.force,
+        |id| {
+            (args.all || ctx.detect(id).detected())
+                && (project.is_none() || has_project_scope(ctx, id))
+        },
+        &mut tally,
+    );
     if targets.is_empty() && !tally.failed {
         let names: Vec<&str> = ClientId::ALL.iter().map(|id| id.as_str()).collect();
         report_error(&format!(

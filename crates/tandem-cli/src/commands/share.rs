@@ -12,8 +12,8 @@ use tandem_clients::{
 
 use super::{
     Context, USAGE, binary,
-    install::{Tally, exit, finish, not_detected, run_plan},
-    named, report_error,
+    install::{Tally, exit, finish, run_plan, select_clients},
+    report_error,
 };
 use crate::{
     cli::{ShareAddArgs, ShareCommand},
@@ -128,24 +128,13 @@ fn add(ctx: &Context, args: ShareAddArgs) -> anyhow::Result<ExitCode> {
 
     // Which clients: those named (found here, or --force), else every client found here.
     let mut tally = Tally::default();
-    let explicit = named(&args.clients);
-    let targets: Vec<ClientId> = if explicit.is_empty() {
-        ClientId::ALL
-            .into_iter()
-            .filter(|id| ctx.detect(*id).detected())
-            .collect()
-    } else {
-        let mut kept = Vec::new();
-        for id in explicit {
-            if args.force || ctx.detect(id).detected() {
-                kept.push(id);
-            } else {
-                tally.failed = true;
-                report_error(&not_detected(ctx, id));
-            }
-        }
-        kept
-    };
+    let targets = select_clients(
+        ctx,
+        &args.clients,
+        args.force,
+        |id| ctx.detect(id).detected(),
+        &mut tally,
+    );
     if targets.is_empty() {
         if !tally.failed {
             report_error(
