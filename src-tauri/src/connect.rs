@@ -7,16 +7,98 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tandem_clients::{
-    ClientId, EntryAction, InstallOptions, Installer, Outcome, Plan, entry::tandem_entries,
+    ClientId, EntryAction, InstallOptions, Installer, NamedEntry, Outcome, Plan, Scope,
+    entry::{ServerEntry, tandem_bridge_entries, tandem_entries, tandem_http_entries},
 };
 
-/// The entries the app writes: the sidecar `tandem`, and `TANDEM_HOME` when the app itself runs
-/// with one (so that clients and app share the same state).
-pub fn entries(installer: &Installer, tandem: &Path) -> Vec<tandem_clients::NamedEntry> {
+/// How a client reaches Tandem now. Connect and Repair keep it: a client that was installed
+/// with `tandem install --transport http` stays on the hub (with the hub's current token), and
+/// Claude Desktop's bridge stays a bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reach {
+    Stdio,
+    /// HTTP entries to the hub at this base URL.
+    Http(String),
+    /// `tandem connect` entries to the hub at this base URL.
+    Bridge(String),
+}
+
+/// The hub's base URL in an entry's URL (`http://127.0.0.1:7411/memory` → `http://127.0.0.1:7411`).
+fn hub_base(url: &str) -> Option<String> {
+    url.trim_end_matches('/')
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_string())
+        .filter(|base| base.contains("://"))
+}
+
+fn reach(installer: &Installer, id: ClientId) -> Reach {
+    let Ok(status) = installer.status(id, &Scope::User, None) else {
+        return Reach::Stdio;
+    };
+    let ours = status
+        .files
+        .iter()
+        .flat_map(|f| &f.entries)
+        .filter(|e| e.ours)
+        .filter_map(|e| e.entry.as_ref());
+    for entry in ours {
+        match entry {
+            ServerEntry::Http { url, .. } => {
+                if let Some(base) = hub_base(url) {
+                    return Reach::Http(base);
+                }
+            }
+            ServerEntry::Stdio { args, .. } if args.first().is_some_and(|a| a == "connect") => {
+                if let Some(base) = args.get(1).and_then(|url| hub_base(url)) {
+                    return Reach::Bridge(base);
+                }
+            }
+            ServerEntry::Stdio { .. } => {}
+        }
+    }
+    Reach::Stdio
+}
+
+/// The entries the app writes for a client: the sidecar `tandem` (with `TANDEM_HOME` when the
+/// app itself runs with one, so that clients and app share the same state), or, for a client
+/// on the hub, the hub's entries.
+pub fn entries(
+    installer: &Installer,
+    tandem: &Path,
+    id: ClientId,
+) -> Result<Vec<NamedEntry>, String> {
     let home = std::env::var_os(tandem_store::paths::HOME_ENV)
         .filter(|v| !v.is_empty())
         .map(|_| installer.home().state_dir().to_path_buf());
-    tandem_entries(tandem, installer.host(), home.as_deref())
+    let token_file = installer.home().hub_token();
+    Ok(match reach(installer, id) {
+        Reach::Stdio => tandem_entries(tandem, installer.host(), home.as_deref()),
+        Reach::Http(base) => {
+            let token = std::fs::read_to_string(&token_file)
+                .map(|t| t.trim().to_string())
+                .ok()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    format!(
+                        "{} reaches Tandem through the hub, whose token ({}) is not there yet: \
+                         wait until Health shows the hub running, then try again",
+                        id.client().name,
+                        token_file.display()
+                    )
+                })?;
+            tandem_http_entries(&base, &token)
+        }
+        Reach::Bridge(base) => {
+            let token_file = std::path::absolute(&token_file).unwrap_or(token_file);
+            tandem_bridge_entries(
+                tandem,
+                installer.host(),
+                home.as_deref(),
+                &base,
+                &token_file,
+            )
+        }
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,7 +154,7 @@ fn plan_one(
     repair: bool,
 ) -> Result<Plan, String> {
     installer
-        .plan_install(id, &entries(installer, tandem), &options(repair))
+        .plan_install(id, &entries(installer, tandem, id)?, &options(repair))
         .map_err(|e| e.to_string())
 }
 

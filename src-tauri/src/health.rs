@@ -79,7 +79,6 @@ pub fn clients(
     tandem: &Path,
     was_connected: &BTreeSet<ClientId>,
 ) -> Vec<ClientView> {
-    let expected = crate::connect::entries(installer, tandem);
     ClientId::ALL
         .into_iter()
         .map(|id| {
@@ -97,7 +96,8 @@ pub fn clients(
                 restart_note: client.reload.hint(client),
                 needs_restart: client.reload.needs_restart(),
             };
-            let status = match installer.status(id, &Scope::User, Some(&expected)) {
+            let expected = crate::connect::entries(installer, tandem, id).ok();
+            let status = match installer.status(id, &Scope::User, expected.as_deref()) {
                 Ok(status) => status,
                 Err(e) => {
                     view.problem = Some(e.to_string());

@@ -396,3 +396,110 @@ fn an_unknown_client_or_folder_is_a_clear_error() {
     let err = t.call("open_folder", json!({"which": "root"})).unwrap_err();
     assert!(err.as_str().unwrap().contains("no folder"), "{err}");
 }
+
+#[test]
+fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
+    use tandem_clients::{ClientId, InstallOptions, entry};
+    let t = TestApp::start(|_| {});
+    std::fs::create_dir_all(t.dir.path().join("home/.claude")).unwrap();
+    let token_file = t.dir.path().join("state/hub.token");
+    std::fs::write(&token_file, "token-one\n").unwrap();
+    let base = "http://127.0.0.1:7999";
+    // As `tandem install --transport http --port 7999` writes them.
+    let tandem = t.tandem();
+    let installer = &tandem.installer;
+    let install = |id, entries: &[tandem_clients::NamedEntry]| {
+        let plan = installer
+            .plan_install(id, entries, &InstallOptions::default())
+            .unwrap();
+        installer.apply(&plan).unwrap();
+    };
+    install(
+        ClientId::ClaudeCode,
+        &entry::tandem_http_entries(base, "token-one"),
+    );
+    install(
+        ClientId::ClaudeDesktop,
+        &entry::tandem_bridge_entries(
+            &tandem.launch.tandem,
+            installer.host(),
+            None,
+            base,
+            &token_file,
+        ),
+    );
+    tandem.refresh_clients();
+    let client = |h: &Value, id: &str| {
+        h["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let h = t.ok("health", json!({}));
+    for id in ["claude-code", "claude-desktop"] {
+        assert_eq!(client(&h, id)["current"], true, "{id}: {h:#}");
+        assert_eq!(client(&h, id)["needsRepair"], false, "{id}: {h:#}");
+    }
+    // Current entries: connecting changes nothing (it does not switch them to stdio).
+    let plans = t.ok(
+        "connect_plan",
+        json!({"clients": ["claude-code", "claude-desktop"]}),
+    );
+    for plan in plans.as_array().unwrap() {
+        assert_eq!(plan["changes"], false, "{plan:#}");
+    }
+
+    // The hub's token is replaced: the HTTP entries send the old one and need repair.
+    std::fs::write(&token_file, "token-two\n").unwrap();
+    tandem.refresh_clients();
+    let h = t.ok("health", json!({}));
+    assert_eq!(client(&h, "claude-code")["needsRepair"], true, "{h:#}");
+    // The bridge reads the token file each time: still current.
+    assert_eq!(client(&h, "claude-desktop")["current"], true, "{h:#}");
+    let plans = t.ok(
+        "connect_plan",
+        json!({"clients": ["claude-code"], "repair": true}),
+    );
+    let diff = plans[0]["files"][0]["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("+") && diff.contains("Bearer token-two"),
+        "{diff}"
+    );
+    assert!(!diff.contains("\"command\""), "repair keeps HTTP: {diff}");
+    let repaired = t.ok(
+        "connect",
+        json!({"clients": ["claude-code"], "repair": true}),
+    );
+    assert_eq!(repaired[0]["ok"], true, "{repaired}");
+    let written = std::fs::read_to_string(t.claude_json()).unwrap();
+    assert!(
+        written.contains(&format!("{base}/memory")) && written.contains("Bearer token-two"),
+        "{written}"
+    );
+    let h = t.ok("health", json!({}));
+    assert_eq!(client(&h, "claude-code")["current"], true, "{h:#}");
+
+    // Desktop's bridge, changed by hand, is repaired as a bridge.
+    let desktop = t
+        .dir
+        .path()
+        .join("home/.config/Claude/claude_desktop_config.json");
+    let text = std::fs::read_to_string(&desktop).unwrap();
+    std::fs::write(&desktop, text.replace("/memory", "/nowhere")).unwrap();
+    tandem.refresh_clients();
+    let h = t.ok("health", json!({}));
+    assert_eq!(client(&h, "claude-desktop")["needsRepair"], true, "{h:#}");
+    let repaired = t.ok(
+        "connect",
+        json!({"clients": ["claude-desktop"], "repair": true}),
+    );
+    assert_eq!(repaired[0]["ok"], true, "{repaired}");
+    let text = std::fs::read_to_string(&desktop).unwrap();
+    assert!(
+        text.contains("\"connect\"") && text.contains(&format!("{base}/memory")),
+        "{text}"
+    );
+}

@@ -171,7 +171,7 @@ impl Supervisor {
     }
 
     /// Stops the child (SIGTERM to its process group, SIGKILL after a grace period) and the
-    /// supervision; returns once the child is gone and reaped.
+    /// supervision; returns once the child is reaped and (on Linux) nothing of its group runs.
     pub fn stop(&mut self) {
         let pid = {
             let mut control = self.shared.control();
@@ -193,7 +193,47 @@ impl Supervisor {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        #[cfg(target_os = "linux")]
+        if let Some(pid) = pid {
+            wait_group_gone(pid);
+        }
     }
+}
+
+/// A signal reaches a whole group at once, but its members take a moment to die: returns when
+/// none of the group runs any more (or after the grace period).
+#[cfg(target_os = "linux")]
+fn wait_group_gone(pgid: u32) {
+    let deadline = Instant::now() + STOP_GRACE;
+    while !running_in_group(pgid).is_empty() && Instant::now() < deadline {
+        signal(pgid, true);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Processes of a group that still run. Zombies do not count: a grandchild whose parent died
+/// is reparented to PID 1, which reaps when it pleases (in containers, sometimes never).
+#[cfg(target_os = "linux")]
+pub(crate) fn running_in_group(pgid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // state, ppid, pgrp
+        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" {
+            found.push(p);
+        }
+    }
+    found
 }
 
 impl Drop for Supervisor {

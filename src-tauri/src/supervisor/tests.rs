@@ -19,27 +19,6 @@ fn alive(p: u32) -> bool {
     test_kill_process(pid(p)).is_ok()
 }
 
-/// Processes of a group that still run. Zombies do not count: a grandchild whose parent died
-/// is reparented to PID 1, which reaps when it pleases (in containers, sometimes never).
-pub(crate) fn running_in_group(pgid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // state, ppid, pgrp
-        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" {
-            found.push(p);
-        }
-    }
-    found
-}
-
 fn start(spec: ChildSpec, backoff: Backoff) -> (Supervisor, mpsc::Receiver<ChildState>) {
     let (tx, rx) = mpsc::channel();
     let sup = Supervisor::start(spec, backoff, move |s| {
