@@ -264,9 +264,11 @@ fn appimage_tools() -> Result<PathBuf> {
     // The stand-in is xtask itself (an ELF: Tauri zeroes bytes 8–10 of the file, harmless
     // there, fatal to a script).
     let me = std::env::current_exe().map_err(|e| format!("finding xtask: {e}"))?;
-    let linuxdeploy = tools.join("linuxdeploy-x86_64.AppImage");
-    std::fs::copy(&me, &linuxdeploy).map_err(|e| format!("copying xtask: {e}"))?;
-    set_executable(&linuxdeploy)?;
+    for name in LINUXDEPLOY_NAMES {
+        let linuxdeploy = tools.join(name);
+        std::fs::copy(&me, &linuxdeploy).map_err(|e| format!("copying xtask: {e}"))?;
+        set_executable(&linuxdeploy)?;
+    }
     let apprun = tools.join("AppRun-x86_64");
     std::fs::write(&apprun, APPRUN).map_err(|e| format!("writing {}: {e}", apprun.display()))?;
     set_executable(&apprun)?;
@@ -285,6 +287,14 @@ fn appimage_tools() -> Result<PathBuf> {
     }
     Ok(cache)
 }
+
+/// The names the Tauri CLI looks for linuxdeploy under: the release it pins is part of the name
+/// (`07333c6` for @tauri-apps/cli 2.12.5, pinned in tests/js/package.json); older CLIs use the
+/// bare name.
+const LINUXDEPLOY_NAMES: [&str; 2] = [
+    "linuxdeploy-07333c6-x86_64.AppImage",
+    "linuxdeploy-x86_64.AppImage",
+];
 
 const APPRUN: &str = r#"#!/bin/sh
 # AppImage entry point: run the app from inside the image.
