@@ -293,6 +293,17 @@ fn health_shows_the_supervised_hub_restarting_and_quit_leaves_no_process() {
     assert_eq!(hub_of(&t.ok("health", json!({})))["state"], "stopped");
 }
 
+/// One client's row in Health.
+fn client_view(health: &Value, id: &str) -> Value {
+    health["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {id} in {health:#}"))
+}
+
 #[test]
 fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     let t = TestApp::start(|l| l.watch_configs = true);
@@ -303,15 +314,7 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     t.tandem().refresh_clients();
     let h = t.ok("health", json!({}));
     assert_eq!(h["firstRun"], true);
-    let code = |h: &Value| {
-        h["clients"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "claude-code")
-            .cloned()
-            .unwrap()
-    };
+    let code = |h: &Value| client_view(h, "claude-code");
     assert_eq!(code(&h)["detected"], true);
     assert_eq!(code(&h)["connected"], false);
 
@@ -369,15 +372,7 @@ fn a_client_whose_config_folder_appears_later_is_watched_for_drift_too() {
             .unwrap()
             .contains("tandem-memory")
     );
-    let desktop = |h: &Value| {
-        h["clients"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "claude-desktop")
-            .cloned()
-            .unwrap()
-    };
+    let desktop = |h: &Value| client_view(h, "claude-desktop");
     assert_eq!(desktop(&t.ok("health", json!({})))["connected"], true);
     // Someone edits Tandem's entries away by hand.
     let health = t.next_event("health-changed", Duration::from_secs(5), || {
@@ -429,19 +424,10 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
         ),
     );
     tandem.refresh_clients();
-    let client = |h: &Value, id: &str| {
-        h["clients"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .cloned()
-            .unwrap()
-    };
     let h = t.ok("health", json!({}));
     for id in ["claude-code", "claude-desktop"] {
-        assert_eq!(client(&h, id)["current"], true, "{id}: {h:#}");
-        assert_eq!(client(&h, id)["needsRepair"], false, "{id}: {h:#}");
+        assert_eq!(client_view(&h, id)["current"], true, "{id}: {h:#}");
+        assert_eq!(client_view(&h, id)["needsRepair"], false, "{id}: {h:#}");
     }
     // Current entries: connecting changes nothing (it does not switch them to stdio).
     let plans = t.ok(
@@ -456,9 +442,9 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
     std::fs::write(&token_file, "token-two\n").unwrap();
     tandem.refresh_clients();
     let h = t.ok("health", json!({}));
-    assert_eq!(client(&h, "claude-code")["needsRepair"], true, "{h:#}");
+    assert_eq!(client_view(&h, "claude-code")["needsRepair"], true, "{h:#}");
     // The bridge reads the token file each time: still current.
-    assert_eq!(client(&h, "claude-desktop")["current"], true, "{h:#}");
+    assert_eq!(client_view(&h, "claude-desktop")["current"], true, "{h:#}");
     let plans = t.ok(
         "connect_plan",
         json!({"clients": ["claude-code"], "repair": true}),
@@ -480,7 +466,7 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
         "{written}"
     );
     let h = t.ok("health", json!({}));
-    assert_eq!(client(&h, "claude-code")["current"], true, "{h:#}");
+    assert_eq!(client_view(&h, "claude-code")["current"], true, "{h:#}");
 
     // Desktop's bridge, changed by hand, is repaired as a bridge.
     let desktop = t
@@ -491,7 +477,11 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
     std::fs::write(&desktop, text.replace("/memory", "/nowhere")).unwrap();
     tandem.refresh_clients();
     let h = t.ok("health", json!({}));
-    assert_eq!(client(&h, "claude-desktop")["needsRepair"], true, "{h:#}");
+    assert_eq!(
+        client_view(&h, "claude-desktop")["needsRepair"],
+        true,
+        "{h:#}"
+    );
     let repaired = t.ok(
         "connect",
         json!({"clients": ["claude-desktop"], "repair": true}),
