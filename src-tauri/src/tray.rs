@@ -137,13 +137,21 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let Some(m) = current(app) else {
         return Ok(());
     };
-    TrayIconBuilder::with_id(TRAY)
+    let mut builder = TrayIconBuilder::with_id(TRAY)
         .icon(icon(m.overall)?)
         .tooltip(&m.status_line)
         .menu(&menu(app, &m)?)
         .show_menu_on_left_click(true)
-        .on_menu_event(on_menu)
-        .build(app)?;
+        .on_menu_event(on_menu);
+    // On Linux the panel reads the icon from a file. By default that is /tmp/tray-icon, which
+    // the first user to run a tray app owns: the icon of everyone else's would fail. Ours goes
+    // to this user's cache folder.
+    if let Ok(dir) = app.path().app_cache_dir().map(|d| d.join("tray-icon"))
+        && std::fs::create_dir_all(&dir).is_ok()
+    {
+        builder = builder.temp_dir_path(dir);
+    }
+    builder.build(app)?;
     Ok(())
 }
 

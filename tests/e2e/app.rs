@@ -10,7 +10,7 @@ use std::{
 use serde_json::{Value, json};
 use tandem_tests::{
     TestClient, TestHome,
-    desktop::{Display, Driver, Session, free_port},
+    desktop::{Display, Driver, Session, Tray, free_port},
     tandem_bin, target_profile_dir,
 };
 
@@ -128,6 +128,29 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
         .collect();
     env.extend(display.env.iter().cloned());
     env.push(("TANDEM_HUB_PORT".into(), hub_port.to_string()));
+    // What the app opens (a file, a folder) goes to the desktop's opener, `xdg-open`: here one
+    // that notes what it was asked to open.
+    let opened = home.user_home().join("opened.txt");
+    let bin = home.user_home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", opened.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.push((
+        "PATH".into(),
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    ));
     env.push((
         "TANDEM_BIN".into(),
         tandem_bin().to_string_lossy().into_owned(),
@@ -220,6 +243,44 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     let item = s.text(&handoff_css).unwrap();
     assert!(item.contains("Add JWT auth to the API"), "{item}");
     assert!(item.contains("Claude Desktop"), "{item}");
+
+    // The tray menu, as the panel reads it from the session bus: the handoff is among the
+    // recent ones, and clicking it opens its file.
+    let tray = Tray::find(&env, Duration::from_secs(10));
+    // Its icon is a file of this user's (not in a /tmp folder the first user owns).
+    let icon = tray.icon_file();
+    assert!(
+        icon.starts_with(home.user_home()) && icon.is_file(),
+        "{}",
+        icon.display()
+    );
+    let recent = "Add JWT auth to the API — open";
+    s.wait_for(
+        Duration::from_secs(5),
+        "the handoff in the tray menu",
+        |_| tray.labels().iter().any(|l| l == recent).then_some(()),
+    );
+    let labels = tray.labels();
+    for want in [
+        "Open Shared Folder",
+        "Recent Handoffs",
+        "Open Tandem…",
+        "Connect Clients…",
+    ] {
+        assert!(labels.iter().any(|l| l == want), "{want} in {labels:?}");
+    }
+    tray.click(recent);
+    let opened_file = s.wait_for(Duration::from_secs(10), "the handoff's file opened", |_| {
+        std::fs::read_to_string(&opened)
+            .ok()
+            .filter(|t| t.contains("add-jwt-auth-to-the-api.md"))
+    });
+    let path = std::path::PathBuf::from(opened_file.trim());
+    assert!(
+        path.is_absolute() && path.starts_with(home.tandem_home()) && path.is_file(),
+        "{}",
+        path.display()
+    );
     // The newest handoff is shown, Markdown rendered.
     s.wait_for(Duration::from_secs(5), "the preview", |s| {
         s.text("#handoff-detail .markdown")
@@ -277,6 +338,21 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
             .filter(|t| t.starts_with("passed"))
     });
     s.screenshot("4-health-connected");
+    // The tray says so too: its status line and the hub's line.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let labels = tray.labels();
+        if labels.first().map(String::as_str) == Some("Tandem — all good")
+            && labels.iter().any(|l| l == "Hub ● running")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tray's menu does not say all is good: {labels:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // Killed, the hub is restarted and comes back.
     let before = hub(&health(&s));
@@ -313,14 +389,8 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     assert!(!overflows(&s), "Memory overflows at 200 %");
     zoom(&s, 1.0);
 
-    // Quit (what the tray menu's Quit does, asked by a second launch): the app ends and leaves
-    // no `tandem` process behind.
-    let quit = std::process::Command::new(app_bin())
-        .arg("--quit")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .status()
-        .unwrap();
-    assert!(quit.success(), "tandem-app --quit: {quit}");
+    // Quit from the tray menu: the app ends and leaves no `tandem` process behind.
+    tray.click("Quit Tandem");
     let deadline = Instant::now() + Duration::from_secs(10);
     while pid_alive(app_pid) || pid_alive(new_pid) {
         assert!(

@@ -409,3 +409,182 @@ impl Session {
         let _ = self.call("DELETE", "", None);
     }
 }
+
+/// The tray icon's menu as a desktop panel reads it: the app exports it on the session bus as a
+/// StatusNotifierItem whose menu speaks `com.canonical.dbusmenu`. Read and clicked with `gdbus`
+/// (Debian package libglib2.0-bin), as the panel would.
+pub struct Tray {
+    env: Vec<(String, String)>,
+    dest: String,
+}
+
+/// Where the app's tray menu lives on the bus (from the tray's id and the app's identifier).
+const TRAY_MENU: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_tandem/Menu";
+
+fn gdbus(env: &[(String, String)], args: &[&str]) -> Option<String> {
+    let out = Command::new(need(
+        Path::new("/usr/bin/gdbus"),
+        "Debian package libglib2.0-bin",
+    ))
+    .arg("call")
+    .arg("--session")
+    .args(args)
+    .envs(env.iter().map(|(k, v)| (k, v)))
+    .output()
+    .expect("running gdbus");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The strings of a GVariant text dump that follow `marker` (`'label': <'` …), unescaped.
+fn quoted_after(text: &str, marker: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(marker) {
+        let start = from + at + marker.len();
+        let mut value = String::new();
+        let mut end = text.len();
+        let mut chars = text[start..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                '\'' => {
+                    end = start + i + 1;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        found.push((from + at, value));
+        from = end;
+    }
+    found
+}
+
+impl Tray {
+    /// Waits until the app's tray menu is on the session bus `env` names.
+    pub fn find(env: &[(String, String)], within: Duration) -> Self {
+        let deadline = Instant::now() + within;
+        loop {
+            let names = gdbus(
+                env,
+                &[
+                    "--dest",
+                    "org.freedesktop.DBus",
+                    "--object-path",
+                    "/org/freedesktop/DBus",
+                    "--method",
+                    "org.freedesktop.DBus.ListNames",
+                ],
+            )
+            .unwrap_or_default();
+            for (_, name) in quoted_after(&names, "'") {
+                if !name.starts_with(':') {
+                    continue;
+                }
+                let tray = Self {
+                    env: env.to_vec(),
+                    dest: name,
+                };
+                if tray.layout().is_some() {
+                    return tray;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no tray menu on the session bus within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn layout(&self) -> Option<String> {
+        gdbus(
+            &self.env,
+            &[
+                "--dest",
+                &self.dest,
+                "--object-path",
+                TRAY_MENU,
+                "--method",
+                "com.canonical.dbusmenu.GetLayout",
+                "--",
+                "0",
+                "-1",
+                "['label']",
+            ],
+        )
+    }
+
+    /// The file the panel shows as the icon.
+    pub fn icon_file(&self) -> PathBuf {
+        let item = TRAY_MENU.trim_end_matches("/Menu");
+        let answer = gdbus(
+            &self.env,
+            &[
+                "--dest",
+                &self.dest,
+                "--object-path",
+                item,
+                "--method",
+                "org.freedesktop.DBus.Properties.Get",
+                "org.kde.StatusNotifierItem",
+                "IconName",
+            ],
+        )
+        .expect("the tray icon's IconName");
+        let (_, name) = quoted_after(&answer, "'")
+            .into_iter()
+            .next()
+            .expect("an icon name");
+        PathBuf::from(name)
+    }
+
+    /// The menu's items and its submenus' (id, label), in order; not the root.
+    fn items(&self) -> Vec<(String, String)> {
+        let layout = self.layout().expect("the tray menu went away");
+        quoted_after(&layout, "'label': <'")
+            .into_iter()
+            .map(|(at, label)| {
+                // `(ID, {'label': <'…'>`: the item's id opens its entry.
+                let head = &layout[..at];
+                let open = head.rfind('(').expect("an item entry");
+                let id = head[open + 1..].split(',').next().unwrap().trim();
+                (id.to_string(), label)
+            })
+            .filter(|(id, _)| id != "0")
+            .collect()
+    }
+
+    /// Every label of the menu and its submenus, in order.
+    pub fn labels(&self) -> Vec<String> {
+        self.items().into_iter().map(|(_, label)| label).collect()
+    }
+
+    /// Clicks the item labelled `label`, as a person does in the panel's menu.
+    pub fn click(&self, label: &str) {
+        let items = self.items();
+        let (id, _) = items
+            .iter()
+            .find(|(_, l)| l == label)
+            .unwrap_or_else(|| panic!("no {label:?} in the tray menu: {items:?}"));
+        gdbus(
+            &self.env,
+            &[
+                "--dest",
+                &self.dest,
+                "--object-path",
+                TRAY_MENU,
+                "--method",
+                "com.canonical.dbusmenu.Event",
+                "--",
+                id,
+                "clicked",
+                "<0>",
+                "0",
+            ],
+        )
+        .unwrap_or_else(|| panic!("clicking {label:?} (item {id}) in the tray menu"));
+    }
+}

@@ -19,7 +19,13 @@ pub const BUILD_DEPS: &[&str] = &[
     "build-essential",
 ];
 /// The WebDriver end-to-end test: WebKitWebDriver, a virtual display, a session bus.
-pub const E2E_DEPS: &[&str] = &["webkit2gtk-driver", "xvfb", "xauth", "dbus-x11"];
+pub const E2E_DEPS: &[&str] = &[
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
+    "dbus-x11",
+    "libglib2.0-bin",
+];
 /// Packing the AppImage's file system.
 pub const BUNDLE_DEPS: &[&str] = &["squashfs-tools", "file"];
 /// `tauri-driver` from crates.io, pinned to 2.x.
