@@ -281,6 +281,32 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
         "{}",
         path.display()
     );
+    tray.click("Open Shared Folder");
+    let shared = home.tandem_home().join("shared");
+    s.wait_for(Duration::from_secs(10), "the shared folder opened", |_| {
+        std::fs::read_to_string(&opened)
+            .ok()
+            .filter(|t| t.lines().any(|l| std::path::Path::new(l.trim()) == shared))
+    });
+    // Start at Login, on and off again: an XDG autostart entry that starts the app.
+    let autostart = home.user_home().join(".config/autostart");
+    let entry = || {
+        std::fs::read_dir(&autostart)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "desktop"))
+    };
+    assert_eq!(entry(), None);
+    tray.click("Start at Login");
+    let desktop_file = s.wait_for(Duration::from_secs(5), "the autostart entry", |_| entry());
+    let text = std::fs::read_to_string(&desktop_file).unwrap();
+    assert!(text.contains("tandem-app"), "{text}");
+    tray.click("Start at Login");
+    s.wait_for(Duration::from_secs(5), "the autostart entry gone", |_| {
+        entry().is_none().then_some(())
+    });
     // The newest handoff is shown, Markdown rendered.
     s.wait_for(Duration::from_secs(5), "the preview", |s| {
         s.text("#handoff-detail .markdown")
@@ -302,8 +328,18 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     });
     s.screenshot("2-memory");
 
-    // Health: the hub runs; the detected clients are offered with the diff to write.
-    s.click("#tab-health");
+    // Health, opened from the tray's Connect Clients…: the hub runs; the detected clients are
+    // offered with the diff to write.
+    tray.click("Connect Clients…");
+    s.wait_for(Duration::from_secs(5), "Health shown", |s| {
+        s.execute(
+            "return document.querySelector('#tab-health').getAttribute('aria-selected')",
+            json!([]),
+        )
+        .as_str()
+        .filter(|v| *v == "true")
+        .map(str::to_string)
+    });
     s.wait_for(Duration::from_secs(30), "the hub running", |s| {
         s.text("#hub-state").filter(|t| t == "running")
     });
