@@ -110,69 +110,96 @@ fn overflows(s: &Session) -> bool {
     .unwrap()
 }
 
+/// The app under Xvfb, started by the driver with its window open, loaded.
+struct AppRun {
+    env: Vec<(String, String)>,
+    /// What the app asked the desktop's opener to open, a line each.
+    opened: PathBuf,
+    session: Session,
+    // Held for as long as the run lasts, and dropped in this order: the driver ends the app,
+    // then the display goes.
+    _driver: Driver,
+    _display: Display,
+}
+
+impl AppRun {
+    /// `home`: a returning person's (the app has been started before), with Claude Desktop and
+    /// Claude Code installed (their folders exist) and not yet connected. `extra`: more
+    /// environment (a desktop's theme, say).
+    fn start(home: &TestHome, extra: &[(&str, &str)]) -> Self {
+        std::fs::create_dir_all(home.tandem_home()).unwrap();
+        std::fs::write(home.tandem_home().join("app-welcomed"), "").unwrap();
+        home.mkdir(".claude");
+        std::fs::create_dir_all(home.desktop_dir()).unwrap();
+        let display = Display::start();
+        let mut env: Vec<(String, String)> = home
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string_lossy().into_owned()))
+            .collect();
+        env.extend(display.env.iter().cloned());
+        env.push(("TANDEM_HUB_PORT".into(), free_port().to_string()));
+        // What the app opens (a file, a folder) goes to the desktop's opener, `xdg-open`: here
+        // one that notes what it was asked to open.
+        let opened = home.user_home().join("opened.txt");
+        let bin = home.user_home().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let opener = bin.join("xdg-open");
+        std::fs::write(
+            &opener,
+            format!("#!/bin/sh\necho \"$@\" >> '{}'\n", opened.display()),
+        )
+        .unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        env.push((
+            "PATH".into(),
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ));
+        env.push((
+            "TANDEM_BIN".into(),
+            tandem_bin().to_string_lossy().into_owned(),
+        ));
+        // WebKitGTK's default renderer, as a person's session has it. (With
+        // WEBKIT_DISABLE_COMPOSITING_MODE or WEBKIT_DISABLE_DMABUF_RENDERER set, WebKitGTK 2.50
+        // under Xvfb never answers a WebDriver screenshot.)
+        env.push((
+            "XDG_CACHE_HOME".into(),
+            home.user_home()
+                .join(".cache")
+                .to_string_lossy()
+                .into_owned(),
+        ));
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut driver = Driver::start(&env);
+        // The app must open its window at start: the driver waits for one.
+        let session = Session::start(&mut driver, &app_bin(), &["--open"]);
+        session.wait_for(Duration::from_secs(30), "the window to load", |s| {
+            s.execute("return document.body.dataset.ready || null", json!([]))
+                .as_str()
+                .map(str::to_string)
+        });
+        Self {
+            env,
+            opened,
+            session,
+            _driver: driver,
+            _display: display,
+        }
+    }
+}
+
 #[test]
 fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restarting() {
     let home = TestHome::new();
-    std::fs::create_dir_all(home.tandem_home()).unwrap();
-    // Not the first visit: open on Handoffs, as a returning person would.
-    std::fs::write(home.tandem_home().join("app-welcomed"), "").unwrap();
-    // Claude Desktop and Claude Code are installed (their folders exist), not yet connected.
-    home.mkdir(".claude");
-    std::fs::create_dir_all(home.desktop_dir()).unwrap();
-    let display = Display::start();
-    let hub_port = free_port();
-    let mut env: Vec<(String, String)> = home
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k, v.to_string_lossy().into_owned()))
-        .collect();
-    env.extend(display.env.iter().cloned());
-    env.push(("TANDEM_HUB_PORT".into(), hub_port.to_string()));
-    // What the app opens (a file, a folder) goes to the desktop's opener, `xdg-open`: here one
-    // that notes what it was asked to open.
-    let opened = home.user_home().join("opened.txt");
-    let bin = home.user_home().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let opener = bin.join("xdg-open");
-    std::fs::write(
-        &opener,
-        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", opened.display()),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    env.push((
-        "PATH".into(),
-        format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        ),
-    ));
-    env.push((
-        "TANDEM_BIN".into(),
-        tandem_bin().to_string_lossy().into_owned(),
-    ));
-    // WebKitGTK's default renderer, as a person's session has it. (With
-    // WEBKIT_DISABLE_COMPOSITING_MODE or WEBKIT_DISABLE_DMABUF_RENDERER set, WebKitGTK 2.50 under
-    // Xvfb never answers a WebDriver screenshot.)
-    env.push((
-        "XDG_CACHE_HOME".into(),
-        home.user_home()
-            .join(".cache")
-            .to_string_lossy()
-            .into_owned(),
-    ));
-    let mut driver = Driver::start(&env);
-    // The app must open its window at start: the driver waits for one.
-    let s = Session::start(&mut driver, &app_bin(), &["--open"]);
-    s.wait_for(Duration::from_secs(30), "the window to load", |s| {
-        s.execute("return document.body.dataset.ready || null", json!([]))
-            .as_str()
-            .map(str::to_string)
-    });
+    let run = AppRun::start(&home, &[]);
+    let (s, env, opened) = (&run.session, &run.env, &run.opened);
     s.screenshot("0-handoffs-empty");
     let empty = s.text("#handoff-empty");
     assert!(
@@ -246,7 +273,7 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
 
     // The tray menu, as the panel reads it from the session bus: the handoff is among the
     // recent ones, and clicking it opens its file.
-    let tray = Tray::find(&env, Duration::from_secs(10));
+    let tray = Tray::find(env, Duration::from_secs(10));
     // Its icon is a file of this user's (not in a /tmp folder the first user owns).
     let icon = tray.icon_file();
     assert!(
@@ -271,7 +298,7 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     }
     tray.click(recent);
     let opened_file = s.wait_for(Duration::from_secs(10), "the handoff's file opened", |_| {
-        std::fs::read_to_string(&opened)
+        std::fs::read_to_string(opened)
             .ok()
             .filter(|t| t.contains("add-jwt-auth-to-the-api.md"))
     });
@@ -284,7 +311,7 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     tray.click("Open Shared Folder");
     let shared = home.tandem_home().join("shared");
     s.wait_for(Duration::from_secs(10), "the shared folder opened", |_| {
-        std::fs::read_to_string(&opened)
+        std::fs::read_to_string(opened)
             .ok()
             .filter(|t| t.lines().any(|l| std::path::Path::new(l.trim()) == shared))
     });
@@ -391,7 +418,7 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     }
 
     // Killed, the hub is restarted and comes back.
-    let before = hub(&health(&s));
+    let before = hub(&health(s));
     let pid = before["pid"].as_u64().expect("hub pid") as u32;
     assert!(pid_alive(pid));
     assert_eq!(before["restarts"], 0, "{before}");
@@ -406,24 +433,24 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
     s.wait_for(Duration::from_secs(30), "the hub running again", |s| {
         s.text("#hub-state").filter(|t| t == "running")
     });
-    let after = hub(&health(&s));
+    let after = hub(&health(s));
     let new_pid = after["pid"].as_u64().unwrap() as u32;
     assert_ne!(new_pid, pid);
     s.screenshot("5-health-after-restart");
 
     // 200 % zoom (Ctrl +): still readable, nothing wider than the window.
-    zoom(&s, 2.0);
+    zoom(s, 2.0);
     s.screenshot("6-health-200-percent");
-    assert!(!overflows(&s), "Health overflows at 200 %");
+    assert!(!overflows(s), "Health overflows at 200 %");
     // WebKitWebDriver's pointer clicks land off target under page zoom: switch views as the
     // keyboard does.
-    press(&s, "#tab-handoffs");
+    press(s, "#tab-handoffs");
     s.screenshot("7-handoffs-200-percent");
-    assert!(!overflows(&s), "Handoffs overflows at 200 %");
-    press(&s, "#tab-memory");
+    assert!(!overflows(s), "Handoffs overflows at 200 %");
+    press(s, "#tab-memory");
     s.screenshot("8-memory-200-percent");
-    assert!(!overflows(&s), "Memory overflows at 200 %");
-    zoom(&s, 1.0);
+    assert!(!overflows(s), "Memory overflows at 200 %");
+    zoom(s, 1.0);
 
     // Quit from the tray menu: the app ends and leaves no `tandem` process behind.
     tray.click("Quit Tandem");
@@ -438,7 +465,33 @@ fn the_window_shows_handoffs_and_memory_live_finds_keys_and_shows_the_hub_restar
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(tandem_processes(&home.tandem_home()), Vec::<u32>::new());
-    s.quit();
-    drop(driver);
-    drop(display);
+}
+
+#[test]
+fn the_window_follows_a_dark_desktop() {
+    let home = TestHome::new();
+    let run = AppRun::start(&home, &[("GTK_THEME", "Adwaita:dark")]);
+    let s = &run.session;
+    let (dark, background) = {
+        let v = s.execute(
+            "return [matchMedia('(prefers-color-scheme: dark)').matches,
+                     getComputedStyle(document.body).backgroundColor]",
+            json!([]),
+        );
+        (v[0].clone(), v[1].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(dark, true, "the page sees the dark theme");
+    let channels: Vec<u32> = background
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    assert!(
+        channels.len() == 3 && channels.iter().all(|c| *c < 80),
+        "a dark background, not {background}"
+    );
+    s.screenshot("9-handoffs-dark");
+    press(s, "#tab-health");
+    s.screenshot("9-health-dark");
 }
