@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("run") => app::run(),
-        Some("bundle") => app::bundle().map(|_| ()),
+        Some("bundle") => app::bundle(true).map(|_| ()),
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -119,7 +119,7 @@ fn test() -> Result {
     shell::step("tests", tests)?;
     if cfg!(target_os = "linux") {
         let bundling = std::time::Instant::now();
-        let deb = app::bundle()?;
+        let deb = app::bundle(false)?;
         app::check_deb(&deb)?;
         println!("xtask: bundle and .deb check in {:.0?}", bundling.elapsed());
     }
