@@ -499,41 +499,38 @@ impl Tray {
         }
     }
 
+    /// Calls `method` of the app's object at `path` with `args`.
+    fn call(&self, path: &str, method: &str, args: &[&str]) -> Option<String> {
+        let mut all = vec![
+            "--dest",
+            &self.dest,
+            "--object-path",
+            path,
+            "--method",
+            method,
+        ];
+        all.extend(args);
+        gdbus(&self.env, &all)
+    }
+
     fn layout(&self) -> Option<String> {
-        gdbus(
-            &self.env,
-            &[
-                "--dest",
-                &self.dest,
-                "--object-path",
-                TRAY_MENU,
-                "--method",
-                "com.canonical.dbusmenu.GetLayout",
-                "--",
-                "0",
-                "-1",
-                "['label']",
-            ],
+        self.call(
+            TRAY_MENU,
+            "com.canonical.dbusmenu.GetLayout",
+            &["--", "0", "-1", "['label']"],
         )
     }
 
     /// The file the panel shows as the icon.
     pub fn icon_file(&self) -> PathBuf {
         let item = TRAY_MENU.trim_end_matches("/Menu");
-        let answer = gdbus(
-            &self.env,
-            &[
-                "--dest",
-                &self.dest,
-                "--object-path",
+        let answer = self
+            .call(
                 item,
-                "--method",
                 "org.freedesktop.DBus.Properties.Get",
-                "org.kde.StatusNotifierItem",
-                "IconName",
-            ],
-        )
-        .expect("the tray icon's IconName");
+                &["org.kde.StatusNotifierItem", "IconName"],
+            )
+            .expect("the tray icon's IconName");
         let (_, name) = quoted_after(&answer, "'")
             .into_iter()
             .next()
@@ -569,21 +566,10 @@ impl Tray {
             .iter()
             .find(|(_, l)| l == label)
             .unwrap_or_else(|| panic!("no {label:?} in the tray menu: {items:?}"));
-        gdbus(
-            &self.env,
-            &[
-                "--dest",
-                &self.dest,
-                "--object-path",
-                TRAY_MENU,
-                "--method",
-                "com.canonical.dbusmenu.Event",
-                "--",
-                id,
-                "clicked",
-                "<0>",
-                "0",
-            ],
+        self.call(
+            TRAY_MENU,
+            "com.canonical.dbusmenu.Event",
+            &["--", id, "clicked", "<0>", "0"],
         )
         .unwrap_or_else(|| panic!("clicking {label:?} (item {id}) in the tray menu"));
     }
