@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tandem_clients::{
-    ClientId, EntryAction, InstallOptions, Installer, NamedEntry, Outcome, Plan, Scope,
+    ClientId, ClientStatus, EntryAction, InstallOptions, Installer, NamedEntry, Outcome, Plan,
+    Scope,
     entry::{ServerEntry, tandem_bridge_entries, tandem_entries, tandem_http_entries},
 };
 
@@ -31,10 +32,8 @@ fn hub_base(url: &str) -> Option<String> {
         .filter(|base| base.contains("://"))
 }
 
-fn reach(installer: &Installer, id: ClientId) -> Reach {
-    let Ok(status) = installer.status(id, &Scope::User, None) else {
-        return Reach::Stdio;
-    };
+/// How the client whose files read as `status` reaches Tandem.
+fn reach(status: &ClientStatus) -> Reach {
     let ours = status
         .files
         .iter()
@@ -67,11 +66,33 @@ pub fn entries(
     tandem: &Path,
     id: ClientId,
 ) -> Result<Vec<NamedEntry>, String> {
+    let reach = match installer.status(id, &Scope::User, None) {
+        Ok(status) => reach(&status),
+        Err(_) => Reach::Stdio,
+    };
+    entries_for(installer, tandem, &reach, id)
+}
+
+/// The entries the app would write for a client whose files read as `status`.
+pub fn entries_as_read(
+    installer: &Installer,
+    tandem: &Path,
+    status: &ClientStatus,
+) -> Result<Vec<NamedEntry>, String> {
+    entries_for(installer, tandem, &reach(status), status.client)
+}
+
+fn entries_for(
+    installer: &Installer,
+    tandem: &Path,
+    reach: &Reach,
+    id: ClientId,
+) -> Result<Vec<NamedEntry>, String> {
     let home = std::env::var_os(tandem_store::paths::HOME_ENV)
         .filter(|v| !v.is_empty())
         .map(|_| installer.home().state_dir().to_path_buf());
     let token_file = installer.home().hub_token();
-    Ok(match reach(installer, id) {
+    Ok(match reach {
         Reach::Stdio => tandem_entries(tandem, installer.host(), home.as_deref()),
         Reach::Http(base) => {
             let token = std::fs::read_to_string(&token_file)
@@ -86,17 +107,11 @@ pub fn entries(
                         token_file.display()
                     )
                 })?;
-            tandem_http_entries(&base, &token)
+            tandem_http_entries(base, &token)
         }
         Reach::Bridge(base) => {
             let token_file = std::path::absolute(&token_file).unwrap_or(token_file);
-            tandem_bridge_entries(
-                tandem,
-                installer.host(),
-                home.as_deref(),
-                &base,
-                &token_file,
-            )
+            tandem_bridge_entries(tandem, installer.host(), home.as_deref(), base, &token_file)
         }
     })
 }

@@ -96,8 +96,8 @@ pub fn clients(
                 restart_note: client.reload.hint(client),
                 needs_restart: client.reload.needs_restart(),
             };
-            let expected = crate::connect::entries(installer, tandem, id).ok();
-            let status = match installer.status(id, &Scope::User, expected.as_deref()) {
+            let expected = |read: &_| crate::connect::entries_as_read(installer, tandem, read).ok();
+            let status = match installer.status_with(id, &Scope::User, expected) {
                 Ok(status) => status,
                 Err(e) => {
                     view.problem = Some(e.to_string());

@@ -1,18 +1,35 @@
 //! Running commands: echo them, inherit the terminal, fail with the command line.
 
-use std::process::Command;
+use std::{process::Command, sync::Mutex};
 
 use crate::{Result, root};
 
+/// Variables set for every command started from here on (see [`set_env`]).
+static ENV: Mutex<Vec<(&str, &str)>> = Mutex::new(Vec::new());
+
+/// Sets `key=value` for every command this process starts from now on, cargo and the tools
+/// that run cargo (the Tauri CLI) alike.
+pub fn set_env(key: &'static str, value: &'static str) {
+    if let Ok(mut env) = ENV.lock() {
+        env.push((key, value));
+    }
+}
+
 pub fn cargo(args: &[&str]) -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(args).current_dir(root());
+    let mut cmd = command(
+        &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+        args,
+    );
+    cmd.current_dir(root());
     cmd
 }
 
 pub fn command(program: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args);
+    if let Ok(env) = ENV.lock() {
+        cmd.envs(env.iter().copied());
+    }
     cmd
 }
 

@@ -161,12 +161,25 @@ impl Installer {
         scope: &Scope,
         expected: Option<&[NamedEntry]>,
     ) -> Result<ClientStatus> {
+        self.status_with(id, scope, |_| expected.map(<[NamedEntry]>::to_vec))
+    }
+
+    /// [`Installer::status`] with the expected entries chosen from what the client's files
+    /// hold (a client on the hub is compared with hub entries, say), read once.
+    pub fn status_with(
+        &self,
+        id: ClientId,
+        scope: &Scope,
+        expected: impl FnOnce(&ClientStatus) -> Option<Vec<NamedEntry>>,
+    ) -> Result<ClientStatus> {
         let state = InstallState::new(self.home());
         let hub_token = std::fs::read_to_string(self.home().hub_token())
             .ok()
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty());
         let mut files = Vec::new();
+        // Each listed entry's value as written, for the comparison with the expected entries.
+        let mut values = Vec::new();
         for path in self.config_paths(id, scope)? {
             let target = crate::writer::resolve(&path);
             let record = state.record(&path).ok().flatten();
@@ -198,41 +211,51 @@ impl Installer {
                         .as_ref()
                         .and_then(|r| r.entries.get(&name))
                         .is_some_and(|fp| *fp == entry::fingerprint(&value));
-                let mut h = match (&parsed, ours) {
+                let h = match (&parsed, ours) {
                     (_, false) => Health::Foreign,
                     (Some(e), true) => health(&name, e, hub_token.as_deref()),
                     (None, true) => Health::Outdated,
                 };
-                // Compared only with an entry of the same kind: a hub entry is not outdated for
-                // being HTTP when the expected entries are stdio (or the other way round).
-                if h == Health::Current
-                    && let Some(want) = expected.and_then(|x| {
-                        x.iter().find(|n| {
-                            n.name == name
-                                && parsed.as_ref().is_some_and(|p| kind(p) == kind(&n.entry))
-                        })
-                    })
-                {
-                    let rendered = entry::render(id, &want.entry, self.host()).ok();
-                    if rendered.is_none_or(|r| r.value != value) {
-                        h = Health::Outdated;
-                    }
-                }
                 status.entries.push(EntryStatus {
                     name,
                     entry: parsed,
                     ours,
                     health: h,
                 });
+                values.push(value);
             }
             files.push(status);
         }
-        Ok(ClientStatus {
+        let mut status = ClientStatus {
             client: id,
             name: client(id).name,
             detection: catalog::detect(id, self.host()),
             reload: client(id).reload,
             files,
-        })
+        };
+        let Some(expected) = expected(&status) else {
+            return Ok(status);
+        };
+        let listed = status.files.iter_mut().flat_map(|f| &mut f.entries);
+        for (listed, value) in listed.zip(&values) {
+            // Compared only with an entry of the same kind: a hub entry is not outdated for
+            // being HTTP when the expected entries are stdio (or the other way round).
+            let want = expected.iter().find(|n| {
+                n.name == listed.name
+                    && listed
+                        .entry
+                        .as_ref()
+                        .is_some_and(|p| kind(p) == kind(&n.entry))
+            });
+            if listed.health == Health::Current
+                && let Some(want) = want
+            {
+                let rendered = entry::render(id, &want.entry, self.host()).ok();
+                if rendered.is_none_or(|r| r.value != *value) {
+                    listed.health = Health::Outdated;
+                }
+            }
+        }
+        Ok(status)
     }
 }
