@@ -272,11 +272,12 @@ fn appimage_tools() -> Result<PathBuf> {
             .map_err(|e| format!("writing {}: {e}", runtime.display()))?;
     }
     // The stand-in is xtask itself (an ELF: Tauri zeroes bytes 8–10 of the file, harmless
-    // there, fatal to a script).
-    let me = std::env::current_exe().map_err(|e| format!("finding xtask: {e}"))?;
+    // there, fatal to a script). Read through /proc: the workspace build of `cargo xtask test`
+    // may have replaced the file this process started from.
+    let me = Path::new("/proc/self/exe");
     for name in LINUXDEPLOY_NAMES {
         let linuxdeploy = tools.join(name);
-        std::fs::copy(&me, &linuxdeploy).map_err(|e| format!("copying xtask: {e}"))?;
+        std::fs::copy(me, &linuxdeploy).map_err(|e| format!("copying xtask: {e}"))?;
         set_executable(&linuxdeploy)?;
     }
     let apprun = tools.join("AppRun-x86_64");
