@@ -240,15 +240,14 @@ impl Installer {
         for (listed, value) in listed.zip(&values) {
             // Compared only with an entry of the same kind: a hub entry is not outdated for
             // being HTTP when the expected entries are stdio (or the other way round).
-            let want = expected.iter().find(|n| {
-                n.name == listed.name
-                    && listed
-                        .entry
-                        .as_ref()
-                        .is_some_and(|p| kind(p) == kind(&n.entry))
-            });
             if listed.health == Health::Current
-                && let Some(want) = want
+                && let Some(want) = expected.iter().find(|n| {
+                    n.name == listed.name
+                        && listed
+                            .entry
+                            .as_ref()
+                            .is_some_and(|p| kind(p) == kind(&n.entry))
+                })
             {
                 let rendered = entry::render(id, &want.entry, self.host()).ok();
                 if rendered.is_none_or(|r| r.value != *value) {
