@@ -358,9 +358,24 @@ function renderHealth(h) {
     state.firstRunFor = null;
   }
 
+  renderNotice(h);
+  const hubServes = !h.hubServes
+    ? "no hub answers"
+    : h.hubServes.sharedDir === h.home.sharedDir && h.hubServes.store === h.home.store
+      ? "these folders"
+      : `${h.hubServes.sharedDir} and ${h.hubServes.store} (not this installation's)`;
+  const input = $("#shared-input");
+  // Never overwrite what the person is typing; follow a move made elsewhere.
+  if (document.activeElement !== input && input.dataset.shown !== h.home.sharedDir) {
+    input.value = h.home.sharedDir;
+    input.dataset.shown = h.home.sharedDir;
+  }
   $("#facts").replaceChildren(
     ...[
-      ["Shared folder", h.sharedDir, "shared"],
+      ["Shared folder", h.home.sharedDir + (h.home.sharedDir === h.home.defaultSharedDir ? " (default)" : ""), "shared"],
+      ["State folder", h.home.stateDir, null],
+      ["Store", h.home.store, null],
+      ["The hub serves", hubServes, null],
       ["Tandem's logs", h.logs.tandem, "logs"],
       ["App log", h.logs.app, "app-logs"],
       ["tandem binary", h.tandem, null],
@@ -370,6 +385,27 @@ function renderHealth(h) {
       which ? el("button", { class: "secondary small", text: "Open", onclick: () => safely(() => invoke("open_folder", { which })) }) : el("span"),
     ]),
   );
+}
+
+// A notice shown until the person dismisses it (files an earlier version left elsewhere).
+function renderNotice(h) {
+  const notice = h.notices[0];
+  const box = $("#notice");
+  box.hidden = !notice;
+  if (notice) $("#notice-text").textContent = notice.message;
+}
+
+async function moveShared(dir) {
+  const error = $("#move-error");
+  error.textContent = "";
+  try {
+    const h = await invoke("move_shared_folder", { dir });
+    $("#shared-input").dataset.shown = "";
+    renderHealth(h);
+    toast(`The shared folder is now ${h.home.sharedDir}`);
+  } catch (e) {
+    error.textContent = String(e);
+  }
 }
 
 function diffBlock(text) {
@@ -466,6 +502,16 @@ function wire() {
     toast("Checking every configured entry…");
   });
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
+  $("#move-shared").addEventListener("submit", (e) => {
+    e.preventDefault();
+    moveShared($("#shared-input").value.trim());
+  });
+  $("#move-default").addEventListener("click", () => moveShared(null));
+  $("#notice-open").addEventListener("click", () => safely(() => invoke("open_folder", { which: "leftover" })));
+  $("#notice-dismiss").addEventListener("click", async () => {
+    const h = await safely(() => invoke("dismiss_notice"));
+    if (h) renderHealth(h);
+  });
 }
 
 async function start() {

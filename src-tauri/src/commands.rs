@@ -19,12 +19,13 @@ pub type Reply<T> = Result<T, String>;
 
 #[tauri::command]
 pub async fn handoffs(app: App<'_>) -> Reply<Vec<HandoffItem>> {
-    views::handoffs(app.launch.home.shared_dir(), views::HANDOFFS_SHOWN)
+    views::handoffs(&app.shared_dir(), views::HANDOFFS_SHOWN)
 }
 
 #[tauri::command]
 pub async fn handoff(app: App<'_>, id: String) -> Reply<HandoffDetail> {
-    views::handoff(app.workspace()?, &id)
+    let ws = app.workspace()?;
+    views::handoff(&ws, &id)
 }
 
 /// Marks a handoff done or drops it (the note goes into its log as from Tandem).
@@ -51,14 +52,14 @@ pub async fn handoff_set_status(app: App<'_>, id: String, status: String) -> Rep
     )
     .map_err(|e| e.to_string())?;
     app.notify(Topic::Handoffs);
-    views::handoff(ws, &id).map(|d| d.item)
+    views::handoff(&ws, &id).map(|d| d.item)
 }
 
 /// Opens a handoff's file in the person's editor.
 #[tauri::command]
 pub async fn handoff_open(app: App<'_>, id: String) -> Reply<()> {
     let ws = app.workspace()?;
-    let detail = views::handoff(ws, &id)?;
+    let detail = views::handoff(&ws, &id)?;
     open(ws.root().join(&detail.item.path))
 }
 
@@ -151,11 +152,39 @@ pub async fn connect(
     Ok(results)
 }
 
+/// Moves the shared folder to `dir` (`None` or empty: back to the default) for every Tandem
+/// process; the window, the tray and the hub follow. Returns the Health that shows it.
+#[tauri::command]
+pub async fn move_shared_folder(app: App<'_>, dir: Option<String>) -> Reply<Health> {
+    let dir = dir.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
+    if let Some(d) = &dir
+        && !d.is_absolute()
+    {
+        return Err(format!(
+            "{} is not a full path: give the folder's whole path, e.g. /home/you/Plans",
+            d.display()
+        ));
+    }
+    app.inner().move_shared(dir.as_deref())?;
+    Ok(app.health())
+}
+
+/// Stops showing the notice about files left in an earlier folder (they stay there).
+#[tauri::command]
+pub async fn dismiss_notice(app: App<'_>) -> Reply<Health> {
+    app.dismiss_leftover()?;
+    Ok(app.health())
+}
+
 /// Opens a folder Tandem keeps: `shared` (the workspace), `logs` (Tandem's), `app-logs`.
 #[tauri::command]
 pub async fn open_folder(app: App<'_>, which: String) -> Reply<()> {
     let dir = match which.as_str() {
-        "shared" => app.launch.home.shared_dir().to_path_buf(),
+        "shared" => app.shared_dir(),
+        "leftover" => match app.leftover() {
+            Some(l) => l.folder,
+            None => return Err("no earlier folder is left to open".into()),
+        },
         "logs" => app.launch.home.logs_dir(),
         "app-logs" => PathBuf::from(app.health().logs.app),
         other => return Err(format!("no folder called {other:?}")),

@@ -88,9 +88,7 @@ fn entries_for(
     reach: &Reach,
     id: ClientId,
 ) -> Result<Vec<NamedEntry>, String> {
-    let home = std::env::var_os(tandem_store::paths::HOME_ENV)
-        .filter(|v| !v.is_empty())
-        .map(|_| installer.home().state_dir().to_path_buf());
+    let home = installer.home().explicit_root().map(Path::to_path_buf);
     let token_file = installer.home().hub_token();
     Ok(match reach {
         Reach::Stdio => tandem_entries(tandem, installer.host(), home.as_deref()),

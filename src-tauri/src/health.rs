@@ -6,9 +6,10 @@ use std::{collections::BTreeSet, path::Path};
 
 use serde::Serialize;
 use tandem_clients::{
-    ClientId, DoctorCheck, Health as EntryHealth, Installer, Scope,
+    ClientId, DoctorCheck, Health as EntryHealth, HubReport, Installer, Scope,
     entry::{MEMORY, WORKSPACE},
 };
+use tandem_store::{Home, Leftover, Served};
 
 use crate::supervisor::{ChildState, Phase};
 
@@ -166,6 +167,35 @@ pub struct Health {
     pub logs: Logs,
     pub tandem: String,
     pub shared_dir: String,
+    /// Where this installation keeps things, as every Tandem process resolves it.
+    pub home: HomeView,
+    /// What the hub on the app's port reports it serves (`None`: no hub answers).
+    pub hub_serves: Option<Served>,
+    /// Things to tell the person once, until dismissed.
+    pub notices: Vec<Notice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HomeView {
+    pub state_dir: String,
+    pub shared_dir: String,
+    /// The shared folder when no setting moves it.
+    pub default_shared_dir: String,
+    pub store: String,
+    pub settings_file: String,
+    /// The settings file cannot be read: what is wrong and what to do.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notice {
+    /// `leftover`: files in a folder an earlier version used.
+    pub kind: String,
+    pub message: String,
+    /// The folder the notice is about (to open it).
+    pub folder: String,
 }
 
 /// What goes into the overall state, gathered by the app.
@@ -179,7 +209,11 @@ pub struct Inputs<'a> {
     pub memory_error: Option<&'a str>,
     pub logs: Logs,
     pub tandem: &'a Path,
-    pub shared_dir: &'a Path,
+    pub home: &'a Home,
+    pub home_error: Option<&'a str>,
+    /// What answers on the hub's port.
+    pub hub_report: Option<(u16, &'a HubReport)>,
+    pub leftover: Option<&'a Leftover>,
 }
 
 fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[DoctorCheck]) -> ServerView {
@@ -230,13 +264,26 @@ pub fn assemble(i: Inputs<'_>) -> Health {
             Phase::Stopped => "stopped".to_string(),
         };
         hub_down = matches!(hub.phase, Phase::Waiting | Phase::Stopped);
-        if hub_down {
-            problems.push(format!("The hub is down: {detail}"));
-        }
+        let stale = i
+            .hub_report
+            .and_then(|(port, report)| report.stale(i.home, port));
+        let (state, detail) = match stale {
+            Some(why) => {
+                hub_down = true;
+                problems.push(format!("The hub's port is taken: {why}"));
+                ("stale".to_string(), why)
+            }
+            None => {
+                if hub_down {
+                    problems.push(format!("The hub is down: {detail}"));
+                }
+                (hub.phase.as_str().to_string(), detail)
+            }
+        };
         servers.push(ServerView {
             id: "hub".into(),
             name: "Hub".into(),
-            state: hub.phase.as_str().into(),
+            state,
             detail,
             latency_ms: None,
             restarts: Some(hub.restarts),
@@ -250,13 +297,20 @@ pub fn assemble(i: Inputs<'_>) -> Health {
     for c in i.checks.iter().filter(|c| c.failed()) {
         problems.push(format!("{} in {}: {}", c.name, c.client, c.detail));
     }
+    if let Some(e) = i.home_error {
+        problems.push(format!("Tandem's settings cannot be read: {e}"));
+    }
     let first_run = !i.clients.iter().any(|c| c.connected || c.needs_repair);
     if first_run {
         problems.push("No client is connected yet".into());
     }
     let probed: Vec<&DoctorCheck> = i.checks.iter().filter(|c| c.outcome != "skipped").collect();
     let all_checks_failed = !probed.is_empty() && probed.iter().all(|c| c.failed());
-    let overall = if i.memory_error.is_some() || all_checks_failed || (hub_down && first_run) {
+    let overall = if i.memory_error.is_some()
+        || i.home_error.is_some()
+        || all_checks_failed
+        || (hub_down && first_run)
+    {
         Overall::Down
     } else if problems.is_empty() {
         Overall::Ok
@@ -279,7 +333,28 @@ pub fn assemble(i: Inputs<'_>) -> Health {
         first_run,
         logs: i.logs,
         tandem: i.tandem.display().to_string(),
-        shared_dir: i.shared_dir.display().to_string(),
+        shared_dir: i.home.shared_dir().display().to_string(),
+        home: HomeView {
+            state_dir: i.home.state_dir().display().to_string(),
+            shared_dir: i.home.shared_dir().display().to_string(),
+            default_shared_dir: i.home.default_shared_dir().display().to_string(),
+            store: i.home.served().store,
+            settings_file: i.home.settings_file().display().to_string(),
+            problem: i.home_error.map(str::to_string),
+        },
+        hub_serves: match i.hub_report {
+            Some((_, HubReport::Up(h))) => h.serves.clone(),
+            _ => None,
+        },
+        notices: i
+            .leftover
+            .map(|l| Notice {
+                kind: "leftover".into(),
+                message: l.message(),
+                folder: l.folder.display().to_string(),
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -303,7 +378,11 @@ mod tests {
         }
     }
 
-    fn inputs<'a>(clients: &'a [ClientView], hub: Option<(&'a ChildState, u16)>) -> Inputs<'a> {
+    fn inputs<'a>(
+        clients: &'a [ClientView],
+        hub: Option<(&'a ChildState, u16)>,
+        home: &'a Home,
+    ) -> Inputs<'a> {
         Inputs {
             clients,
             checks: &[],
@@ -315,16 +394,20 @@ mod tests {
                 tandem: String::new(),
             },
             tandem: Path::new("/t/tandem"),
-            shared_dir: Path::new("/t/shared"),
+            home,
+            home_error: None,
+            hub_report: None,
+            leftover: None,
         }
     }
 
     #[test]
     fn all_good_needs_a_connected_client_and_a_running_hub() {
+        let home = Home::at("/t");
         let mut hub = ChildState::new();
         hub.enter(Phase::Running);
         let clients = [client(true, false)];
-        let h = assemble(inputs(&clients, Some((&hub, 7345))));
+        let h = assemble(inputs(&clients, Some((&hub, 7345)), &home));
         assert_eq!(h.overall, Overall::Ok);
         assert_eq!(h.status_line, "Tandem — all good");
         assert!(!h.first_run);
@@ -332,14 +415,55 @@ mod tests {
 
     #[test]
     fn problems_are_counted_in_the_status_line() {
+        let home = Home::at("/t");
         let mut hub = ChildState::new();
         hub.enter(Phase::Waiting);
         let clients = [client(true, true)];
-        let h = assemble(inputs(&clients, Some((&hub, 7345))));
+        let h = assemble(inputs(&clients, Some((&hub, 7345)), &home));
         assert_eq!(h.overall, Overall::Degraded);
         assert_eq!(h.status_line, "2 problems — open Tandem");
-        let nothing = assemble(inputs(&[], Some((&hub, 7345))));
+        let nothing = assemble(inputs(&[], Some((&hub, 7345)), &home));
         assert_eq!(nothing.overall, Overall::Down);
         assert!(nothing.first_run);
+    }
+
+    #[test]
+    fn a_hub_serving_other_folders_is_a_problem_and_a_leftover_folder_a_notice() {
+        let home = Home::at("/t");
+        let mut hub = ChildState::new();
+        hub.enter(Phase::Waiting);
+        let clients = [client(true, false)];
+        let other = tandem_clients::HubReport::Up(tandem_clients::HubHealth {
+            status: "ok".into(),
+            version: "0.0.9".into(),
+            pid: Some(42),
+            serves: Some(Home::at("/old").served()),
+        });
+        let leftover = Leftover {
+            folder: "/t/old-shared".into(),
+            shared_dir: "/t/shared".into(),
+            files: 3,
+        };
+        let mut i = inputs(&clients, Some((&hub, 7345)), &home);
+        i.hub_report = Some((7345, &other));
+        i.leftover = Some(&leftover);
+        let h = assemble(i);
+        let hub_view = h.servers.iter().find(|s| s.id == "hub").unwrap();
+        assert_eq!(hub_view.state, "stale");
+        assert!(
+            hub_view.detail.contains("/old/shared"),
+            "{}",
+            hub_view.detail
+        );
+        assert!(
+            h.problems.iter().any(|p| p.contains("pid 42")),
+            "{:?}",
+            h.problems
+        );
+        assert_eq!(h.overall, Overall::Degraded);
+        assert_eq!(h.hub_serves, Some(Home::at("/old").served()));
+        assert_eq!(h.notices.len(), 1);
+        assert!(h.notices[0].message.contains("/t/old-shared"));
+        assert_eq!(h.home.shared_dir, "/t/shared");
     }
 }

@@ -3,20 +3,15 @@
 
 use std::{
     ffi::OsString,
-    io::{Read, Write},
-    net::{SocketAddr, TcpStream},
     path::{Path, PathBuf},
     sync::Arc,
-    time::Duration,
 };
 
+use tandem_clients::HubReport;
 use tandem_store::Home;
 
 use crate::supervisor::ChildSpec;
 
-/// The hub's port unless `TANDEM_HUB_PORT` says otherwise (`tandem serve`'s own default).
-pub const DEFAULT_PORT: u16 = 7411;
-pub const PORT_ENV: &str = "TANDEM_HUB_PORT";
 /// Overrides the `tandem` binary the app runs and writes into client configs (tests, dev).
 pub const BIN_ENV: &str = "TANDEM_BIN";
 
@@ -82,46 +77,29 @@ fn copy_if_changed(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, to)
 }
 
-pub fn port_from_env() -> u16 {
-    std::env::var(PORT_ENV)
-        .ok()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(DEFAULT_PORT)
-}
-
-/// `tandem serve --port PORT`, logging to `$TANDEM_HOME/logs/hub.log`, ready once `/health`
-/// answers 200.
+/// `tandem serve --port PORT`, logging to `logs/hub.log` in the state folder, ready once the
+/// hub on the port serves this home's folders and store as they resolve at that moment (a hub
+/// left running by another installation or an older version answers too, and is not ours).
+/// The child is given `TANDEM_HOME` only when this home was given one: it then resolves the
+/// same folders from the same saved setting as the app.
 pub fn spec(tandem: &Path, home: &Home, port: u16) -> ChildSpec {
     let mut spec = ChildSpec::new(tandem, &["serve", "--port", &port.to_string()]);
-    spec.env = vec![(
-        OsString::from(tandem_store::paths::HOME_ENV),
-        home.state_dir().as_os_str().to_owned(),
-    )];
+    if let Some(root) = home.explicit_root() {
+        spec.env = vec![(
+            OsString::from(tandem_store::paths::HOME_ENV),
+            root.as_os_str().to_owned(),
+        )];
+    }
     spec.log = Some(home.logs_dir().join("hub.log"));
-    spec.ready = Some(Arc::new(move || health_ok(port)));
+    let home = home.clone();
+    spec.ready = Some(Arc::new(move || {
+        let now = home
+            .clone()
+            .with_settings()
+            .unwrap_or_else(|_| home.clone());
+        HubReport::check(port).serves(&now)
+    }));
     spec
-}
-
-/// Whether `GET http://127.0.0.1:PORT/health` answers 200.
-pub fn health_ok(port: u16) -> bool {
-    get_status(port, "/health").is_some_and(|status| status == 200)
-}
-
-fn get_status(port: u16, path: &str) -> Option<u16> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let timeout = Duration::from_millis(500);
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    stream.set_read_timeout(Some(timeout)).ok()?;
-    stream.set_write_timeout(Some(timeout)).ok()?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut head = [0u8; 64];
-    let n = stream.read(&mut head).ok()?;
-    let line = std::str::from_utf8(&head[..n]).ok()?;
-    let mut parts = line.split_whitespace();
-    parts.next().filter(|v| v.starts_with("HTTP/"))?;
-    parts.next()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -131,11 +109,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn health_is_ok_only_when_the_port_answers_200() {
+    fn the_hub_is_ready_only_when_the_port_serves_this_home() {
+        use std::io::{Read, Write};
+
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join("state"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let health = |serves: &tandem_store::Served| {
+            let body = serde_json::json!({"status": "ok", "version": "0", "serves": serves});
+            let body = body.to_string();
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let other = Home::at(dir.path().join("other"));
+        let replies = [
+            health(&home.served()),
+            health(&other.served()),
+            "HTTP/1.1 503 Busy\r\n\r\n".to_string(),
+        ];
         let server = std::thread::spawn(move || {
-            for reply in ["HTTP/1.1 200 OK\r\n\r\n{}", "HTTP/1.1 503 Busy\r\n\r\n"] {
+            for reply in replies {
                 let (mut s, _) = listener.accept().unwrap();
                 let mut buf = [0u8; 256];
                 let n = s.read(&mut buf).unwrap();
@@ -147,10 +143,12 @@ mod tests {
                 s.write_all(reply.as_bytes()).unwrap();
             }
         });
-        assert!(health_ok(port));
-        assert!(!health_ok(port));
+        let ready = spec(Path::new("/opt/tandem"), &home, port).ready.unwrap();
+        assert!(ready(), "a hub serving this home");
+        assert!(!ready(), "a hub serving another installation's folders");
+        assert!(!ready(), "an error status");
         server.join().unwrap();
-        assert!(!health_ok(port), "nothing listens any more");
+        assert!(!ready(), "nothing listens any more");
     }
 
     /// The `tandem` built next to this test (`cargo xtask test` builds it first).
@@ -201,7 +199,10 @@ mod tests {
         let mut pids = Vec::new();
         for round in 0..=5 {
             let running = wait(&|s| s.phase == Phase::Running);
-            assert!(health_ok(port), "running means /health answers");
+            assert!(
+                HubReport::check(port).serves(&home),
+                "running means /health answers for this home"
+            );
             assert_eq!(running.restarts, round);
             let pid = running.pid.unwrap();
             pids.push(pid);
@@ -218,7 +219,11 @@ mod tests {
         for pid in pids {
             assert!(test_kill_process(Pid::from_raw(pid as i32).unwrap()).is_err());
         }
-        assert!(!health_ok(port), "nothing answers after the stop");
+        assert_eq!(
+            HubReport::check(port),
+            HubReport::Down,
+            "nothing answers after the stop"
+        );
     }
 
     #[test]
@@ -256,5 +261,15 @@ mod tests {
         assert_eq!(spec.args, ["serve", "--port", "7399"]);
         assert_eq!(spec.env[0].1, "/tmp/t");
         assert_eq!(spec.log.as_deref(), Some(Path::new("/tmp/t/logs/hub.log")));
+        // The default home is found by every process alike: the hub gets no variable that
+        // would change what it resolves.
+        let default = Home::unsaved();
+        if default.explicit_root().is_none() {
+            assert!(spec_env_is_empty(&default));
+        }
+    }
+
+    fn spec_env_is_empty(home: &Home) -> bool {
+        spec(Path::new("/opt/tandem"), home, 7399).env.is_empty()
     }
 }

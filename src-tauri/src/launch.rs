@@ -20,6 +20,9 @@ pub const PROBE_EVERY: Duration = Duration::from_secs(5 * 60);
 #[derive(Clone)]
 pub struct Launch {
     pub home: Home,
+    /// Why the saved settings could not be read (the home is then the defaults, and the
+    /// shared folder is not opened: it may not be the one every other process uses).
+    pub home_error: Option<String>,
     /// Where the clients' config files are looked for.
     pub host: HostEnv,
     /// The `tandem` binary written into client configs and run as the hub.
@@ -43,16 +46,20 @@ impl Launch {
     /// The real app: state from the environment, the sidecar next to the executable, the hub
     /// on its port.
     pub fn from_env() -> Self {
-        let home = Home::from_env();
+        let (home, home_error) = match Home::resolve() {
+            Ok(home) => (home, None),
+            Err(e) => (Home::unsaved(), Some(e.to_string())),
+        };
         let appdir = std::env::var_os("APPIMAGE")
             .and(std::env::var_os("APPDIR"))
             .map(PathBuf::from);
         let tandem = hub::outside_appimage(hub::tandem_binary(), &home, appdir.as_deref());
-        let port = hub::port_from_env();
+        let port = tandem_store::paths::hub_port_from_env();
         let args: Vec<String> = std::env::args().skip(1).collect();
         Self {
             hub: Some((hub::spec(&tandem, &home, port), port)),
             home,
+            home_error,
             host: HostEnv::capture(),
             tandem,
             open_window: args.iter().any(|a| a == OPEN),
@@ -73,6 +80,7 @@ impl Launch {
         host.xdg_config_home = Some(root.join("home").join(".config"));
         Self {
             home,
+            home_error: None,
             host,
             tandem: hub::tandem_binary(),
             open_window: false,

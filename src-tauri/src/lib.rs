@@ -83,6 +83,8 @@ pub fn run_app<R: Runtime>(
             commands::connect_plan,
             commands::connect,
             commands::open_folder,
+            commands::move_shared_folder,
+            commands::dismiss_notice,
         ])
         .setup(move |app| {
             setup(app, launch);

@@ -5,14 +5,14 @@
 
 use std::{
     collections::BTreeSet,
-    path::PathBuf,
-    sync::{Arc, Condvar, Mutex, MutexGuard},
+    path::{Path, PathBuf},
+    sync::{Arc, Condvar, Mutex, MutexGuard, RwLock},
     time::Duration,
 };
 
-use tandem_clients::{ChildProbe, ClientId, DoctorRecord, Installer, Probe};
+use tandem_clients::{ChildProbe, ClientId, DoctorRecord, HubReport, Installer, Probe};
 use tandem_store::{
-    Workspace,
+    Home, Leftover, Workspace,
     memory::{Change, MemoryStore},
     watch::{ChangeWatcher, FolderWatcher},
 };
@@ -42,11 +42,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+fn read<T: Clone>(m: &RwLock<T>) -> T {
+    m.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn write<T>(m: &RwLock<T>, value: T) {
+    *m.write().unwrap_or_else(|e| e.into_inner()) = value;
+}
+
 #[derive(Default)]
 struct Background {
     memory: Option<ChangeWatcher>,
     folder: Option<FolderWatcher>,
     configs: Option<ConfigWatcher>,
+    settings: Option<ConfigWatcher>,
 }
 
 #[derive(Default)]
@@ -58,8 +67,15 @@ struct DoctorControl {
 pub struct Tandem {
     pub launch: Launch,
     pub installer: Installer,
+    /// The folders as they resolve now: the shared folder follows the saved setting.
+    home: RwLock<Home>,
     store: Result<Arc<MemoryStore>, String>,
-    workspace: Result<Workspace, String>,
+    workspace: RwLock<Result<Arc<Workspace>, String>>,
+    /// Files an earlier version left in a folder no process uses now (until dismissed).
+    leftover: RwLock<Option<Leftover>>,
+    /// Held while the app follows a moved shared folder (the window's move and the settings
+    /// watcher may both ask).
+    moving: Mutex<()>,
     notify: Notifier,
     hub: Mutex<ChildState>,
     supervisor: Mutex<Option<Supervisor>>,
@@ -80,14 +96,20 @@ impl Tandem {
         let store = MemoryStore::open(home.memory_db())
             .map(Arc::new)
             .map_err(|e| e.to_string());
-        let workspace = Workspace::open(home.shared_dir()).map_err(|e| e.to_string());
+        let workspace = match &launch.home_error {
+            Some(e) => Err(e.clone()),
+            None => open_workspace(&home),
+        };
         let installer = Installer::new(home.clone(), launch.host.clone());
         let probe = Arc::new(ChildProbe::new(launch.host.clone()));
         let tandem = Self {
             launch,
             installer,
+            leftover: RwLock::new(home.leftover()),
+            home: RwLock::new(home.clone()),
             store,
-            workspace,
+            workspace: RwLock::new(workspace),
+            moving: Mutex::new(()),
             notify,
             hub: Mutex::new(ChildState::new()),
             supervisor: Mutex::new(None),
@@ -107,8 +129,72 @@ impl Tandem {
         self.store.as_ref().map_err(Clone::clone)
     }
 
-    pub fn workspace(&self) -> Result<&Workspace, String> {
-        self.workspace.as_ref().map_err(Clone::clone)
+    pub fn workspace(&self) -> Result<Arc<Workspace>, String> {
+        read(&self.workspace)
+    }
+
+    /// The folders as every Tandem process resolves them now.
+    pub fn home(&self) -> Home {
+        read(&self.home)
+    }
+
+    pub fn shared_dir(&self) -> PathBuf {
+        self.home().shared_dir().to_path_buf()
+    }
+
+    pub fn leftover(&self) -> Option<Leftover> {
+        read(&self.leftover)
+    }
+
+    /// Stops showing the notice about the leftover folder (its files stay).
+    pub fn dismiss_leftover(&self) -> Result<(), String> {
+        if let Some(leftover) = self.leftover() {
+            self.home()
+                .dismiss_leftover(&leftover.folder)
+                .map_err(|e| e.to_string())?;
+        }
+        write(&self.leftover, None);
+        self.notify(Topic::Health);
+        Ok(())
+    }
+
+    /// Moves the shared folder to `dir` (`None`: the default), saved for every process, and
+    /// follows it: the window, the tray and the hub use the new folder.
+    pub fn move_shared(self: &Arc<Self>, dir: Option<&Path>) -> Result<Home, String> {
+        if let Some(e) = &self.launch.home_error {
+            return Err(e.clone());
+        }
+        let moved = self
+            .home()
+            .move_shared_dir(dir)
+            .map_err(|e| e.to_string())?;
+        self.follow(moved.clone());
+        Ok(moved)
+    }
+
+    /// Reads the saved setting again (another process may have moved the shared folder) and
+    /// follows it.
+    fn reload_settings(self: &Arc<Self>) {
+        match self.launch.home.clone().with_settings() {
+            Ok(home) => self.follow(home),
+            Err(e) => log::error!("{e}"),
+        }
+    }
+
+    /// Uses `home`'s folders from now on, if they differ from the current ones.
+    fn follow(self: &Arc<Self>, home: Home) {
+        let _moving = lock(&self.moving);
+        if self.home() == home {
+            return;
+        }
+        log::info!("the shared folder is now {}", home.shared_dir().display());
+        write(&self.workspace, open_workspace(&home));
+        write(&self.leftover, home.leftover());
+        write(&self.home, home);
+        self.watch_folder();
+        self.restart_hub();
+        self.notify(Topic::Handoffs);
+        self.notify(Topic::Health);
     }
 
     pub fn set_app_log_dir(&self, dir: PathBuf) {
@@ -119,24 +205,40 @@ impl Tandem {
     /// watcher, the doctor.
     pub fn start(self: &Arc<Self>) {
         self.watch_store();
+        self.watch_folder();
+        self.watch_settings();
         if self.launch.watch_configs {
             self.watch_configs();
         }
-        if let Some((spec, _)) = self.launch.hub.clone() {
-            let me = Arc::downgrade(self);
-            let started = Supervisor::start(spec, self.launch.backoff, move |state| {
-                if let Some(me) = me.upgrade() {
-                    *lock(&me.hub) = state.clone();
-                    (me.notify)(Topic::Health);
-                }
-            });
-            match started {
-                Ok(sup) => *lock(&self.supervisor) = Some(sup),
-                Err(e) => log::error!("could not start the hub's supervisor: {e}"),
-            }
-        }
+        self.start_hub();
         if let Some(every) = self.launch.probe_every {
             self.start_doctor(every);
+        }
+    }
+
+    fn start_hub(self: &Arc<Self>) {
+        let Some((spec, _)) = self.launch.hub.clone() else {
+            return;
+        };
+        let me = Arc::downgrade(self);
+        let started = Supervisor::start(spec, self.launch.backoff, move |state| {
+            if let Some(me) = me.upgrade() {
+                *lock(&me.hub) = state.clone();
+                (me.notify)(Topic::Health);
+            }
+        });
+        match started {
+            Ok(sup) => *lock(&self.supervisor) = Some(sup),
+            Err(e) => log::error!("could not start the hub's supervisor: {e}"),
+        }
+    }
+
+    /// A hub started before the shared folder moved serves the old one: stop it, start anew.
+    fn restart_hub(self: &Arc<Self>) {
+        let running = lock(&self.supervisor).take();
+        if let Some(mut sup) = running {
+            sup.stop();
+            self.start_hub();
         }
     }
 
@@ -150,18 +252,41 @@ impl Tandem {
                 Err(e) => log::error!("cannot watch the memory store: {e}"),
             }
         }
-        if let Ok(ws) = &self.workspace {
+    }
+
+    /// (Re)starts the watcher of the shared folder's handoffs.
+    fn watch_folder(self: &Arc<Self>) {
+        let watched = self.workspace().map(|ws| {
             let notify = self.notify.clone();
             let handoffs = ws.root().join(tandem_store::workspace::HANDOFFS_DIR);
-            let watched = FolderWatcher::spawn(ws.root(), move |paths| {
+            FolderWatcher::spawn(ws.root(), move |paths| {
                 if paths.iter().any(|p| p.starts_with(&handoffs)) {
                     notify(Topic::Handoffs);
                 }
-            });
-            match watched {
-                Ok(w) => bg.folder = Some(w),
-                Err(e) => log::error!("cannot watch the shared folder: {e}"),
+            })
+        });
+        let mut bg = lock(&self.background);
+        bg.folder = match watched {
+            Ok(Ok(w)) => Some(w),
+            Ok(Err(e)) => {
+                log::error!("cannot watch the shared folder: {e}");
+                None
             }
+            Err(_) => None,
+        };
+    }
+
+    /// Follows the saved settings: `tandem folder set` while the app runs moves the app too.
+    fn watch_settings(self: &Arc<Self>) {
+        let me = Arc::downgrade(self);
+        let file = self.launch.home.settings_file();
+        match ConfigWatcher::spawn(std::slice::from_ref(&file), move || {
+            if let Some(me) = me.upgrade() {
+                me.reload_settings();
+            }
+        }) {
+            Ok(w) => lock(&self.background).settings = Some(w),
+            Err(e) => log::error!("cannot watch {}: {e}", file.display()),
         }
     }
 
@@ -281,7 +406,15 @@ impl Tandem {
             None => (Vec::new(), None),
         };
         let hub = self.hub_state();
-        let home = &self.launch.home;
+        let home = self.home();
+        // What answers on the hub's port: this installation's hub, or one that serves other
+        // folders (left by an older version, say), which is flagged and never called ours.
+        let hub_report = self
+            .launch
+            .hub
+            .as_ref()
+            .map(|(_, port)| (*port, HubReport::check(*port)));
+        let leftover = self.leftover();
         health::assemble(health::Inputs {
             clients: &clients,
             checks: &checks,
@@ -296,7 +429,10 @@ impl Tandem {
                 tandem: home.logs_dir().display().to_string(),
             },
             tandem: &self.launch.tandem,
-            shared_dir: home.shared_dir(),
+            home: &home,
+            home_error: self.launch.home_error.as_deref(),
+            hub_report: hub_report.as_ref().map(|(port, r)| (*port, r)),
+            leftover: leftover.as_ref(),
         })
     }
 
@@ -329,4 +465,10 @@ impl Tandem {
     pub fn notify(&self, topic: Topic) {
         (self.notify)(topic);
     }
+}
+
+fn open_workspace(home: &Home) -> Result<Arc<Workspace>, String> {
+    Workspace::open(home.shared_dir())
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }

@@ -418,7 +418,8 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
         &entry::tandem_bridge_entries(
             &tandem.launch.tandem,
             installer.host(),
-            None,
+            // The same home as the app's (given explicitly here, so entries carry it).
+            installer.home().explicit_root(),
             base,
             &token_file,
         ),
@@ -491,5 +492,183 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
     assert!(
         text.contains("\"connect\"") && text.contains(&format!("{base}/memory")),
         "{text}"
+    );
+}
+
+/// The `tandem` built next to this test (`cargo xtask test` builds it first).
+fn built_tandem() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let bin = dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo xtask test`",
+        bin.display()
+    );
+    bin
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real hub, supervised by the app on a port of its own.
+fn with_real_hub(port: u16) -> impl FnOnce(&mut Launch) {
+    move |l| {
+        let spec = crate::hub::spec(&built_tandem(), &l.home, port);
+        l.hub = Some((spec, port));
+        l.backoff = FAST;
+    }
+}
+
+fn hub_serves(port: u16) -> Option<std::path::PathBuf> {
+    match tandem_clients::HubReport::check(port) {
+        tandem_clients::HubReport::Up(h) => h.serves.map(|s| s.shared_dir),
+        _ => None,
+    }
+}
+
+#[test]
+fn moving_the_shared_folder_moves_the_window_and_the_hub_and_a_move_elsewhere_is_followed() {
+    let port = free_port();
+    let t = TestApp::start(with_real_hub(port));
+    let state = t.dir.path().join("state");
+    handoff(&t.workspace(), "Planned in the old folder");
+    wait_health(&t, |h| hub_of(h)["state"] == "running");
+    assert_eq!(hub_serves(port), Some(state.join("shared")));
+    assert_eq!(t.ok("handoffs", json!({})).as_array().unwrap().len(), 1);
+
+    // The person moves it in the window.
+    let plans = t.dir.path().join("plans");
+    let h = t.ok("move_shared_folder", json!({"dir": plans}));
+    let plans = plans.canonicalize().unwrap();
+    assert_eq!(h["home"]["sharedDir"], plans.display().to_string());
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(state.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(saved["sharedFolder"], plans.display().to_string());
+    assert_eq!(
+        t.ok("handoffs", json!({})),
+        json!([]),
+        "the new folder's handoffs"
+    );
+    assert!(plans.join("handoffs").is_dir(), "the new folder is set up");
+    // The hub is restarted on the new folder; a handoff written there reaches the window.
+    wait_health(&t, |h| {
+        hub_of(h)["state"] == "running" && hub_serves(port) == Some(plans.clone())
+    });
+    let ws = Workspace::open(&plans).unwrap();
+    t.next_event("handoffs-changed", Duration::from_secs(5), || {
+        handoff(&ws, "Planned in the new folder");
+    });
+    let listed = t.ok("handoffs", json!({}));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["title"], "Planned in the new folder");
+    assert!(
+        state.join("shared/handoffs").read_dir().unwrap().count() == 1,
+        "nothing moved"
+    );
+
+    // `tandem folder set` from a terminal while the app runs: the app follows.
+    let elsewhere = t.dir.path().join("elsewhere");
+    tandem_store::Home::at(&state)
+        .move_shared_dir(Some(&elsewhere))
+        .unwrap();
+    let elsewhere = elsewhere.canonicalize().unwrap();
+    let h = wait_health(&t, |h| {
+        h["home"]["sharedDir"] == elsewhere.display().to_string()
+            && hub_of(h)["state"] == "running"
+            && hub_serves(port) == Some(elsewhere.clone())
+    });
+    assert_eq!(h["sharedDir"], elsewhere.display().to_string());
+    // A relative path is refused with what to do; nothing changes.
+    let err = t
+        .call("move_shared_folder", json!({"dir": "plans"}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("full path"), "{err}");
+    t.tandem().shutdown();
+}
+
+#[test]
+fn a_hub_on_the_port_that_serves_another_installation_is_flagged_not_trusted() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    // A hub left running by another installation (an older version's state, say).
+    let mut stale = std::process::Command::new(built_tandem())
+        .args(["serve", "--port", &port.to_string()])
+        .env("TANDEM_HOME", dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !tandem_clients::HubReport::check(port).is_up() {
+        assert!(Instant::now() < deadline, "the stale hub did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let t = TestApp::start(with_real_hub(port));
+    let h = wait_health(&t, |h| hub_of(h)["state"] == "stale");
+    let detail = hub_of(&h)["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains(&dir.path().join("shared").display().to_string()),
+        "{detail}"
+    );
+    assert!(detail.contains(&format!("pid {}", stale.id())), "{detail}");
+    assert!(
+        h["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("port is taken")),
+        "{h:#}"
+    );
+    assert_ne!(h["overall"], "ok");
+    assert_eq!(
+        h["hubServes"]["sharedDir"],
+        dir.path().join("shared").display().to_string()
+    );
+    // Once it is gone, the app's own hub takes the port.
+    stale.kill().unwrap();
+    stale.wait().unwrap();
+    wait_health(&t, |h| hub_of(h)["state"] == "running");
+    t.tandem().shutdown();
+}
+
+#[test]
+fn files_left_in_an_earlier_folder_are_a_notice_until_dismissed_and_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    // What a split version left: handoffs in <state>/shared while clients used another folder.
+    std::fs::create_dir_all(state.join("shared/handoffs")).unwrap();
+    std::fs::write(state.join("shared/handoffs/old.md"), "# old").unwrap();
+    tandem_store::Home::at(&state)
+        .move_shared_dir(Some(&dir.path().join("Tandem")))
+        .unwrap();
+    let t = TestApp::start(|l| l.home = tandem_store::Home::at(&state).with_settings().unwrap());
+    let h = t.ok("health", json!({}));
+    let notices = h["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 1, "{h:#}");
+    let message = notices[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&state.join("shared").display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("Tandem"), "{message}");
+    let h = t.ok("dismiss_notice", json!({}));
+    assert_eq!(h["notices"], json!([]));
+    assert!(
+        state.join("shared/handoffs/old.md").is_file(),
+        "nothing deleted"
+    );
+    // Dismissed for good: a later start does not show it again.
+    assert_eq!(
+        tandem_store::Home::at(&state)
+            .with_settings()
+            .unwrap()
+            .leftover(),
+        None
     );
 }

@@ -35,6 +35,9 @@ pub struct TrayModel {
     /// "Workspace ● ok", "Memory ● ok", "Hub ● running".
     pub servers: Vec<String>,
     pub handoffs: Vec<(String, String)>,
+    /// Notices until dismissed in the window: a line to read and an item that opens the
+    /// folder it is about.
+    pub notices: Vec<(String, String)>,
     pub autostart: bool,
 }
 
@@ -69,13 +72,29 @@ pub fn model(health: &Health, handoffs: &[HandoffItem], autostart: bool) -> Tray
                 )
             })
             .collect(),
+        notices: health
+            .notices
+            .iter()
+            .flat_map(|n| {
+                [
+                    (
+                        "notice-shared".to_string(),
+                        format!("Shared folder: {}", health.home.shared_dir),
+                    ),
+                    (
+                        format!("notice-open:{}", n.folder),
+                        format!("Earlier files in {} — open", n.folder),
+                    ),
+                ]
+            })
+            .collect(),
         autostart,
     }
 }
 
 fn current<R: Runtime>(app: &AppHandle<R>) -> Option<TrayModel> {
     let tandem = app.try_state::<Arc<Tandem>>()?;
-    let handoffs = views::handoffs(tandem.launch.home.shared_dir(), RECENT).unwrap_or_default();
+    let handoffs = views::handoffs(&tandem.shared_dir(), RECENT).unwrap_or_default();
     let autostart = app.autolaunch().is_enabled().unwrap_or(false);
     Some(model(&tandem.health(), &handoffs, autostart))
 }
@@ -118,6 +137,12 @@ fn menu<R: Runtime>(app: &AppHandle<R>, m: &TrayModel) -> tauri::Result<Menu<R>>
     let mut items: Vec<Box<dyn IsMenuItem<R>>> = vec![Box::new(status), Box::new(sep()?)];
     for s in servers {
         items.push(Box::new(s));
+    }
+    if !m.notices.is_empty() {
+        items.push(Box::new(sep()?));
+        for (id, label) in &m.notices {
+            items.push(Box::new(text(id, label, id.starts_with("notice-open:"))?));
+        }
     }
     items.push(Box::new(sep()?));
     items.push(Box::new(text("open-folder", "Open Shared Folder", true)?));
@@ -189,7 +214,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     };
     let result: Result<(), String> = match id {
         "open-folder" => {
-            let dir = tandem.launch.home.shared_dir();
+            let dir = tandem.shared_dir();
             tauri_plugin_opener::open_path(dir, None::<&str>).map_err(|e| e.to_string())
         }
         "open-window" => {
@@ -214,9 +239,13 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             crate::quit(app);
             Ok(())
         }
+        other if other.starts_with("notice-open:") => {
+            let dir = other.trim_start_matches("notice-open:");
+            tauri_plugin_opener::open_path(dir, None::<&str>).map_err(|e| e.to_string())
+        }
         other => match other.strip_prefix("handoff:") {
             Some(hid) => tandem.workspace().and_then(|ws| {
-                let detail = views::handoff(ws, hid)?;
+                let detail = views::handoff(&ws, hid)?;
                 tauri_plugin_opener::open_path(ws.root().join(&detail.item.path), None::<&str>)
                     .map_err(|e| e.to_string())
             }),
@@ -264,6 +293,16 @@ mod tests {
             },
             tandem: String::new(),
             shared_dir: String::new(),
+            home: crate::health::HomeView {
+                state_dir: String::new(),
+                shared_dir: "/h/Tandem".into(),
+                default_shared_dir: String::new(),
+                store: String::new(),
+                settings_file: String::new(),
+                problem: None,
+            },
+            hub_serves: None,
+            notices: Vec::new(),
         };
         let m = model(&health, &[], true);
         assert_eq!(
@@ -272,6 +311,27 @@ mod tests {
         );
         assert_eq!(m.status_line, "1 problem — open Tandem");
         assert!(m.handoffs.is_empty());
+        assert!(m.notices.is_empty());
         assert!(m.autostart);
+        let mut noticed = health.clone();
+        noticed.notices.push(crate::health::Notice {
+            kind: "leftover".into(),
+            message: "…".into(),
+            folder: "/h/.local/share/Tandem/shared".into(),
+        });
+        let m = model(&noticed, &[], true);
+        assert_eq!(
+            m.notices,
+            [
+                (
+                    "notice-shared".to_string(),
+                    "Shared folder: /h/Tandem".to_string()
+                ),
+                (
+                    "notice-open:/h/.local/share/Tandem/shared".to_string(),
+                    "Earlier files in /h/.local/share/Tandem/shared — open".to_string()
+                ),
+            ]
+        );
     }
 }

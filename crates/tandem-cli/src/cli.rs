@@ -14,7 +14,8 @@ use tandem_clients::ClientId;
     after_help = "Examples:\n  tandem install          connect every MCP client found here\n  \
                   tandem doctor           prove each connection works\n\n\
                   Exit codes: 0 success, 1 failure, 2 usage error.\n\
-                  State lives in $TANDEM_HOME when set (memory.db, shared/, logs/)."
+                  State lives in $TANDEM_HOME when set, else the platform data folder;\n\
+                  `tandem folder` shows where, and moves the shared folder."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -94,6 +95,27 @@ pub enum Command {
         "  2  usage error"
     ))]
     Brief(BriefArgs),
+    /// Show where Tandem keeps its state and the shared folder; move the shared folder.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem folder                     the shared folder, state folder, store, hub\n",
+        "  tandem folder set ~/Plans         move the shared folder\n",
+        "  tandem folder reset               back to the default (~/Tandem)\n",
+        "  tandem folder dismiss             hide the notice about an old folder\n\n",
+        "The setting is saved in settings.json in the state folder, where every Tandem\n",
+        "process reads it: servers started by Claude Desktop and Claude Code, the hub,\n",
+        "hooks. Nothing is moved or deleted: the old folder keeps its files. Servers\n",
+        "that are running keep the old folder until their client restarts them; the\n",
+        "Tandem app restarts its hub by itself.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  the setting could not be read or saved (the message says why)\n",
+        "  2  usage error"
+    ))]
+    Folder {
+        #[command(subcommand)]
+        action: Option<FolderCommand>,
+    },
     /// Run an MCP server on stdio (what client config entries start).
     #[command(subcommand)]
     Mcp(McpCommand),
@@ -243,6 +265,19 @@ pub struct BriefArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum FolderCommand {
+    /// Move the shared folder to DIR (created if missing).
+    Set {
+        /// The new shared folder.
+        dir: PathBuf,
+    },
+    /// Go back to the default shared folder.
+    Reset,
+    /// Stop showing the notice about files left in an older shared folder.
+    Dismiss,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum McpCommand {
     /// Shared structured memory: keys → JSON values with versions, history and search.
     #[command(after_help = "Example:\n  tandem mcp memory\n  tandem mcp memory --db /tmp/test.db")]
@@ -256,8 +291,8 @@ pub enum McpCommand {
         after_help = "Example:\n  tandem mcp workspace\n  tandem mcp workspace --root ~/Plans --read-only"
     )]
     Workspace {
-        /// The shared folder (default: $TANDEM_HOME/shared, or ~/Tandem). Nothing outside it
-        /// is ever read or written.
+        /// The shared folder (default: the one `tandem folder` shows). Nothing outside it is
+        /// ever read or written.
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         /// Offer only the tools that read.

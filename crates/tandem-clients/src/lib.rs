@@ -13,6 +13,7 @@ pub mod entry;
 pub mod error;
 pub mod hook;
 pub mod host;
+pub mod hub;
 pub mod install;
 mod layout;
 pub mod probe;
@@ -26,6 +27,7 @@ pub use doctor::{DoctorCheck, DoctorRecord};
 pub use entry::{NamedEntry, ServerEntry};
 pub use error::{ClientsError, Result};
 pub use host::{HostEnv, Os};
+pub use hub::{HubHealth, HubReport};
 pub use install::{
     Applied, AppliedFile, EntryAction, EntryChange, FilePlan, InstallOptions, Installer, Outcome,
     Plan, SecretInFile, UninstallOptions,

@@ -489,7 +489,7 @@ impl ChildProbe {
         let reinstall = "run `tandem install --transport http` again".to_string();
         let hub_port = entry::hub_port(url);
         if let Some(port) = hub_port
-            && !hub_listening(port, HUB_CONNECT_TIMEOUT).await
+            && !hub_listening(port, crate::hub::CONNECT_TIMEOUT).await
         {
             return ProbeReport::failed(
                 Duration::ZERO,
@@ -521,7 +521,7 @@ impl ChildProbe {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = match reqwest::Client::builder()
             .default_headers(map)
-            .connect_timeout(HUB_CONNECT_TIMEOUT)
+            .connect_timeout(crate::hub::CONNECT_TIMEOUT)
             .build()
         {
             Ok(h) => h,
@@ -560,29 +560,10 @@ impl ChildProbe {
     }
 }
 
-/// Whether a Tandem hub answers `GET /health` on 127.0.0.1:`port` (a quick, blocking check
-/// for status lines; nothing is sent but the request line).
+/// Whether a Tandem hub answers `GET /health` on 127.0.0.1:`port` (whatever it serves).
 pub fn hub_running(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, HUB_CONNECT_TIMEOUT) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(HUB_CONNECT_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(HUB_CONNECT_TIMEOUT));
-    let request =
-        format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut reply = Vec::new();
-    let _ = stream.take(4096).read_to_end(&mut reply);
-    let reply = String::from_utf8_lossy(&reply);
-    reply.starts_with("HTTP/1.1 200") && reply.contains("\"status\"")
+    crate::hub::HubReport::check(port).is_up()
 }
-
-/// How long a connection to a local hub may take: it answers in microseconds when it runs.
-const HUB_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether something accepts connections on 127.0.0.1:`port`.
 async fn hub_listening(port: u16, timeout: Duration) -> bool {

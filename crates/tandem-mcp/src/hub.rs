@@ -28,6 +28,7 @@ use rmcp::transport::{
 };
 use serde::Serialize;
 use serde_json::json;
+use tandem_store::Served;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -36,7 +37,7 @@ use crate::{
 };
 
 /// The hub's port unless `--port` says otherwise.
-pub const DEFAULT_PORT: u16 = 7411;
+pub const DEFAULT_PORT: u16 = tandem_store::paths::DEFAULT_HUB_PORT;
 /// Largest request body: a 1 MiB value can grow several-fold once JSON-escaped.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long a shutdown waits for calls in flight.
@@ -72,11 +73,15 @@ pub struct HubConfig {
     pub token: Option<String>,
     pub memory: Arc<MemoryShared>,
     pub workspace: Arc<WorkspaceShared>,
+    /// The folders and store it serves, reported on `/health` so that a supervisor can tell
+    /// its own hub from one that serves another installation.
+    pub serves: Served,
 }
 
 struct AppState {
     token: Option<String>,
     started: Instant,
+    serves: Served,
     memory: Arc<MemoryShared>,
     memory_sessions: Arc<LocalSessionManager>,
     workspace_sessions: Arc<LocalSessionManager>,
@@ -181,6 +186,7 @@ impl Hub {
         let state = Arc::new(AppState {
             token: config.token,
             started: Instant::now(),
+            serves: config.serves,
             memory: config.memory,
             memory_sessions,
             workspace_sessions,
@@ -399,8 +405,10 @@ struct Health {
     status: &'static str,
     version: &'static str,
     uptime_seconds: u64,
+    pid: u32,
     sessions: Sessions,
     store: StoreHealth,
+    serves: Served,
 }
 
 #[derive(Serialize)]
@@ -437,8 +445,10 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
         status: if stats.is_ok() { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started.elapsed().as_secs(),
+        pid: std::process::id(),
         sessions: Sessions { memory, workspace },
         store,
+        serves: state.serves.clone(),
     })
 }
 

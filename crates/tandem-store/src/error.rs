@@ -77,6 +77,12 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
+    #[error(
+        "{path} is not valid Tandem settings ({reason}); Tandem changed nothing. Fix the file, \
+         or delete it to go back to the default shared folder"
+    )]
+    Settings { path: PathBuf, reason: String },
+
     #[error("reading or writing {path}: {source}")]
     Io {
         path: PathBuf,

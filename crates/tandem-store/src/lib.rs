@@ -4,9 +4,11 @@
 pub mod error;
 pub mod memory;
 pub mod paths;
+pub mod settings;
 pub mod watch;
 pub mod workspace;
 
 pub use error::{Result, StoreError};
-pub use paths::Home;
+pub use paths::{Home, Leftover, Served};
+pub use settings::Settings;
 pub use workspace::{Workspace, WorkspaceError};

@@ -34,7 +34,13 @@ pub struct HandoffBrief {
 }
 
 pub fn run(home: &Home, args: BriefArgs) -> ExitCode {
-    let home = args.home.map(Home::at).unwrap_or_else(|| home.clone());
+    let home = match args.home {
+        None => home.clone(),
+        Some(dir) => match Home::at(dir).with_settings() {
+            Ok(home) => home,
+            Err(_) => return ExitCode::SUCCESS,
+        },
+    };
     let handoff = latest_handoff(home.shared_dir());
     let since = OffsetDateTime::now_utc() - Duration::hours(24);
     let memory = recent_memory(&home.memory_db(), &rfc3339(since));

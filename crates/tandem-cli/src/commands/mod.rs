@@ -3,6 +3,7 @@
 mod brief;
 mod connect;
 mod doctor;
+mod folder;
 mod install;
 mod memory;
 mod serve;
@@ -31,7 +32,12 @@ use crate::{
 const USAGE: u8 = 2;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let home = Home::from_env();
+    let home = match Home::resolve() {
+        Ok(home) => home,
+        // A session hook never fails loudly: unreadable state is no news.
+        Err(_) if matches!(cli.command, Command::Brief(_)) => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e.into()),
+    };
     match cli.command {
         Command::Mcp(McpCommand::Memory { db }) => memory::serve(&home, db),
         Command::Mcp(McpCommand::Workspace { root, read_only }) => {
@@ -45,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&Context::new(home), args),
         Command::Doctor(args) => doctor::run(&Context::new(home), args),
         Command::Brief(args) => Ok(brief::run(&home, args)),
+        Command::Folder { action } => folder::run(&Context::new(home), action),
         Command::Share(cmd) => share::run(&Context::new(home), cmd),
     }
 }
@@ -79,9 +86,7 @@ impl Context {
     /// `TANDEM_HOME` when the person set it: servers started by GUI clients must then use the
     /// same state, so entries carry it.
     fn explicit_home(&self) -> Option<&Path> {
-        std::env::var_os(tandem_store::paths::HOME_ENV)
-            .filter(|v| !v.is_empty())
-            .map(|_| self.home.state_dir())
+        self.home.explicit_root()
     }
 
     /// A path for a person (home as `~`).

@@ -33,6 +33,7 @@ pub fn run(home: &Home, port: u16, no_auth: bool) -> anyhow::Result<ExitCode> {
             token,
             memory,
             workspace,
+            serves: home.served(),
         })
         .await?;
         let urls: Vec<String> = hub.addrs.iter().map(|a| format!("http://{a}")).collect();

@@ -5,8 +5,9 @@ use std::{io::Write, process::ExitCode};
 
 use serde_json::{Value, json};
 use tandem_clients::{
-    ClientId, ClientStatus, DoctorRecord, Health, Scope, ServerEntry, entry, hook, probe,
+    ClientId, ClientStatus, DoctorRecord, Health, HubReport, Scope, ServerEntry, entry, hook,
 };
+use tandem_store::paths;
 
 use super::{Context, binary};
 use crate::{cli::StatusArgs, term};
@@ -143,6 +144,39 @@ fn client_json(s: &ClientStatus, doctor: Option<&DoctorRecord>) -> Value {
     })
 }
 
+/// A hub's port, whether a Tandem hub answers there, what it serves, and whether that is this
+/// installation's folders and store.
+fn hub_json(ctx: &Context, port: u16) -> Value {
+    let report = HubReport::check(port);
+    let serves = match &report {
+        HubReport::Up(h) => serde_json::to_value(&h.serves).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    json!({
+        "port": port,
+        "running": report.is_up(),
+        "serves": serves,
+        "matches": report.serves(&ctx.home),
+        "problem": report.stale(&ctx.home, port),
+    })
+}
+
+fn notices_json(home: &tandem_store::Home) -> Vec<Value> {
+    home.leftover()
+        .map(|l| {
+            json!({
+                "kind": "leftoverSharedFolder",
+                "folder": l.folder,
+                "sharedDir": l.shared_dir,
+                "files": l.files,
+                "message": l.message(),
+                "dismiss": "tandem folder dismiss",
+            })
+        })
+        .into_iter()
+        .collect()
+}
+
 pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let binary = binary()?;
     let expected = entry::tandem_entries(&binary, &ctx.host, ctx.explicit_home());
@@ -171,11 +205,21 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
         let doctor_ref = doctor.as_ref().ok().and_then(Option::as_ref);
         let hubs: Vec<Value> = hub_ports(&statuses)
             .into_iter()
-            .map(|port| json!({"port": port, "running": probe::hub_running(port)}))
+            .map(|port| hub_json(ctx, port))
             .collect();
+        let home = &ctx.home;
         let out = json!({
             "binary": binary,
+            "home": {
+                "stateDir": home.state_dir(),
+                "sharedDir": home.shared_dir(),
+                "store": home.served().store,
+                "settingsFile": home.settings_file(),
+                "sharedDirSaved": home.shared_dir() != home.default_shared_dir(),
+            },
+            "hub": hub_json(ctx, paths::hub_port_from_env()),
             "hubs": hubs,
+            "notices": notices_json(home),
             "tandemHome": ctx.home.state_dir(),
             "clients": statuses.iter().map(|s| client_json(s, doctor_ref)).collect::<Vec<_>>(),
             "sessionHook": {
@@ -264,8 +308,24 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    for port in hub_ports(&statuses) {
-        let text = if probe::hub_running(port) {
+    // The hubs Tandem's entries point at, and the one the app runs: a hub that serves other
+    // folders than this installation's is flagged, never called running.
+    let entry_ports = hub_ports(&statuses);
+    let mut ports = entry_ports.clone();
+    ports.push(paths::hub_port_from_env());
+    ports.sort_unstable();
+    ports.dedup();
+    for port in ports {
+        let report = HubReport::check(port);
+        if let Some(why) = report.stale(&ctx.home, port) {
+            let text = format!("{} {why}", term::paint(term::FAIL, "Stale hub:"));
+            out.write_all(term::wrap(&text, "\n", "  ").as_bytes())?;
+            continue;
+        }
+        if !entry_ports.contains(&port) {
+            continue;
+        }
+        let text = if report.is_up() {
             format!(
                 "Hub on 127.0.0.1:{port}: {}",
                 term::paint(term::OK, "running")
@@ -282,6 +342,20 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             )
         };
         out.write_all(term::wrap(&text, "\n", "  ").as_bytes())?;
+    }
+    let folders = format!(
+        "\nShared folder {} · state {} (`tandem folder`)",
+        ctx.shown(ctx.home.shared_dir()),
+        ctx.shown(ctx.home.state_dir())
+    );
+    out.write_all(term::wrap(&folders, "", "  ").as_bytes())?;
+    if let Some(leftover) = ctx.home.leftover() {
+        let text = format!(
+            "{} {} (`tandem folder dismiss` hides this.)",
+            term::paint(term::FAIL, "Note:"),
+            leftover.message()
+        );
+        out.write_all(term::wrap(&text, "", "  ").as_bytes())?;
     }
     match &doctor {
         Ok(Some(d)) => {

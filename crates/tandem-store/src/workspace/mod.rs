@@ -50,6 +50,37 @@ project folder) do not replace it: to give Claude a file, put it here.
 You can delete this README; Tandem will not write it again.
 ";
 
+/// How many files `dir` holds beyond what [`Workspace::open`] seeds (the README as written
+/// and an empty `handoffs/`), counted up to 1 000; links and other entries count as files.
+pub fn files_beyond_seed(dir: &Path) -> usize {
+    const BOUND: usize = 1000;
+    fn walk(dir: &Path, top: bool, count: &mut usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if *count >= BOUND {
+                return;
+            }
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                walk(&path, false, count);
+            } else if !(top
+                && entry.file_name() == "README.md"
+                && std::fs::read(&path).is_ok_and(|b| b == README.as_bytes()))
+            {
+                *count += 1;
+            }
+        }
+    }
+    let mut count = 0;
+    walk(dir, true, &mut count);
+    count
+}
+
 /// The shared folder, opened. Cheap to share behind an `Arc`: every call takes `&self`.
 #[derive(Debug)]
 pub struct Workspace {
