@@ -24,7 +24,7 @@ fn app_bin() -> PathBuf {
     bin
 }
 
-fn pid_alive(pid: u32) -> bool {
+pub(crate) fn pid_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .unwrap_or_default()
@@ -32,7 +32,7 @@ fn pid_alive(pid: u32) -> bool {
 }
 
 /// The window's Health, straight from the app (what the view renders).
-fn health(s: &Session) -> Value {
+pub(crate) fn health(s: &Session) -> Value {
     s.execute_async(
         "const done = arguments[arguments.length - 1];
          window.__TAURI__.core.invoke('health').then(done, (e) => done({error: String(e)}));",
@@ -40,7 +40,7 @@ fn health(s: &Session) -> Value {
     )
 }
 
-fn hub(h: &Value) -> Value {
+pub(crate) fn hub(h: &Value) -> Value {
     h["servers"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["id"] == "hub").cloned())
@@ -89,7 +89,7 @@ fn zoom(s: &Session, factor: f64) {
 }
 
 /// Presses Enter on a tab (WebDriver focuses it first), as a keyboard user does.
-fn press(s: &Session, css: &str) {
+pub(crate) fn press(s: &Session, css: &str) {
     s.type_into(css, "\u{E007}");
     let selected = s.execute(
         "const el = document.querySelector(arguments[0]);
@@ -111,11 +111,11 @@ fn overflows(s: &Session) -> bool {
 }
 
 /// The app under Xvfb, started by the driver with its window open, loaded.
-struct AppRun {
-    env: Vec<(String, String)>,
+pub(crate) struct AppRun {
+    pub(crate) env: Vec<(String, String)>,
     /// What the app asked the desktop's opener to open, a line each.
-    opened: PathBuf,
-    session: Session,
+    pub(crate) opened: PathBuf,
+    pub(crate) session: Session,
     // Held for as long as the run lasts, and dropped in this order: the driver ends the app,
     // then the display goes.
     _driver: Driver,
@@ -126,7 +126,7 @@ impl AppRun {
     /// `home`: a returning person's (the app has been started before), with Claude Desktop and
     /// Claude Code installed (their folders exist) and not yet connected. `extra`: more
     /// environment (a desktop's theme, say).
-    fn start(home: &TestHome, extra: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(home: &TestHome, extra: &[(&str, &str)]) -> Self {
         std::fs::create_dir_all(home.tandem_home()).unwrap();
         std::fs::write(home.tandem_home().join("app-welcomed"), "").unwrap();
         home.mkdir(".claude");

@@ -391,8 +391,14 @@ impl Session {
         }
     }
 
-    /// Saves a PNG of the window.
+    /// Saves a PNG of the window, once the page has painted what it shows now (two animation
+    /// frames: a change made just before would otherwise be missing from the picture).
     pub fn screenshot(&self, name: &str) -> PathBuf {
+        self.execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            serde_json::json!([]),
+        );
         let v = self
             .call("GET", "/screenshot", None)
             .unwrap_or_else(|e| panic!("screenshot: {e}"));

@@ -53,8 +53,11 @@ pub fn tandem_bin() -> PathBuf {
 }
 
 /// A private home for one test: `TANDEM_HOME`, `HOME`, XDG and APPDATA all point into it.
+/// [`TestHome::as_people_run`] leaves `TANDEM_HOME` unset, as people run Tandem: state is then
+/// found in the data folder (`$XDG_DATA_HOME/Tandem`) and the shared folder at `~/Tandem`.
 pub struct TestHome {
     pub dir: tempfile::TempDir,
+    people: bool,
 }
 
 impl Default for TestHome {
@@ -70,11 +73,33 @@ impl TestHome {
             .tempdir()
             .expect("tempdir");
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        Self { dir }
+        Self { dir, people: false }
     }
 
+    /// `HOME` and XDG at temp folders, `TANDEM_HOME` unset.
+    pub fn as_people_run() -> Self {
+        Self {
+            people: true,
+            ..Self::new()
+        }
+    }
+
+    /// Tandem's state folder, as `tandem` resolves it in this home.
     pub fn tandem_home(&self) -> PathBuf {
-        self.dir.path().join("state")
+        if self.people {
+            self.user_home().join(".local/share/Tandem")
+        } else {
+            self.dir.path().join("state")
+        }
+    }
+
+    /// The shared folder by default, as `tandem` resolves it in this home.
+    pub fn shared_dir(&self) -> PathBuf {
+        if self.people {
+            self.user_home().join("Tandem")
+        } else {
+            self.tandem_home().join("shared")
+        }
     }
 
     pub fn user_home(&self) -> PathBuf {
@@ -88,21 +113,27 @@ impl TestHome {
     /// The environment every child process gets.
     pub fn env(&self) -> Vec<(String, PathBuf)> {
         let home = self.user_home();
-        vec![
-            ("TANDEM_HOME".into(), self.tandem_home()),
-            ("HOME".into(), home.clone()),
-            ("USERPROFILE".into(), home.clone()),
-            ("XDG_CONFIG_HOME".into(), home.join(".config")),
-            ("XDG_DATA_HOME".into(), home.join(".local/share")),
-            ("APPDATA".into(), home.join("AppData/Roaming")),
-            ("LOCALAPPDATA".into(), home.join("AppData/Local")),
-        ]
+        let tandem_home = (!self.people).then(|| ("TANDEM_HOME".to_string(), self.tandem_home()));
+        tandem_home
+            .into_iter()
+            .chain([
+                ("HOME".into(), home.clone()),
+                ("USERPROFILE".into(), home.clone()),
+                ("XDG_CONFIG_HOME".into(), home.join(".config")),
+                ("XDG_DATA_HOME".into(), home.join(".local/share")),
+                ("APPDATA".into(), home.join("AppData/Roaming")),
+                ("LOCALAPPDATA".into(), home.join("AppData/Local")),
+            ])
+            .collect()
     }
 
     /// `tandem <args>` with this home's environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(tandem_bin());
         cmd.args(args).envs(self.env()).kill_on_drop(true);
+        if self.people {
+            cmd.env_remove("TANDEM_HOME");
+        }
         cmd
     }
 
@@ -583,6 +614,22 @@ pub async fn start_as_desktop(
     home: &TestHome,
     entry: &Value,
 ) -> RunningService<RoleClient, TestClient> {
+    start_entry(
+        entry,
+        &desktop_environment(home),
+        TestClient::named("claude-ai", "0.14.1"),
+    )
+    .await
+    .service
+}
+
+/// Starts a client's stdio config entry (`{command, args, env}`) with exactly `env` plus the
+/// entry's own, from `/`, and connects `client` to it.
+pub async fn start_entry(
+    entry: &Value,
+    env: &BTreeMap<String, String>,
+    client: TestClient,
+) -> Session {
     let command = entry["command"].as_str().expect("command");
     assert!(Path::new(command).is_absolute(), "{command}");
     let mut cmd = Command::new(command);
@@ -590,7 +637,7 @@ pub async fn start_as_desktop(
         cmd.arg(arg.as_str().expect("string argument"));
     }
     cmd.env_clear()
-        .envs(desktop_environment(home))
+        .envs(env)
         .current_dir("/")
         .kill_on_drop(true);
     for (k, v) in entry["env"].as_object().into_iter().flatten() {
@@ -600,10 +647,54 @@ pub async fn start_as_desktop(
         .stderr(Stdio::null())
         .spawn()
         .expect("starting the entry's command");
-    TestClient::named("claude-ai", "0.14.1")
+    let service = client
+        .clone()
         .serve(transport)
         .await
-        .unwrap_or_else(|e| panic!("{command}: initialize failed: {e}"))
+        .unwrap_or_else(|e| panic!("{command}: initialize failed: {e}"));
+    Session { service, client }
+}
+
+/// An MCP session over streamable HTTP to `url`, sending `token` as a bearer token.
+pub async fn http_session(url: &str, token: &str, client: TestClient) -> Session {
+    use rmcp::transport::{
+        StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig,
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let transport = StreamableHttpClientTransport::with_client(
+        http,
+        StreamableHttpClientTransportConfig::with_uri(url.to_string()),
+    );
+    let service = client
+        .clone()
+        .serve(transport)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: initialize failed: {e}"));
+    Session { service, client }
+}
+
+/// What the hub on `port` says it serves (`serves` in its `/health`), or `Null`.
+pub async fn hub_serves(port: u16) -> Value {
+    let reply = http()
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
+        .await;
+    match reply {
+        Ok(r) if r.status().is_success() => r
+            .json::<Value>()
+            .await
+            .map(|h| h["serves"].clone())
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
 }
 
 /// Runs the real Claude Code CLI's `claude mcp list` (it starts or connects to every
