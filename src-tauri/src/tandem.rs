@@ -78,6 +78,9 @@ pub struct Tandem {
     moving: Mutex<()>,
     notify: Notifier,
     hub: Mutex<ChildState>,
+    /// What answers on the hub's port, as last checked (on the supervisor's thread, at each
+    /// change of the hub's state: never on the main thread, which a hung port would block).
+    hub_report: Mutex<Option<(u16, HubReport)>>,
     supervisor: Mutex<Option<Supervisor>>,
     clients: Mutex<Vec<ClientView>>,
     was_connected: Mutex<BTreeSet<ClientId>>,
@@ -112,6 +115,7 @@ impl Tandem {
             moving: Mutex::new(()),
             notify,
             hub: Mutex::new(ChildState::new()),
+            hub_report: Mutex::new(None),
             supervisor: Mutex::new(None),
             clients: Mutex::new(Vec::new()),
             was_connected: Mutex::new(BTreeSet::new()),
@@ -217,13 +221,14 @@ impl Tandem {
     }
 
     fn start_hub(self: &Arc<Self>) {
-        let Some((spec, _)) = self.launch.hub.clone() else {
+        let Some((spec, port)) = self.launch.hub.clone() else {
             return;
         };
         let me = Arc::downgrade(self);
         let started = Supervisor::start(spec, self.launch.backoff, move |state| {
             if let Some(me) = me.upgrade() {
                 *lock(&me.hub) = state.clone();
+                *lock(&me.hub_report) = Some((port, HubReport::check(port)));
                 (me.notify)(Topic::Health);
             }
         });
@@ -409,11 +414,7 @@ impl Tandem {
         let home = self.home();
         // What answers on the hub's port: this installation's hub, or one that serves other
         // folders (left by an older version, say), which is flagged and never called ours.
-        let hub_report = self
-            .launch
-            .hub
-            .as_ref()
-            .map(|(_, port)| (*port, HubReport::check(*port)));
+        let hub_report = lock(&self.hub_report).clone();
         let leftover = self.leftover();
         health::assemble(health::Inputs {
             clients: &clients,

@@ -147,9 +147,12 @@ impl Home {
             Some(dir) => {
                 let absolute = std::path::absolute(dir).map_err(|source| io(dir, source))?;
                 std::fs::create_dir_all(&absolute).map_err(|source| io(&absolute, source))?;
-                let canonical =
+                // Links resolved on Unix; on Windows the plain absolute path (a canonical one
+                // there is a `\\?\` path that people do not recognise).
+                #[cfg(not(windows))]
+                let absolute =
                     std::fs::canonicalize(&absolute).map_err(|source| io(&absolute, source))?;
-                (canonical != self.default_shared).then_some(canonical)
+                (absolute != self.default_shared).then_some(absolute)
             }
         };
         settings.save(&self.settings_file())?;
