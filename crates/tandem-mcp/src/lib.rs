@@ -3,6 +3,7 @@
 
 pub mod bridge;
 pub mod caller;
+pub mod definitions;
 pub mod hub;
 pub mod memory;
 pub mod push;

@@ -110,14 +110,14 @@ pub struct MemoryServer {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetParams {
-    /// 1–256 characters, `/`-separated segments, e.g. "proj-x/auth-approach".
+    /// E.g. "proj-x/auth-approach"; at most 256 characters.
     pub key: String,
-    /// Any JSON value, at most 1 MiB serialized.
+    /// Any JSON, at most 1 MiB.
     pub value: Value,
-    /// Up to 32 tags; omit to keep the entry's current tags.
+    /// Up to 32; omit to keep the current tags.
     #[serde(default)]
     pub tags: Option<Vec<String>>,
-    /// Write only if the entry is at this version (0 = must not exist yet).
+    // Write only if the entry is at this version (0 = must not exist yet).
     #[serde(default)]
     pub expected_version: Option<i64>,
 }
@@ -125,23 +125,22 @@ pub struct SetParams {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetParams {
-    /// 1 to 100 keys.
     pub keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListParams {
-    /// Only keys starting with this, e.g. "proj-x/".
+    /// E.g. "proj-x/".
     #[serde(default)]
     pub prefix: Option<String>,
     /// Only entries with this tag.
     #[serde(default)]
     pub tag: Option<String>,
-    /// Page size, default 50, at most 500.
+    // Page size, default 50, at most 500.
     #[serde(default)]
     pub limit: Option<u32>,
-    /// `nextCursor` from the previous page.
+    // `nextCursor` from the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -149,12 +148,11 @@ pub struct ListParams {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchParams {
-    /// Words to look for in keys, tags and values (any text; operators are ignored).
     pub query: String,
     /// Only entries with this tag.
     #[serde(default)]
     pub tag: Option<String>,
-    /// Most hits to return, default 20, at most 100.
+    /// Default 20, at most 100.
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -172,7 +170,7 @@ pub struct DeleteParams {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HistoryParams {
     pub key: String,
-    /// Most versions to return, newest first; default 20, at most 200.
+    /// Default 20, at most 200.
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -181,17 +179,17 @@ pub struct HistoryParams {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestoreParams {
     pub key: String,
-    /// The version whose value becomes current again (as a new version).
+    // The version whose value becomes current again (as a new version).
     pub version: i64,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangesParams {
-    /// The `cursor` from your previous call; omit to get the newest changes.
+    /// Your last cursor; omit for the newest changes.
     #[serde(default)]
     pub since: Option<i64>,
-    /// Most changes to return, default 100, at most 1000.
+    /// Default 100, at most 1000.
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -239,7 +237,11 @@ impl MemoryServer {
         Self {
             shared,
             subscriptions: Subscriptions::default(),
-            tool_router: Self::tool_router(),
+            tool_router: {
+                let mut router = Self::tool_router();
+                crate::definitions::compact(&mut router);
+                router
+            },
             prompt_router: Self::prompt_router(),
         }
     }
@@ -250,9 +252,9 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_set",
-        description = "Store a JSON value under a key (creates or updates; each write is a new \
-            version). Pass expectedVersion from your last read to avoid overwriting a change made \
-            by the person's other Claude app; 0 means the key must not exist yet.",
+        description = "Store a JSON value under a key; each write is a new version. Pass \
+            expectedVersion from your last read so you never overwrite the other app's \
+            change (0: the key must not exist).",
         output_schema = schema_for_output::<SetOutcome>(),
         annotations(
             title = "Set memory entry",
@@ -285,8 +287,8 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_get",
-        description = "Read one or more entries (1–100 keys) with their values, tags, version \
-            and who wrote them. Keys that do not exist are listed under `missing`.",
+        description = "Read 1–100 entries: value, tags, version, who wrote it and when. Unknown keys \
+            are listed under missing.",
         output_schema = schema_for_output::<GetResult>(),
         annotations(
             title = "Get memory entries",
@@ -322,9 +324,8 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_list",
-        description = "List entries in key order with a short preview of each value; filter by \
-            key prefix (e.g. \"proj-x/\") or tag. Pages of 50 by default (max 500): pass \
-            nextCursor back as cursor for the next page.",
+        description = "Entries in key order with a value preview; filter by key prefix or tag. Pages \
+            of 50 (at most 500): pass nextCursor back as cursor.",
         output_schema = schema_for_output::<ListPage>(),
         annotations(
             title = "List memory entries",
@@ -358,8 +359,8 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_search",
-        description = "Full-text search over keys, tags and values, best matches first (BM25). \
-            Plain words; each word also matches as a prefix. Any text is accepted.",
+        description = "Full-text search over keys, tags and values, best first. Plain words, each \
+            also matching as a prefix; any text is safe.",
         output_schema = schema_for_output::<SearchResult>(),
         annotations(
             title = "Search memory",
@@ -390,8 +391,7 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_delete",
-        description = "Delete an entry. Its history stays (the deletion is a version too) and \
-            memory_restore can bring an old value back.",
+        description = "Delete an entry; its history stays and memory_restore can bring a value back.",
         output_schema = schema_for_output::<DeleteOutcome>(),
         annotations(
             title = "Delete memory entry",
@@ -420,8 +420,8 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_history",
-        description = "Every version of a key, newest first: value, tags, when, by whom, and \
-            whether it was a deletion.",
+        description = "Every version of a key, newest first: value, tags, when, by whom, deletions \
+            too.",
         output_schema = schema_for_output::<HistoryResult>(),
         annotations(
             title = "Memory entry history",
@@ -460,8 +460,7 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_restore",
-        description = "Make an old version's value current again; it is written as a new \
-            version, so nothing is lost.",
+        description = "Make an old version's value current again, as a new version.",
         output_schema = schema_for_output::<RestoreOutcome>(),
         annotations(
             title = "Restore memory entry",
@@ -489,9 +488,8 @@ impl MemoryServer {
 
     #[tool(
         name = "memory_changes",
-        description = "What changed in memory, by any app, in commit order: key, operation, \
-            version, when, by whom. Pass the returned cursor as `since` next time to get only \
-            newer changes.",
+        description = "Every change by any app in commit order: key, operation, version, when, who. \
+            Pass the returned cursor as since to get only newer ones.",
         output_schema = schema_for_output::<ChangesPage>(),
         annotations(
             title = "Memory change feed",

@@ -47,19 +47,9 @@ use crate::{
 };
 
 pub const INSTRUCTIONS: &str = "A folder shared by the person's Claude apps: Claude Desktop \
-writes plans and handoffs here, Claude Code reads them. Paths are relative to the folder. When \
-a plan is ready, write it with handoff_create. To start work, handoff_read \"latest\", claim it \
-with handoff_update, and mark it done when finished.";
-
-/// Tools that change files; `--read-only` hides them.
-pub const WRITE_TOOLS: &[&str] = &[
-    "write_file",
-    "edit_file",
-    "create_directory",
-    "move_file",
-    "handoff_create",
-    "handoff_update",
-];
+writes plans and handoffs here, Claude Code reads them. Paths are relative to the folder (or \
+absolute inside it). Write a ready plan with handoff_create; to start work, handoff_read \
+\"latest\", claim it with handoff_update, and mark it done when finished.";
 
 const FILE_PREFIX: &str = "file://";
 const HANDOFF_PREFIX: &str = "handoff://";
@@ -208,11 +198,10 @@ fn render_tree(nodes: &[TreeNode], depth: usize, out: &mut String) {
 impl WorkspaceServer {
     pub fn new(shared: Arc<WorkspaceShared>) -> Self {
         let mut tool_router = Self::tool_router();
+        crate::definitions::compact(&mut tool_router);
         let mut prompt_router = Self::prompt_router();
         if shared.read_only {
-            for name in WRITE_TOOLS {
-                tool_router.disable_route(*name);
-            }
+            crate::definitions::keep_read_only(&mut tool_router);
             prompt_router.remove_route("handoff");
         }
         Self {
@@ -229,9 +218,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "read_text_file",
-        description = "Read a text file in the shared folder. Use head or tail for the first or \
-            last N lines, or offset (from 1) and limit for a range. A read stops at 256 KiB and \
-            says how to read on.",
+        description = "Read a text file: head or tail N lines, or offset (from 1) and limit. A read \
+            stops at 256 KiB and says how to read on.",
         output_schema = schema_for_output::<TextFile>(),
         annotations(title = "Read text file", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -246,8 +234,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "read_multiple_files",
-        description = "Read several text files at once (up to 100). A file that cannot be read \
-            gets its own error; the others are still returned.",
+        description = "Read up to 100 text files at once; a file that cannot be read gets its own \
+            error.",
         output_schema = schema_for_output::<MultipleFiles>(),
         annotations(title = "Read multiple files", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -271,8 +259,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "write_file",
-        description = "Create a file or replace its whole content (atomically). Missing folders \
-            are created. To change part of a file, use edit_file.",
+        description = "Create a file or replace all of it, atomically, creating missing folders. To \
+            change part of a file, use edit_file.",
         output_schema = schema_for_output::<WriteOutcome>(),
         annotations(title = "Write file", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
@@ -289,8 +277,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "edit_file",
-        description = "Replace exact text in a file: each oldText must occur exactly once (or \
-            pass replaceAll). Returns a unified diff; dryRun shows it without writing.",
+        description = "Replace exact text in a file; each oldText must occur once unless replaceAll. \
+            Returns a unified diff; dryRun writes nothing.",
         output_schema = schema_for_output::<EditOutcome>(),
         annotations(title = "Edit file", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
     )]
@@ -331,8 +319,7 @@ impl WorkspaceServer {
 
     #[tool(
         name = "list_directory",
-        description = "List a folder's entries with their kind (file, dir, symlink), sorted by \
-            name; at most 500, with a count of the rest.",
+        description = "A folder's entries (file, dir, symlink) by name; at most 500.",
         output_schema = schema_for_output::<DirectoryListing>(),
         annotations(title = "List directory", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -364,9 +351,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "directory_tree",
-        description = "The tree of folders and files under a path, as nested entries. Leave out \
-            entries with excludePatterns (globs) and limit the depth with maxDepth; at most 500 \
-            entries, shallow ones first.",
+        description = "Folders and files under path as a nested tree, shallowest first; at most 500 \
+            entries.",
         output_schema = schema_for_output::<DirectoryTree>(),
         annotations(title = "Directory tree", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -401,8 +387,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "search_files",
-        description = "Find files and folders whose path matches a glob (\"**/*.md\", \"*.rs\"; \
-            a plain word matches names containing it), under path; at most 500 matches.",
+        description = "Find files and folders under path whose path matches a glob (\"**/*.md\"); a \
+            plain word matches names containing it. At most 500.",
         output_schema = schema_for_output::<SearchFilesResult>(),
         annotations(title = "Search files", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -466,9 +452,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "grep",
-        description = "Search file contents with a regular expression (ripgrep syntax), line by \
-            line, under path (default: the whole folder), optionally only in files matching \
-            glob. Returns file, line number and line; at most maxResults (default 200).",
+        description = "Search file contents by regular expression (ripgrep syntax), line by line, \
+            optionally only in files matching glob. Returns file, line number and line.",
         output_schema = schema_for_output::<GrepResult>(),
         annotations(title = "Grep", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -490,10 +475,9 @@ impl WorkspaceServer {
 
     #[tool(
         name = "handoff_create",
-        description = "Hand a plan over to the person's other Claude app (e.g. from planning in \
-            Claude Desktop to implementing in Claude Code): a Markdown file in handoffs/ with a \
-            summary, decisions, tasks concrete enough to implement, open questions and files. \
-            Starts as open.",
+        description = "Hand a plan to the person's other Claude app (e.g. planned in Desktop, built \
+            in Code): a Markdown file in handoffs/, status open. Make tasks concrete \
+            enough to implement.",
         output_schema = schema_for_output::<HandoffCreated>(),
         annotations(title = "Create handoff", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
@@ -511,8 +495,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "handoff_list",
-        description = "Handoffs, newest first, with status (open, claimed, done, dropped, or \
-            invalid for a file whose front matter does not parse); filter by status or project.",
+        description = "Handoffs, newest first, with status (open, claimed, done, dropped; invalid if \
+            the front matter does not parse); filter by status or project.",
         output_schema = schema_for_output::<HandoffList>(),
         annotations(title = "List handoffs", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -549,8 +533,8 @@ impl WorkspaceServer {
 
     #[tool(
         name = "handoff_read",
-        description = "Read a handoff: its front matter and the whole Markdown. id is a handoff \
-            id, or \"latest\" for the newest open one.",
+        description = "A handoff's front matter and whole Markdown; id \"latest\" is the newest open \
+            one.",
         output_schema = schema_for_output::<HandoffDoc>(),
         annotations(title = "Read handoff", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -566,8 +550,7 @@ impl WorkspaceServer {
     #[tool(
         name = "handoff_update",
         description = "Move a handoff along its lifecycle: claimed when you start, done when \
-            finished, dropped if abandoned (or back to open). The note goes into its Log with \
-            the time and your name.",
+            finished, dropped if abandoned, or open again. The note goes into its Log.",
         output_schema = schema_for_output::<HandoffUpdated>(),
         annotations(title = "Update handoff", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]

@@ -54,18 +54,17 @@ impl EntryKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadTextFileParams {
-    /// Relative to the workspace root, or absolute inside it.
     pub path: String,
-    /// Only the first N lines.
+    // Only the first N lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<usize>,
-    /// Only the last N lines.
+    // Only the last N lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tail: Option<usize>,
-    /// The line to start at, counting from 1.
+    // The line to start at, counting from 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<usize>,
-    /// The most lines to return (from `offset`, or from the start).
+    // The most lines to return (from `offset`, or from the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 }
@@ -108,7 +107,7 @@ pub struct TextFile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadMultipleFilesParams {
-    /// Up to 100 paths, each relative to the workspace root or absolute inside it.
+    // Up to 100.
     pub paths: Vec<String>,
 }
 
@@ -133,9 +132,7 @@ pub struct MultipleFiles {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteFileParams {
-    /// Relative to the workspace root, or absolute inside it. Missing folders are created.
     pub path: String,
-    /// The whole new content.
     pub content: String,
 }
 
@@ -152,9 +149,8 @@ pub struct WriteOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Edit {
-    /// Text to find, exactly (whitespace and line breaks included).
+    /// Exact text, whitespace included.
     pub old_text: String,
-    /// Text to put in its place.
     pub new_text: String,
 }
 
@@ -162,12 +158,12 @@ pub struct Edit {
 #[serde(rename_all = "camelCase")]
 pub struct EditFileParams {
     pub path: String,
-    /// Applied in order, each to the result of the one before.
+    /// Applied in order.
     pub edits: Vec<Edit>,
-    /// Show the diff without writing.
+    // Show the diff without writing.
     #[serde(default)]
     pub dry_run: bool,
-    /// Replace every occurrence of each oldText (otherwise oldText must occur exactly once).
+    // Replace every occurrence of each oldText (otherwise it must occur exactly once).
     #[serde(default)]
     pub replace_all: bool,
 }
@@ -188,7 +184,6 @@ pub struct EditOutcome {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PathParams {
-    /// Relative to the workspace root, or absolute inside it.
     pub path: String,
 }
 

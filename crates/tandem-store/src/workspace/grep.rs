@@ -29,19 +29,16 @@ pub const GREP_LINE_CHARS: usize = 500;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GrepParams {
-    /// A regular expression (Rust regex syntax, as ripgrep), matched line by line.
     pub pattern: String,
-    /// A file or folder to search, relative to the workspace root or absolute inside it; the
-    /// whole workspace by default.
+    /// File or folder to search; default the whole folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Only files matching this glob, e.g. "*.md" (a glob without "/" matches names at any
-    /// depth) or "handoffs/**".
+    /// Only files matching this glob, e.g. "*.md".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glob: Option<String>,
     #[serde(default)]
     pub case_insensitive: bool,
-    /// Most matches returned (default 200, at most 2000); the rest are counted.
+    /// Default 200, at most 2000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<usize>,
 }

@@ -82,12 +82,12 @@ impl From<HandoffStatus> for HandoffState {
 pub struct HandoffCreateParams {
     /// One line: what is handed off.
     pub title: String,
-    /// What the plan is and why, in a few paragraphs of Markdown.
+    /// What and why, in Markdown.
     pub summary: String,
-    /// Decisions already made, one per item.
+    /// Decisions made, one per item.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<String>,
-    /// Concrete tasks, one per item; written as a `- [ ]` checklist.
+    /// Concrete tasks, one per item.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -95,7 +95,7 @@ pub struct HandoffCreateParams {
     /// Files the work concerns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
-    /// A project name, to filter lists by.
+    /// Project name, for filtering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
 }
@@ -116,7 +116,7 @@ pub struct HandoffListParams {
     pub status: Option<HandoffState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
-    /// Most handoffs returned (default 50, at most 500).
+    /// Default 50, at most 500.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 }
@@ -154,7 +154,7 @@ pub struct HandoffList {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HandoffReadParams {
-    /// A handoff id (the file name without `.md`), or "latest" for the newest open handoff.
+    /// A handoff id, or "latest" (the newest open one).
     pub id: String,
 }
 

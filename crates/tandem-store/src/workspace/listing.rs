@@ -45,13 +45,11 @@ pub struct DirectoryListing {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectoryTreeParams {
-    /// Relative to the workspace root, or absolute inside it.
     pub path: String,
-    /// Globs of entries to leave out (and not descend into), e.g. "node_modules" or
-    /// "**/*.log". A glob without "/" matches names at any depth.
+    /// Globs to leave out, e.g. "node_modules".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_patterns: Vec<String>,
-    /// How many levels to list (1 = only the folder's own entries). Unlimited by default.
+    /// Levels to list (1 = the folder's own entries); all by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_depth: Option<usize>,
 }
@@ -91,13 +89,10 @@ pub struct DirectoryTree {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchFilesParams {
-    /// The folder to search, relative to the workspace root or absolute inside it.
     pub path: String,
-    /// A glob matched against paths relative to `path`, e.g. "**/*.md" or "handoffs/*.md".
-    /// A glob without "/" matches names at any depth ("*.md"); a plain word without glob
-    /// characters matches names that contain it, ignoring case.
+    /// Glob relative to path; without "/" it matches names at any depth.
     pub pattern: String,
-    /// Globs of entries to leave out (and not descend into).
+    /// Globs to leave out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_patterns: Vec<String>,
 }

@@ -1,0 +1,7 @@
+//! In-process tests of both servers over `tokio::io::duplex`: what a client sees when it
+//! connects, one module per area (one test binary, one link step).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod definitions;
