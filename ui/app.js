@@ -304,15 +304,6 @@ function renderHealth(h) {
   const shown = h.clients.filter((c) => c.detected || c.connected || c.needsRepair || c.entries.length);
   clients.replaceChildren(
     ...shown.map((c) => {
-      const [label, cls] = c.problem
-        ? ["config file unreadable", "repair"]
-        : c.needsRepair
-          ? ["needs repair", "repair"]
-          : c.current
-            ? ["connected", "ok"]
-            : c.connected
-              ? ["connected (outdated)", "unchecked"]
-              : ["not connected", "none"];
       const checks = h.checks.filter((k) => k.client === c.id && k.outcome !== "skipped");
       const failed = checks.find((k) => k.outcome === "failed");
       const check = !checks.length
@@ -328,7 +319,7 @@ function renderHealth(h) {
         el(
           "td",
           {},
-          el("span", { class: `state ${cls}`, text: label }),
+          el("span", { class: `state ${c.state}`, text: c.stateLabel }),
           c.problem ? el("div", { class: "note warn", text: c.problem }) : null,
           ...c.entries.filter((e) => e.health !== "current").map((e) => el("div", { class: "note", text: `${e.name}: ${e.health}` })),
         ),

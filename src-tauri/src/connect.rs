@@ -8,66 +8,19 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tandem_clients::{
     ClientId, ClientStatus, EntryAction, InstallOptions, Installer, NamedEntry, Outcome, Plan,
-    Scope,
-    entry::{ServerEntry, tandem_bridge_entries, tandem_entries, tandem_http_entries},
+    Reach, Scope, tandem_entries_for,
 };
 
-/// How a client reaches Tandem now. Connect and Repair keep it: a client that was installed
-/// with `tandem install --transport http` stays on the hub (with the hub's current token), and
-/// Claude Desktop's bridge stays a bridge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reach {
-    Stdio,
-    /// HTTP entries to the hub at this base URL.
-    Http(String),
-    /// `tandem connect` entries to the hub at this base URL.
-    Bridge(String),
-}
-
-/// The hub's base URL in an entry's URL (`http://127.0.0.1:7411/memory` → `http://127.0.0.1:7411`).
-fn hub_base(url: &str) -> Option<String> {
-    url.trim_end_matches('/')
-        .rsplit_once('/')
-        .map(|(base, _)| base.to_string())
-        .filter(|base| base.contains("://"))
-}
-
-/// How the client whose files read as `status` reaches Tandem.
-fn reach(status: &ClientStatus) -> Reach {
-    let ours = status
-        .files
-        .iter()
-        .flat_map(|f| &f.entries)
-        .filter(|e| e.ours)
-        .filter_map(|e| e.entry.as_ref());
-    for entry in ours {
-        match entry {
-            ServerEntry::Http { url, .. } => {
-                if let Some(base) = hub_base(url) {
-                    return Reach::Http(base);
-                }
-            }
-            ServerEntry::Stdio { args, .. } if args.first().is_some_and(|a| a == "connect") => {
-                if let Some(base) = args.get(1).and_then(|url| hub_base(url)) {
-                    return Reach::Bridge(base);
-                }
-            }
-            ServerEntry::Stdio { .. } => {}
-        }
-    }
-    Reach::Stdio
-}
-
 /// The entries the app writes for a client: the sidecar `tandem` (with `TANDEM_HOME` when the
-/// app itself runs with one, so that clients and app share the same state), or, for a client
-/// on the hub, the hub's entries.
+/// app's home was given one, so that clients and app share the same state), or, for a client
+/// on the hub, the hub's entries (Connect and Repair keep the way a client reaches Tandem).
 pub fn entries(
     installer: &Installer,
     tandem: &Path,
     id: ClientId,
 ) -> Result<Vec<NamedEntry>, String> {
     let reach = match installer.status(id, &Scope::User, None) {
-        Ok(status) => reach(&status),
+        Ok(status) => status.tandem_reach(),
         Err(_) => Reach::Stdio,
     };
     entries_for(installer, tandem, &reach, id)
@@ -79,7 +32,7 @@ pub fn entries_as_read(
     tandem: &Path,
     status: &ClientStatus,
 ) -> Result<Vec<NamedEntry>, String> {
-    entries_for(installer, tandem, &reach(status), status.client)
+    entries_for(installer, tandem, &status.tandem_reach(), status.client)
 }
 
 fn entries_for(
@@ -88,30 +41,25 @@ fn entries_for(
     reach: &Reach,
     id: ClientId,
 ) -> Result<Vec<NamedEntry>, String> {
-    let home = installer.home().explicit_root().map(Path::to_path_buf);
-    let token_file = installer.home().hub_token();
-    Ok(match reach {
-        Reach::Stdio => tandem_entries(tandem, installer.host(), home.as_deref()),
-        Reach::Http(base) => {
-            let token = std::fs::read_to_string(&token_file)
-                .map(|t| t.trim().to_string())
-                .ok()
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    format!(
-                        "{} reaches Tandem through the hub, whose token ({}) is not there yet: \
-                         wait until Health shows the hub running, then try again",
-                        id.client().name,
-                        token_file.display()
-                    )
-                })?;
-            tandem_http_entries(base, &token)
-        }
-        Reach::Bridge(base) => {
-            let token_file = std::path::absolute(&token_file).unwrap_or(token_file);
-            tandem_bridge_entries(tandem, installer.host(), home.as_deref(), base, &token_file)
-        }
-    })
+    let home = installer.home();
+    let token = match reach {
+        Reach::Http(_) => home.hub_token_value().ok_or_else(|| {
+            format!(
+                "{} reaches Tandem through the hub, whose token ({}) is not there yet: wait \
+                 until Health shows the hub running, then try again",
+                id.client().name,
+                home.hub_token().display()
+            )
+        })?,
+        _ => String::new(),
+    };
+    Ok(tandem_entries_for(
+        reach,
+        tandem,
+        installer.host(),
+        home,
+        &token,
+    ))
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,7 +6,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use serde::Serialize;
 use tandem_clients::{
-    ClientId, DoctorCheck, Health as EntryHealth, HubReport, Installer, Scope,
+    ClientId, DoctorCheck, HubReport, Installer, Scope,
     entry::{MEMORY, WORKSPACE},
 };
 use tandem_store::{Home, Leftover, Served};
@@ -59,17 +59,25 @@ pub struct ClientView {
     pub config_paths: Vec<String>,
     pub restart_note: String,
     pub needs_restart: bool,
+    /// What the row says: `unreadable`, `needs-repair`, `connected`, `outdated` or
+    /// `not-connected`, and its words.
+    pub state: &'static str,
+    pub state_label: &'static str,
 }
 
-fn entry_health(h: &EntryHealth) -> &'static str {
-    match h {
-        EntryHealth::Current => "current",
-        EntryHealth::Outdated => "outdated",
-        EntryHealth::BinaryMissing { .. } => "binary missing",
-        EntryHealth::UnexpectedArgs { .. } => "unexpected arguments",
-        EntryHealth::UnexpectedUrl { .. } => "not the hub's address",
-        EntryHealth::StaleToken => "old hub token",
-        EntryHealth::Foreign => "changed by something else",
+impl ClientView {
+    fn settle_state(&mut self) {
+        (self.state, self.state_label) = if self.problem.is_some() {
+            ("unreadable", "config file unreadable")
+        } else if self.needs_repair {
+            ("needs-repair", "needs repair")
+        } else if self.current {
+            ("connected", "connected")
+        } else if self.connected {
+            ("outdated", "connected (outdated)")
+        } else {
+            ("not-connected", "not connected")
+        };
     }
 }
 
@@ -96,12 +104,15 @@ pub fn clients(
                 config_paths: Vec::new(),
                 restart_note: client.reload.hint(client),
                 needs_restart: client.reload.needs_restart(),
+                state: "",
+                state_label: "",
             };
             let expected = |read: &_| crate::connect::entries_as_read(installer, tandem, read).ok();
             let status = match installer.status_with(id, &Scope::User, expected) {
                 Ok(status) => status,
                 Err(e) => {
                     view.problem = Some(e.to_string());
+                    view.settle_state();
                     return view;
                 }
             };
@@ -113,7 +124,7 @@ pub fn clients(
                 for e in &file.entries {
                     view.entries.push(EntryView {
                         name: e.name.clone(),
-                        health: entry_health(&e.health).to_string(),
+                        health: e.health.label().to_string(),
                         ours: e.ours,
                     });
                 }
@@ -125,6 +136,7 @@ pub fn clients(
             let any_tandem = named(WORKSPACE) || named(MEMORY);
             view.needs_repair = view.problem.is_none()
                 && ((any_tandem && !view.current) || (!any_tandem && was_connected.contains(&id)));
+            view.settle_state();
             view
         })
         .collect()
@@ -375,6 +387,8 @@ mod tests {
             config_paths: Vec::new(),
             restart_note: String::new(),
             needs_restart: false,
+            state: "",
+            state_label: "",
         }
     }
 

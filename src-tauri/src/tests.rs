@@ -335,6 +335,9 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
     let h = t.ok("health", json!({}));
     assert_eq!(code(&h)["connected"], true, "{h:#}");
     assert_eq!(code(&h)["current"], true, "{h:#}");
+    // The window is given the row's state, not the rules to work it out.
+    assert_eq!(code(&h)["state"], "connected", "{h:#}");
+    assert_eq!(code(&h)["stateLabel"], "connected", "{h:#}");
     assert_eq!(code(&h)["needsRepair"], false, "{h:#}");
     assert_eq!(h["firstRun"], false);
 
@@ -347,6 +350,7 @@ fn connecting_shows_a_diff_first_then_writes_and_drift_needs_repair() {
         .unwrap();
     });
     assert_eq!(code(&health)["needsRepair"], true, "{health:#}");
+    assert_eq!(code(&health)["state"], "needs-repair", "{health:#}");
     assert!(health["statusLine"].as_str().unwrap().contains("problem"));
     // One-click repair puts them back.
     let repaired = t.ok(

@@ -56,7 +56,7 @@ impl ServerEntry {
         let ServerEntry::Http { url, headers } = self else {
             return (self.clone(), Vec::new());
         };
-        let mut args = vec!["connect".to_string(), url.clone()];
+        let mut args = vec![crate::reach::BRIDGE_ARG.to_string(), url.clone()];
         let mut env = windows_passthrough(host);
         let mut secrets = Vec::new();
         for (name, value) in headers {
@@ -438,7 +438,9 @@ pub fn is_tandem_entry(entry: &ServerEntry) -> bool {
     match entry {
         ServerEntry::Stdio { command, args, .. } => {
             is_tandem_binary(command)
-                && matches!(args.first().map(String::as_str), Some("mcp" | "connect"))
+                && args
+                    .first()
+                    .is_some_and(|a| a == "mcp" || a == crate::reach::BRIDGE_ARG)
         }
         ServerEntry::Http { url, .. } => is_tandem_hub_url(url),
     }

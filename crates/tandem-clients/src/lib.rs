@@ -17,6 +17,7 @@ pub mod hub;
 pub mod install;
 mod layout;
 pub mod probe;
+pub mod reach;
 pub mod share;
 mod state;
 pub mod status;
@@ -33,5 +34,6 @@ pub use install::{
     Plan, SecretInFile, UninstallOptions,
 };
 pub use probe::{ChildProbe, Probe, ProbeOutcome, ProbeReport, ProbeTarget};
+pub use reach::{Reach, tandem_entries_for};
 pub use share::{Share, SharedServer, Shares};
 pub use status::{ClientStatus, EntryStatus, FileStatus, Health};

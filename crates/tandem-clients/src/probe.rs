@@ -627,7 +627,7 @@ fn failure_fix(command: &str, args: &[String], stderr: &str, client: &str) -> St
             args.join(" ")
         );
     }
-    if args.first().is_some_and(|a| a == "connect") {
+    if args.first().is_some_and(|a| a == crate::reach::BRIDGE_ARG) {
         let url = args.get(1).map(String::as_str).unwrap_or("its URL");
         let start = if entry::hub_port(url).is_some() {
             "Tandem's hub: start it with `tandem serve` (or open the Tandem app)"

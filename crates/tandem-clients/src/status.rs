@@ -10,6 +10,7 @@ use crate::{
     entry::{self, MEMORY, NamedEntry, ServerEntry, WORKSPACE},
     error::Result,
     install::Installer,
+    reach::Reach,
     state::InstallState,
 };
 
@@ -36,6 +37,59 @@ pub enum Health {
     Outdated,
     /// An entry with a Tandem name that Tandem did not write.
     Foreign,
+}
+
+impl Health {
+    /// A stable name for scripts (`tandem status --json`) and the app.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Health::Current => "current",
+            Health::BinaryMissing { .. } => "binary-missing",
+            Health::UnexpectedArgs { .. } => "unexpected-args",
+            Health::UnexpectedUrl { .. } => "unexpected-url",
+            Health::StaleToken => "stale-token",
+            Health::Outdated => "outdated",
+            Health::Foreign => "foreign",
+        }
+    }
+
+    /// A few words for a view's row.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Health::Current => "current",
+            Health::BinaryMissing { .. } => "binary missing",
+            Health::UnexpectedArgs { .. } => "unexpected arguments",
+            Health::UnexpectedUrl { .. } => "not the hub's address",
+            Health::StaleToken => "old hub token",
+            Health::Outdated => "outdated",
+            Health::Foreign => "changed by something else",
+        }
+    }
+
+    /// What it means and what to do, for a person.
+    pub fn advice(&self) -> String {
+        match self {
+            Health::Current => "works as written".into(),
+            Health::BinaryMissing { command } => {
+                format!("the binary at {command} no longer exists: run `tandem install` again")
+            }
+            Health::UnexpectedArgs { args } => {
+                format!("unexpected arguments {args:?}: run `tandem install` again")
+            }
+            Health::UnexpectedUrl { url } => {
+                format!("{url} is not this server's hub endpoint: run `tandem install` again")
+            }
+            Health::StaleToken => "its hub token is not the hub's current one: run `tandem \
+                                   install --transport http` again"
+                .into(),
+            Health::Outdated => {
+                "differs from what `tandem install` writes now: run it again".into()
+            }
+            Health::Foreign => {
+                "not written by Tandem (left alone; `tandem install --force` replaces it)".into()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,26 +140,6 @@ fn expected_args(name: &str) -> Option<&'static str> {
     }
 }
 
-/// How an entry reaches its server, for comparing it with what an install writes now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// `tandem mcp …` or any other command.
-    Stdio,
-    /// `tandem connect URL …`.
-    Bridge,
-    Http,
-}
-
-fn kind(entry: &ServerEntry) -> Kind {
-    match entry {
-        ServerEntry::Stdio { args, .. } if args.first().is_some_and(|a| a == "connect") => {
-            Kind::Bridge
-        }
-        ServerEntry::Stdio { .. } => Kind::Stdio,
-        ServerEntry::Http { .. } => Kind::Http,
-    }
-}
-
 fn ends_with_role(url: &str, role: &str) -> bool {
     url.trim_end_matches('/').ends_with(&format!("/{role}"))
 }
@@ -118,12 +152,9 @@ fn health(name: &str, entry: &ServerEntry, hub_token: Option<&str>) -> Health {
                     command: command.clone(),
                 };
             }
-            let args_ok = match (expected_args(name), args.first().map(String::as_str)) {
-                (Some(role), Some("mcp")) => args.len() == 2 && args[1] == role,
-                (Some(role), Some("connect")) => {
-                    args.get(1).is_some_and(|url| ends_with_role(url, role))
-                }
-                (Some(_), _) => false,
+            let args_ok = match (expected_args(name), entry.reach()) {
+                (Some(role), Reach::Bridge(url)) => ends_with_role(&url, role),
+                (Some(role), _) => args.len() == 2 && args[0] == "mcp" && args[1] == role,
                 (None, _) => true,
             };
             if !args_ok {
@@ -173,10 +204,7 @@ impl Installer {
         expected: impl FnOnce(&ClientStatus) -> Option<Vec<NamedEntry>>,
     ) -> Result<ClientStatus> {
         let state = InstallState::new(self.home());
-        let hub_token = std::fs::read_to_string(self.home().hub_token())
-            .ok()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty());
+        let hub_token = self.home().hub_token_value();
         let mut files = Vec::new();
         // Each listed entry's value as written, for the comparison with the expected entries.
         let mut values = Vec::new();
@@ -246,7 +274,7 @@ impl Installer {
                         && listed
                             .entry
                             .as_ref()
-                            .is_some_and(|p| kind(p) == kind(&n.entry))
+                            .is_some_and(|p| p.reach().transport() == n.entry.reach().transport())
                 })
             {
                 let rendered = entry::render(id, &want.entry, self.host()).ok();

@@ -129,6 +129,14 @@ impl Home {
         self.state.join("hub.token")
     }
 
+    /// The hub's token, once a hub or an install created it.
+    pub fn hub_token_value(&self) -> Option<String> {
+        std::fs::read_to_string(self.hub_token())
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
     pub fn settings_file(&self) -> PathBuf {
         self.state.join(settings::FILE)
     }

@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::Context as _;
 use tandem_clients::{
-    Applied, ClientId, ClientsError, EntryAction, InstallOptions, NamedEntry, Outcome, Plan,
+    Applied, ClientId, ClientsError, EntryAction, InstallOptions, NamedEntry, Outcome, Plan, Reach,
     Reload, Scope, Transport, UninstallOptions, entry,
 };
 
@@ -322,10 +322,12 @@ impl Entries {
 }
 
 fn entries(ctx: &Context, args: &InstallArgs, binary: &Path) -> anyhow::Result<Entries> {
-    let home = ctx.explicit_home();
+    let for_reach = |reach, token: &str| {
+        tandem_clients::tandem_entries_for(&reach, binary, &ctx.host, &ctx.home, token)
+    };
     if args.transport == TransportArg::Stdio {
         return Ok(Entries {
-            direct: entry::tandem_entries(binary, &ctx.host, home),
+            direct: for_reach(Reach::Stdio, ""),
             bridged: Vec::new(),
             hub: None,
         });
@@ -341,8 +343,8 @@ fn entries(ctx: &Context, args: &InstallArgs, binary: &Path) -> anyhow::Result<E
     };
     let base = format!("http://127.0.0.1:{port}");
     Ok(Entries {
-        direct: entry::tandem_http_entries(&base, &token),
-        bridged: entry::tandem_bridge_entries(binary, &ctx.host, home, &base, &token_file),
+        direct: for_reach(Reach::Http(base.clone()), &token),
+        bridged: for_reach(Reach::Bridge(base), &token),
         hub: Some(Hub { port, token_file }),
     })
 }

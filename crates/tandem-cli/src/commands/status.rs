@@ -12,46 +12,13 @@ use tandem_store::paths;
 use super::{Context, binary};
 use crate::{cli::StatusArgs, term};
 
-fn health_text(health: &Health) -> (&'static str, String) {
-    match health {
-        Health::Current => ("current", "works as written".into()),
-        Health::BinaryMissing { command } => (
-            "binary-missing",
-            format!("the binary at {command} no longer exists: run `tandem install` again"),
-        ),
-        Health::UnexpectedArgs { args } => (
-            "unexpected-args",
-            format!("unexpected arguments {args:?}: run `tandem install` again"),
-        ),
-        Health::UnexpectedUrl { url } => (
-            "unexpected-url",
-            format!("{url} is not this server's hub endpoint: run `tandem install` again"),
-        ),
-        Health::StaleToken => (
-            "stale-token",
-            "its hub token is not the hub's current one: run `tandem install --transport http` \
-             again"
-                .into(),
-        ),
-        Health::Outdated => (
-            "outdated",
-            "differs from what `tandem install` writes now: run it again".into(),
-        ),
-        Health::Foreign => (
-            "foreign",
-            "not written by Tandem (left alone; `tandem install --force` replaces it)".into(),
-        ),
-    }
-}
-
 fn entry_json(e: &Option<ServerEntry>) -> Value {
     match e {
-        Some(ServerEntry::Stdio { command, args, env }) => {
-            let bridge = args.first().is_some_and(|a| a == "connect");
+        Some(entry @ ServerEntry::Stdio { command, args, env }) => {
             // The entry's env may hold secrets (a shared server's key): names only.
             let env: Vec<&String> = env.keys().collect();
             json!({
-                "transport": if bridge { "bridge" } else { "stdio" },
+                "transport": entry.reach().transport(),
                 "command": command,
                 "args": args,
                 "envNames": env,
@@ -62,18 +29,6 @@ fn entry_json(e: &Option<ServerEntry>) -> Value {
     }
 }
 
-/// How an entry reaches its server, for a person: nothing for a plain stdio entry.
-fn transport_text(e: &Option<ServerEntry>) -> Option<String> {
-    match e {
-        Some(ServerEntry::Stdio { args, .. }) if args.first().is_some_and(|a| a == "connect") => {
-            args.get(1)
-                .map(|url| format!("via tandem connect to {url}"))
-        }
-        Some(ServerEntry::Http { url, .. }) => Some(format!("HTTP, {url}")),
-        _ => None,
-    }
-}
-
 /// The ports of the hubs that Tandem's entries point at.
 fn hub_ports(statuses: &[ClientStatus]) -> Vec<u16> {
     let mut ports: Vec<u16> = statuses
@@ -81,15 +36,7 @@ fn hub_ports(statuses: &[ClientStatus]) -> Vec<u16> {
         .flat_map(|s| &s.files)
         .flat_map(|f| &f.entries)
         .filter(|e| e.ours && e.name.starts_with("tandem-"))
-        .filter_map(|e| match &e.entry {
-            Some(ServerEntry::Http { url, .. }) => entry::hub_port(url),
-            Some(ServerEntry::Stdio { args, .. })
-                if args.first().is_some_and(|a| a == "connect") =>
-            {
-                args.get(1).and_then(|u| entry::hub_port(u))
-            }
-            _ => None,
-        })
+        .filter_map(|e| e.entry.as_ref()?.reach().hub_port())
         .collect();
     ports.sort_unstable();
     ports.dedup();
@@ -105,12 +52,11 @@ fn client_json(s: &ClientStatus, doctor: Option<&DoctorRecord>) -> Value {
                 .entries
                 .iter()
                 .map(|e| {
-                    let (health, detail) = health_text(&e.health);
                     json!({
                         "name": e.name,
                         "ours": e.ours,
-                        "health": health,
-                        "detail": detail,
+                        "health": e.health.code(),
+                        "detail": e.health.advice(),
                         "entry": entry_json(&e.entry),
                     })
                 })
@@ -260,14 +206,14 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 out.write_all(term::wrap(problem, "    ", "    ").as_bytes())?;
             }
             for e in &f.entries {
-                let (_, detail) = health_text(&e.health);
+                let detail = e.health.advice();
                 let mark = if e.health == Health::Current {
                     term::paint(term::OK, "ok ")
                 } else {
                     term::paint(term::FAIL, "!! ")
                 };
                 let lead = format!("    {mark}{:<17} ", e.name);
-                let detail = match transport_text(&e.entry) {
+                let detail = match e.entry.as_ref().and_then(|e| e.reach().describe()) {
                     Some(t) if e.ours => format!("{detail} ({t})"),
                     _ => detail,
                 };
