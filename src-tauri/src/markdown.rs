@@ -4,24 +4,6 @@
 
 use pulldown_cmark::{Options, Parser, html};
 
-/// The body of a handoff file without its YAML front matter (`---` … `---`).
-pub fn strip_front_matter(text: &str) -> &str {
-    let Some(rest) = text
-        .strip_prefix("---\n")
-        .or_else(|| text.strip_prefix("---\r\n"))
-    else {
-        return text;
-    };
-    let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        offset += line.len();
-        if line.trim_end() == "---" {
-            return &rest[offset..];
-        }
-    }
-    text
-}
-
 /// The body without a leading `# {title}` line: the window shows the title already.
 pub fn strip_title<'a>(body: &'a str, title: &str) -> &'a str {
     let trimmed = body.trim_start();
@@ -118,16 +100,5 @@ mod tests {
             "## Summary\n"
         );
         assert_eq!(strip_title("# Other\n", "Add auth"), "# Other\n");
-    }
-
-    #[test]
-    fn front_matter_is_not_part_of_the_preview() {
-        let text = "---\nid: x\ntitle: T\n---\n# Body\n";
-        assert_eq!(strip_front_matter(text), "# Body\n");
-        assert_eq!(
-            strip_front_matter("# No front matter\n"),
-            "# No front matter\n"
-        );
-        assert_eq!(strip_front_matter("---\nunclosed\n"), "---\nunclosed\n");
     }
 }

@@ -89,7 +89,7 @@ pub fn handoff(ws: &Workspace, id: &str) -> Result<HandoffDetail, String> {
     let doc = ws
         .handoff_read(&HandoffReadParams { id: id.to_string() })
         .map_err(|e| e.to_string())?;
-    let body = markdown::strip_front_matter(&doc.markdown);
+    let body = tandem_store::workspace::handoff::body(&doc.markdown);
     let html = markdown::render(markdown::strip_title(body, &doc.title));
     Ok(HandoffDetail {
         item: HandoffItem {

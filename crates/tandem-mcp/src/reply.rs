@@ -59,15 +59,7 @@ impl IntoCallToolResult for ToolError {
 
 pub type ToolResult<T> = Result<Reply<T>, ToolError>;
 
-/// Cuts `text` to at most `max` characters, marking a cut with "…".
-pub fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use tandem_store::text::clip;
 
 /// The protocol error for a tool this server does not offer, naming the ones it does.
 pub fn unknown_tool<S: Send + Sync + 'static>(

@@ -228,12 +228,7 @@ impl std::fmt::Debug for MemoryStore {
 
 /// The current time as RFC 3339 UTC with milliseconds (sortable as text).
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&format)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+    crate::text::now()
 }
 
 impl MemoryStore {
@@ -1148,12 +1143,7 @@ fn parse_tags(text: &str) -> Vec<String> {
 
 /// At most `PREVIEW_CHARS` characters; a cut is marked with "…".
 pub fn preview(text: &str) -> String {
-    if text.chars().count() <= PREVIEW_CHARS {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(PREVIEW_CHARS - 1).collect();
-    out.push('…');
-    out
+    crate::text::clip(text, PREVIEW_CHARS)
 }
 
 fn clamp_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize> {

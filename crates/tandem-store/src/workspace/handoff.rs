@@ -14,6 +14,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use crate::text::timestamp;
+
 use super::{
     HANDOFFS_DIR, Workspace,
     error::{WorkspaceError, WsResult},
@@ -570,6 +572,25 @@ fn is_fence(line: &str) -> bool {
     line.trim_end() == "---"
 }
 
+/// A handoff file's Markdown after its front matter (`---` … `---`); the whole text when it
+/// has none. Valid YAML is not needed: this is for showing and summarising the body.
+pub fn body(text: &str) -> &str {
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
+        return text;
+    };
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        offset += line.len();
+        if is_fence(line) {
+            return &rest[offset..];
+        }
+    }
+    text
+}
+
 /// Parses the front matter at the start of `text`; also returns the byte offset just after
 /// its closing `---` line.
 fn front_matter(text: &str) -> Result<(FrontMatter, usize), String> {
@@ -776,15 +797,6 @@ fn section(md: &mut String, heading: &str, items: &[String], bullet: Bullet) {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// RFC 3339 UTC with milliseconds, as the memory store writes times.
-fn timestamp(t: OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(&format)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// Lowercase ASCII letters and digits joined by single dashes, at most 48 characters;

@@ -440,3 +440,11 @@ fn handoff_outputs_serialise_with_camel_case_fields() {
         serde_json::from_value(serde_json::json!({"id": "x", "status": "claimed"})).unwrap();
     assert_eq!(params.status, HandoffStatus::Claimed);
 }
+
+#[test]
+fn the_body_is_what_follows_the_front_matter() {
+    let text = "---\nid: x\ntitle: T\n---\n# Body\n";
+    assert_eq!(super::body(text), "# Body\n");
+    assert_eq!(super::body("# No front matter\n"), "# No front matter\n");
+    assert_eq!(super::body("---\nunclosed\n"), "---\nunclosed\n");
+}
