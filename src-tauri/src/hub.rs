@@ -151,19 +151,6 @@ mod tests {
         assert!(!ready(), "nothing listens any more");
     }
 
-    /// The `tandem` built next to this test (`cargo xtask test` builds it first).
-    fn built_tandem() -> PathBuf {
-        let exe = std::env::current_exe().unwrap();
-        let dir = exe.parent().and_then(Path::parent).unwrap();
-        let bin = dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            bin.exists(),
-            "{} is missing: run `cargo xtask test`",
-            bin.display()
-        );
-        bin
-    }
-
     #[test]
     fn the_real_hub_killed_five_times_comes_back_each_time_later_and_stops_without_a_trace() {
         use rustix::process::{Pid, Signal, kill_process, test_kill_process};
@@ -183,9 +170,13 @@ mod tests {
             stable_after: Duration::from_secs(60),
         };
         let (tx, rx) = std::sync::mpsc::channel();
-        let mut sup = Supervisor::start(spec(&built_tandem(), &home, port), backoff, move |s| {
-            let _ = tx.send(s.clone());
-        })
+        let mut sup = Supervisor::start(
+            spec(&crate::tests::built_tandem(), &home, port),
+            backoff,
+            move |s| {
+                let _ = tx.send(s.clone());
+            },
+        )
         .unwrap();
         let wait = |what: &dyn Fn(&crate::supervisor::ChildState) -> bool| loop {
             let s = rx

@@ -453,7 +453,7 @@ impl Tandem {
     /// True the first time the app starts with this state folder (remembered in
     /// `$TANDEM_HOME/app-welcomed`).
     pub fn first_visit(&self) -> bool {
-        let marker = self.launch.home.state_dir().join("app-welcomed");
+        let marker = self.launch.home.app_welcomed_file();
         if marker.exists() {
             return false;
         }

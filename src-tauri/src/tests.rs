@@ -500,7 +500,7 @@ fn clients_on_the_hub_stay_on_the_hub_when_connected_or_repaired() {
 }
 
 /// The `tandem` built next to this test (`cargo xtask test` builds it first).
-fn built_tandem() -> std::path::PathBuf {
+pub(crate) fn built_tandem() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
     let bin = dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));

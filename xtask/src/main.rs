@@ -16,6 +16,8 @@ usage: cargo xtask <command>
 
 commands:
   run                 install the build packages, build Tandem and start the tray app
+  check               the edit-test loop: fmt, clippy and every crate's unit tests
+                      (no end-to-end tests, no bundle; a few minutes)
   test                install what the tests need, then fmt, a Windows check, clippy,
                       every test (the tray app's WebDriver test among them) and the
                       .deb install check
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     }
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("check") => check(),
         Some("run") => app::run(),
         Some("bundle") => app::bundle(true).map(|_| ()),
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
@@ -83,6 +86,35 @@ pub fn target_dir() -> PathBuf {
         }
         None => root().join("target"),
     }
+}
+
+fn check() -> Result {
+    let started = std::time::Instant::now();
+    // The app's build script and its unit tests need the sidecar.
+    app::sidecar(false)?;
+    shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
+    shell::step(
+        "clippy",
+        shell::cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let units = if prereq::has_nextest() {
+        shell::cargo(&["nextest", "run", "--workspace", "--lib", "--bins"])
+    } else {
+        shell::cargo(&["test", "--workspace", "--lib", "--bins"])
+    };
+    shell::step("unit tests", units)?;
+    println!(
+        "xtask: checked in {:.0?} (`cargo xtask test` runs everything)",
+        started.elapsed()
+    );
+    Ok(())
 }
 
 fn test() -> Result {

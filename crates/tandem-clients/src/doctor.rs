@@ -13,7 +13,6 @@ use crate::{
     writer,
 };
 
-const FILE: &str = "doctor.json";
 const VERSION: u32 = 1;
 
 /// One probed entry.
@@ -107,7 +106,7 @@ impl DoctorRecord {
     }
 
     pub fn path(home: &Home) -> PathBuf {
-        home.state_dir().join(FILE)
+        home.doctor_file()
     }
 
     /// The last record; `None` when doctor never ran.

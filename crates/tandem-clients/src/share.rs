@@ -18,7 +18,6 @@ use crate::{
     writer,
 };
 
-const FILE: &str = "shares.json";
 const VERSION: u32 = 1;
 /// Longest name accepted: clients prefix tool names with the server's name, and some cap
 /// the whole at 64 characters.
@@ -199,7 +198,7 @@ pub struct Shares {
 impl Shares {
     pub fn new(home: &Home) -> Self {
         Self {
-            path: home.state_dir().join(FILE),
+            path: home.shares_file(),
         }
     }
 

@@ -16,7 +16,6 @@ use crate::{
     writer,
 };
 
-const FILE: &str = "installs.json";
 const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +54,7 @@ pub(crate) struct InstallState {
 impl InstallState {
     pub fn new(home: &Home) -> Self {
         Self {
-            path: home.state_dir().join(FILE),
+            path: home.installs_file(),
         }
     }
 
@@ -143,7 +142,7 @@ mod tests {
     #[test]
     fn an_unreadable_record_is_an_error_not_a_reset() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(FILE), "{oops").unwrap();
+        std::fs::write(Home::at(dir.path()).installs_file(), "{oops").unwrap();
         let state = InstallState::new(&Home::at(dir.path()));
         assert!(matches!(
             state.record(Path::new("/x")),

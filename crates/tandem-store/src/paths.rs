@@ -141,6 +141,26 @@ impl Home {
         self.state.join(settings::FILE)
     }
 
+    /// The last doctor result (`tandem doctor`, the app's probes).
+    pub fn doctor_file(&self) -> PathBuf {
+        self.state.join("doctor.json")
+    }
+
+    /// The servers shared with `tandem share` (private: it names secrets' variables).
+    pub fn shares_file(&self) -> PathBuf {
+        self.state.join("shares.json")
+    }
+
+    /// What Tandem changed in each client's config file.
+    pub fn installs_file(&self) -> PathBuf {
+        self.state.join("installs.json")
+    }
+
+    /// Present once the app has been started with this state folder.
+    pub fn app_welcomed_file(&self) -> PathBuf {
+        self.state.join("app-welcomed")
+    }
+
     pub fn settings(&self) -> Result<Settings> {
         Settings::load(&self.settings_file())
     }
