@@ -8,6 +8,7 @@ pub mod hub;
 pub mod memory;
 pub mod push;
 pub mod reply;
+mod skeleton;
 pub mod stdio;
 pub mod uri;
 pub mod workspace;

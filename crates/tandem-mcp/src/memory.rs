@@ -8,19 +8,17 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{
         router::{prompt::PromptRouter, tool::ToolRouter},
-        tool::{ToolCallContext, schema_for_output},
+        tool::schema_for_output,
         wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
-        ListResourcesResult, PaginatedRequestParams, PromptMessage, ReadResourceRequestParams,
-        ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate,
-        Role, ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter,
-        UnsubscribeRequestParams,
+        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
+        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+        ResourceContents, ResourceTemplate, Role,
     },
-    prompt, prompt_handler, prompt_router,
-    service::{NotificationContext, RequestContext, SubscriptionContext},
-    tool, tool_handler, tool_router,
+    prompt, prompt_router,
+    service::RequestContext,
+    tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -36,7 +34,8 @@ use tandem_store::{
 use crate::{
     caller::caller,
     push::{self, EventSender, ResourceEvent, Subscriptions},
-    reply::{Reply, ToolError, ToolResult, clip, unknown_tool},
+    reply::{Reply, ToolResult, clip},
+    skeleton::blocking,
     uri,
 };
 
@@ -215,16 +214,6 @@ pub struct HistoryResult {
 
 fn limit(l: Option<u32>) -> Option<usize> {
     l.map(|n| n as usize)
-}
-
-/// Runs a store call off the async threads (SQLite may wait for another process's lock).
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, tandem_store::StoreError> + Send + 'static,
-) -> Result<T, ToolError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result.map_err(ToolError::from),
-        Err(e) => Err(ToolError::new(format!("internal error: {e}"))),
-    }
 }
 
 fn compact(value: &Value) -> String {
@@ -547,44 +536,8 @@ impl MemoryServer {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
-#[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for MemoryServer {
-    fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_tools()
-            .enable_prompts()
-            .enable_resources()
-            .enable_resources_list_changed()
-            .enable_resources_subscribe()
-            .build();
-        ServerConfig::new(capabilities)
-            .with_server_info(Implementation::new(
-                "tandem-memory",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        if !self.tool_router.has_route(&request.name) {
-            return Err(unknown_tool(&self.tool_router, &request.name));
-        }
-        let call = ToolCallContext::new(self, request, context);
-        self.tool_router.call(call).await
-    }
-
-    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        push::forward_to_session(
-            context.peer,
-            &self.shared.events,
-            self.subscriptions.clone(),
-        );
-    }
+    crate::skeleton::server_skeleton!(name: "tandem-memory", instructions: INSTRUCTIONS);
 
     async fn list_resources(
         &self,
@@ -649,37 +602,6 @@ impl ServerHandler for MemoryServer {
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let contents = ResourceContents::text(text, uri).with_mime_type("application/json");
         Ok(ReadResourceResult::new(vec![contents]).into())
-    }
-
-    #[allow(deprecated)]
-    async fn subscribe(
-        &self,
-        request: SubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.subscriptions.add(request.uri);
-        Ok(())
-    }
-
-    #[allow(deprecated)]
-    async fn unsubscribe(
-        &self,
-        request: UnsubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.subscriptions.remove(&request.uri);
-        Ok(())
-    }
-
-    fn accepted_subscription_filter(
-        &self,
-        requested: &SubscriptionFilter,
-    ) -> Option<SubscriptionFilter> {
-        Some(push::accepted_filter(requested))
-    }
-
-    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        push::listen(context, &self.shared.events).await
     }
 }
 

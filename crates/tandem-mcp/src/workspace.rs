@@ -9,18 +9,16 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{
         router::{prompt::PromptRouter, tool::ToolRouter},
-        tool::{ToolCallContext, schema_for_output},
+        tool::schema_for_output,
         wrapper::Parameters,
     },
     model::{
-        CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
-        Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-        PaginatedRequestParams, PromptMessage, ReadResourceRequestParams, ReadResourceResponse,
-        ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities,
-        ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
+        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+        ResourceContents, ResourceTemplate, Role,
     },
     prompt, prompt_router,
-    service::{NotificationContext, RequestContext, SubscriptionContext},
+    service::RequestContext,
     tool, tool_router,
 };
 use schemars::JsonSchema;
@@ -42,7 +40,8 @@ use tandem_store::{
 use crate::{
     caller::caller,
     push::{self, EventSender, ResourceEvent, Subscriptions},
-    reply::{Reply, ToolError, ToolResult, unknown_tool},
+    reply::{Reply, ToolResult},
+    skeleton::blocking,
     uri,
 };
 
@@ -157,16 +156,6 @@ pub struct PickupPromptArgs {
     /// The handoff to pick up (default: the newest open one).
     #[serde(default)]
     pub id: Option<String>,
-}
-
-/// Runs a workspace call that writes or walks a tree off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, WorkspaceError> + Send + 'static,
-) -> Result<T, ToolError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result.map_err(ToolError::from),
-        Err(e) => Err(ToolError::new(format!("internal error: {e}"))),
-    }
 }
 
 /// "\n(note)" when there is a note.
@@ -640,80 +629,7 @@ impl WorkspaceServer {
 }
 
 impl ServerHandler for WorkspaceServer {
-    fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_tools()
-            .enable_prompts()
-            .enable_resources()
-            .enable_resources_list_changed()
-            .enable_resources_subscribe()
-            .build();
-        ServerConfig::new(capabilities)
-            .with_server_info(Implementation::new(
-                "tandem-workspace",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        if !self.tool_router.has_route(&request.name) {
-            return Err(unknown_tool(&self.tool_router, &request.name));
-        }
-        self.tool_router
-            .call(ToolCallContext::new(self, request, context))
-            .await
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<rmcp::model::ListToolsResult, ErrorData> {
-        Ok(rmcp::model::ListToolsResult::with_all_items(
-            self.tool_router.list_all(),
-        ))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
-        self.tool_router.get(name).cloned()
-    }
-
-    async fn list_prompts(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListPromptsResult, ErrorData> {
-        Ok(ListPromptsResult::with_all_items(
-            self.prompt_router.list_all(),
-        ))
-    }
-
-    async fn get_prompt(
-        &self,
-        request: GetPromptRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<GetPromptResponse, ErrorData> {
-        let ctx = rmcp::handler::server::prompt::PromptContext::new(
-            self,
-            request.name,
-            request.arguments,
-            context,
-        );
-        self.prompt_router.get_prompt(ctx).await
-    }
-
-    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        push::forward_to_session(
-            context.peer,
-            &self.shared.events,
-            self.subscriptions.clone(),
-        );
-    }
+    crate::skeleton::server_skeleton!(name: "tandem-workspace", instructions: INSTRUCTIONS);
 
     async fn list_resources(
         &self,
@@ -806,37 +722,6 @@ impl ServerHandler for WorkspaceServer {
         };
         let contents = ResourceContents::text(text, uri.clone()).with_mime_type(mime);
         Ok(ReadResourceResult::new(vec![contents]).into())
-    }
-
-    #[allow(deprecated)]
-    async fn subscribe(
-        &self,
-        request: SubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.subscriptions.add(request.uri);
-        Ok(())
-    }
-
-    #[allow(deprecated)]
-    async fn unsubscribe(
-        &self,
-        request: UnsubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.subscriptions.remove(&request.uri);
-        Ok(())
-    }
-
-    fn accepted_subscription_filter(
-        &self,
-        requested: &SubscriptionFilter,
-    ) -> Option<SubscriptionFilter> {
-        Some(push::accepted_filter(requested))
-    }
-
-    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        push::listen(context, &self.shared.events).await
     }
 }
 

@@ -5,3 +5,5 @@
 
 mod common;
 mod definitions;
+mod dispatch;
+mod notifications;
