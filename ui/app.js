@@ -66,11 +66,14 @@ function toast(text) {
   toastTimer = setTimeout(() => (t.hidden = true), 4000);
 }
 
+// A command's failure is {kind, message}; a refused argument is plain text.
+const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
+
 async function safely(fn) {
   try {
     return await fn();
   } catch (e) {
-    toast(String(e));
+    toast(message(e));
     return undefined;
   }
 }
@@ -395,7 +398,7 @@ async function moveShared(dir) {
     renderHealth(h);
     toast(`The shared folder is now ${h.home.sharedDir}`);
   } catch (e) {
-    error.textContent = String(e);
+    error.textContent = message(e);
   }
 }
 

@@ -1,21 +1,76 @@
 //! The window's IPC commands. All are `async` so that Tauri runs them off the main (UI)
-//! thread; each is a thin call into the libraries.
+//! thread; each is a thin call into the libraries. Arguments are typed (a handoff status, a
+//! client id, a folder), so a wrong one is refused before anything runs; failures are one
+//! [`AppError`] with a kind.
 
 use std::{path::PathBuf, sync::Arc};
 
+use serde::Deserialize;
 use tandem_clients::ClientId;
 use tandem_store::workspace::{HandoffStatus, HandoffUpdateParams};
 use tauri::State;
 
+pub use crate::error::Reply;
 use crate::{
     connect::{self, ConnectPlan, ConnectResult},
+    error::{AppError, ErrorKind},
     health::Health,
     tandem::{BY, Tandem, Topic},
     views::{self, HandoffDetail, HandoffItem, MemoryDetail, MemoryList},
 };
 
 type App<'a> = State<'a, Arc<Tandem>>;
-pub type Reply<T> = Result<T, String>;
+
+/// A status the window sets: done, dropped, or open again (claiming is for the app that works
+/// on the handoff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetStatus(HandoffStatus);
+
+impl<'de> Deserialize<'de> for SetStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(SetStatus(match name.as_str() {
+            "done" => HandoffStatus::Done,
+            "dropped" => HandoffStatus::Dropped,
+            "open" => HandoffStatus::Open,
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "{other:?} is not a status to set; use done or dropped"
+                )));
+            }
+        }))
+    }
+}
+
+/// A folder the window can open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folder {
+    /// The shared folder.
+    Shared,
+    /// Files an earlier version left elsewhere (the notice's folder).
+    Leftover,
+    /// Tandem's logs.
+    Logs,
+    /// The app's own log folder.
+    AppLogs,
+}
+
+impl<'de> Deserialize<'de> for Folder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(match name.as_str() {
+            "shared" => Folder::Shared,
+            "leftover" => Folder::Leftover,
+            "logs" => Folder::Logs,
+            "app-logs" => Folder::AppLogs,
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "no folder called {other:?}; one of shared, leftover, logs, app-logs"
+                )));
+            }
+        })
+    }
+}
 
 #[tauri::command]
 pub async fn handoffs(app: App<'_>) -> Reply<Vec<HandoffItem>> {
@@ -30,17 +85,8 @@ pub async fn handoff(app: App<'_>, id: String) -> Reply<HandoffDetail> {
 
 /// Marks a handoff done or drops it (the note goes into its log as from Tandem).
 #[tauri::command]
-pub async fn handoff_set_status(app: App<'_>, id: String, status: String) -> Reply<HandoffItem> {
-    let status = match status.as_str() {
-        "done" => HandoffStatus::Done,
-        "dropped" => HandoffStatus::Dropped,
-        "open" => HandoffStatus::Open,
-        other => {
-            return Err(format!(
-                "{other:?} is not a status to set; use done or dropped"
-            ));
-        }
-    };
+pub async fn handoff_set_status(app: App<'_>, id: String, status: SetStatus) -> Reply<HandoffItem> {
+    let status = status.0;
     let ws = app.workspace()?;
     ws.handoff_update(
         &HandoffUpdateParams {
@@ -49,8 +95,7 @@ pub async fn handoff_set_status(app: App<'_>, id: String, status: String) -> Rep
             note: Some("from the Tandem window".into()),
         },
         BY,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     app.notify(Topic::Handoffs);
     views::handoff(&ws, &id).map(|d| d.item)
 }
@@ -76,9 +121,7 @@ pub async fn memory_entry(app: App<'_>, key: String) -> Reply<MemoryDetail> {
 #[tauri::command]
 pub async fn memory_restore(app: App<'_>, key: String, version: i64) -> Reply<MemoryDetail> {
     let store = app.store()?;
-    store
-        .restore(&key, version, BY)
-        .map_err(|e| e.to_string())?;
+    store.restore(&key, version, BY)?;
     views::memory_entry(store, &key)
 }
 
@@ -99,14 +142,8 @@ pub async fn check_now(app: App<'_>) -> Reply<()> {
     Ok(())
 }
 
-fn client_ids(app: &Tandem, clients: Option<Vec<String>>) -> Reply<Vec<ClientId>> {
-    match clients {
-        None => Ok(connect::detected(&app.installer)),
-        Some(names) => names
-            .iter()
-            .map(|n| n.parse::<ClientId>().map_err(|e| e.to_string()))
-            .collect(),
-    }
+fn client_ids(app: &Tandem, clients: Option<Vec<ClientId>>) -> Vec<ClientId> {
+    clients.unwrap_or_else(|| connect::detected(&app.installer))
 }
 
 /// What connecting (or repairing) the clients would write: one diff per config file. Nothing
@@ -114,10 +151,10 @@ fn client_ids(app: &Tandem, clients: Option<Vec<String>>) -> Reply<Vec<ClientId>
 #[tauri::command]
 pub async fn connect_plan(
     app: App<'_>,
-    clients: Option<Vec<String>>,
+    clients: Option<Vec<ClientId>>,
     repair: Option<bool>,
 ) -> Reply<Vec<ConnectPlan>> {
-    let ids = client_ids(&app, clients)?;
+    let ids = client_ids(&app, clients);
     Ok(connect::plan(
         &app.installer,
         &app.launch.tandem,
@@ -131,10 +168,10 @@ pub async fn connect_plan(
 #[tauri::command]
 pub async fn connect(
     app: App<'_>,
-    clients: Option<Vec<String>>,
+    clients: Option<Vec<ClientId>>,
     repair: Option<bool>,
 ) -> Reply<Vec<ConnectResult>> {
-    let ids = client_ids(&app, clients)?;
+    let ids = client_ids(&app, clients);
     let results = connect::apply(
         &app.installer,
         &app.launch.tandem,
@@ -160,10 +197,10 @@ pub async fn move_shared_folder(app: App<'_>, dir: Option<String>) -> Reply<Heal
     if let Some(d) = &dir
         && !d.is_absolute()
     {
-        return Err(format!(
+        return Err(AppError::invalid(format!(
             "{} is not a full path: give the folder's whole path, e.g. /home/you/Plans",
             d.display()
-        ));
+        )));
     }
     app.inner().move_shared(dir.as_deref())?;
     Ok(app.health())
@@ -176,24 +213,33 @@ pub async fn dismiss_notice(app: App<'_>) -> Reply<Health> {
     Ok(app.health())
 }
 
-/// Opens a folder Tandem keeps: `shared` (the workspace), `logs` (Tandem's), `app-logs`.
+/// Opens a folder Tandem keeps in the person's file manager.
 #[tauri::command]
-pub async fn open_folder(app: App<'_>, which: String) -> Reply<()> {
-    let dir = match which.as_str() {
-        "shared" => app.shared_dir(),
-        "leftover" => match app.leftover() {
+pub async fn open_folder(app: App<'_>, which: Folder) -> Reply<()> {
+    let dir = match which {
+        Folder::Shared => app.shared_dir(),
+        Folder::Leftover => match app.leftover() {
             Some(l) => l.folder,
-            None => return Err("no earlier folder is left to open".into()),
+            None => {
+                return Err(AppError::new(
+                    ErrorKind::NotFound,
+                    "no earlier folder is left to open",
+                ));
+            }
         },
-        "logs" => app.launch.home.logs_dir(),
-        "app-logs" => PathBuf::from(app.health().logs.app),
-        other => return Err(format!("no folder called {other:?}")),
+        Folder::Logs => app.launch.home.logs_dir(),
+        Folder::AppLogs => PathBuf::from(app.health().logs.app),
     };
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| AppError::new(ErrorKind::Io, format!("creating {}: {e}", dir.display())))?;
     open(dir)
 }
 
 fn open(path: PathBuf) -> Reply<()> {
-    tauri_plugin_opener::open_path(&path, None::<&str>)
-        .map_err(|e| format!("could not open {}: {e}", path.display()))
+    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
+        AppError::new(
+            ErrorKind::Io,
+            format!("could not open {}: {e}", path.display()),
+        )
+    })
 }

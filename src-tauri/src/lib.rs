@@ -9,6 +9,7 @@ mod commands;
 mod config_watch;
 mod connect;
 pub mod doctor;
+pub mod error;
 pub mod health;
 pub mod hub;
 mod launch;

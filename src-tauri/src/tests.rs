@@ -394,6 +394,21 @@ fn an_unknown_client_or_folder_is_a_clear_error() {
     assert!(err.as_str().unwrap().contains("claude-desktop"), "{err}");
     let err = t.call("open_folder", json!({"which": "root"})).unwrap_err();
     assert!(err.as_str().unwrap().contains("no folder"), "{err}");
+    // A status the window cannot set is refused before anything runs; an entry that is not
+    // there comes back as a kind and a message.
+    let err = t
+        .call(
+            "handoff_set_status",
+            json!({"id": "x", "status": "claimed"}),
+        )
+        .unwrap_err();
+    assert!(
+        err.as_str().unwrap().contains("use done or dropped"),
+        "{err}"
+    );
+    let err = t.call("memory_entry", json!({"key": "nope"})).unwrap_err();
+    assert_eq!(err["kind"], "notFound", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("nope"), "{err}");
 }
 
 #[test]
@@ -592,7 +607,11 @@ fn moving_the_shared_folder_moves_the_window_and_the_hub_and_a_move_elsewhere_is
     let err = t
         .call("move_shared_folder", json!({"dir": "plans"}))
         .unwrap_err();
-    assert!(err.as_str().unwrap().contains("full path"), "{err}");
+    assert_eq!(err["kind"], "invalid", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("full path"),
+        "{err}"
+    );
     t.tandem().shutdown();
 }
 

@@ -245,7 +245,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         }
         other => match other.strip_prefix("handoff:") {
             Some(hid) => tandem.workspace().and_then(|ws| {
-                let detail = views::handoff(&ws, hid)?;
+                let detail = views::handoff(&ws, hid).map_err(|e| e.message)?;
                 tauri_plugin_opener::open_path(ws.root().join(&detail.item.path), None::<&str>)
                     .map_err(|e| e.to_string())
             }),

@@ -11,7 +11,10 @@ use tandem_store::{
     workspace::{HandoffReadParams, HandoffState, HandoffSummary},
 };
 
-use crate::markdown;
+use crate::{
+    error::{AppError, ErrorKind, Reply},
+    markdown,
+};
 
 /// Most handoffs listed in the window.
 pub const HANDOFFS_SHOWN: usize = 100;
@@ -69,10 +72,10 @@ impl From<HandoffSummary> for HandoffItem {
 }
 
 /// Handoffs newest first.
-pub fn handoffs(shared: &Path, limit: usize) -> Result<Vec<HandoffItem>, String> {
+pub fn handoffs(shared: &Path, limit: usize) -> Reply<Vec<HandoffItem>> {
     tandem_store::workspace::recent_handoffs(shared, limit)
         .map(|list| list.into_iter().map(HandoffItem::from).collect())
-        .map_err(|e| e.to_string())
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,10 +88,8 @@ pub struct HandoffDetail {
     pub truncated: bool,
 }
 
-pub fn handoff(ws: &Workspace, id: &str) -> Result<HandoffDetail, String> {
-    let doc = ws
-        .handoff_read(&HandoffReadParams { id: id.to_string() })
-        .map_err(|e| e.to_string())?;
+pub fn handoff(ws: &Workspace, id: &str) -> Reply<HandoffDetail> {
+    let doc = ws.handoff_read(&HandoffReadParams { id: id.to_string() })?;
     let body = tandem_store::workspace::handoff::body(&doc.markdown);
     let html = markdown::render(markdown::strip_title(body, &doc.title));
     Ok(HandoffDetail {
@@ -149,13 +150,12 @@ pub struct MemoryList {
 }
 
 /// The newest entries, or the hits for `query` (full-text search, best first).
-pub fn memory(store: &MemoryStore, query: Option<&str>) -> Result<MemoryList, String> {
-    let total = store.stats().map_err(|e| e.to_string())?.entries;
+pub fn memory(store: &MemoryStore, query: Option<&str>) -> Reply<MemoryList> {
+    let total = store.stats()?.entries;
     let query = query.map(str::trim).filter(|q| !q.is_empty());
     let Some(query) = query else {
         let items = store
-            .changed_since("", ENTRIES_SHOWN)
-            .map_err(|e| e.to_string())?
+            .changed_since("", ENTRIES_SHOWN)?
             .into_iter()
             .map(MemoryItem::from)
             .collect();
@@ -165,14 +165,12 @@ pub fn memory(store: &MemoryStore, query: Option<&str>) -> Result<MemoryList, St
             query: None,
         });
     };
-    let hits = store
-        .search(query, None, Some(HITS_SHOWN))
-        .map_err(|e| e.to_string())?;
+    let hits = store.search(query, None, Some(HITS_SHOWN))?;
     let keys: Vec<String> = hits.iter().map(|h| h.key.clone()).collect();
     let entries = if keys.is_empty() {
         Vec::new()
     } else {
-        store.get(&keys).map_err(|e| e.to_string())?.entries
+        store.get(&keys)?.entries
     };
     let items = hits
         .into_iter()
@@ -223,11 +221,9 @@ pub struct MemoryDetail {
     pub history: Vec<VersionView>,
 }
 
-pub fn memory_entry(store: &MemoryStore, key: &str) -> Result<MemoryDetail, String> {
-    let got = store.get(&[key.to_string()]).map_err(|e| e.to_string())?;
-    let history = store
-        .history(key, Some(HISTORY_SHOWN))
-        .map_err(|e| e.to_string())?;
+pub fn memory_entry(store: &MemoryStore, key: &str) -> Reply<MemoryDetail> {
+    let got = store.get(&[key.to_string()])?;
+    let history = store.history(key, Some(HISTORY_SHOWN))?;
     let versions: Vec<VersionView> = history.iter().map(version_view).collect();
     match got.entries.into_iter().next() {
         Some(e) => Ok(MemoryDetail {
@@ -242,7 +238,10 @@ pub fn memory_entry(store: &MemoryStore, key: &str) -> Result<MemoryDetail, Stri
         }),
         None => {
             let Some(last) = history.first() else {
-                return Err(format!("there is no entry {key:?}"));
+                return Err(AppError::new(
+                    ErrorKind::NotFound,
+                    format!("there is no entry {key:?}"),
+                ));
             };
             Ok(MemoryDetail {
                 key: key.to_string(),

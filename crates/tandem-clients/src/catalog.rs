@@ -77,6 +77,15 @@ impl FromStr for ClientId {
     }
 }
 
+/// A client id on the wire (the app's window names clients by id): one of the catalogue's,
+/// or an error that lists them.
+impl<'de> serde::Deserialize<'de> for ClientId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        id.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// How a config file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
