@@ -6,7 +6,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use serde::Serialize;
 use tandem_clients::{
-    ClientId, DoctorCheck, HubReport, Installer, Scope,
+    ClientId, DoctorCheck, HubReport, Installer, ProbeOutcome, Scope,
     entry::{MEMORY, WORKSPACE},
 };
 use tandem_store::{Home, Leftover, Served};
@@ -231,7 +231,7 @@ pub struct Inputs<'a> {
 fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[DoctorCheck]) -> ServerView {
     let mine: Vec<&DoctorCheck> = checks
         .iter()
-        .filter(|c| c.name == entry && c.outcome != "skipped")
+        .filter(|c| c.name == entry && c.outcome != ProbeOutcome::Skipped)
         .collect();
     let failed: Vec<&&DoctorCheck> = mine.iter().filter(|c| c.failed()).collect();
     let (state, detail) = if mine.is_empty() {
@@ -316,7 +316,11 @@ pub fn assemble(i: Inputs<'_>) -> Health {
     if first_run {
         problems.push("No client is connected yet".into());
     }
-    let probed: Vec<&DoctorCheck> = i.checks.iter().filter(|c| c.outcome != "skipped").collect();
+    let probed: Vec<&DoctorCheck> = i
+        .checks
+        .iter()
+        .filter(|c| c.outcome != ProbeOutcome::Skipped)
+        .collect();
     let all_checks_failed = !probed.is_empty() && probed.iter().all(|c| c.failed());
     let overall = if i.memory_error.is_some()
         || i.home_error.is_some()

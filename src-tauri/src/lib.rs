@@ -8,7 +8,6 @@
 mod commands;
 mod config_watch;
 mod connect;
-pub mod doctor;
 pub mod error;
 pub mod health;
 pub mod hub;

@@ -19,7 +19,6 @@ use tandem_store::{
 
 use crate::{
     config_watch::{self, ConfigWatcher},
-    doctor,
     health::{self, ClientView, Health, Logs},
     launch::Launch,
     supervisor::{ChildState, Supervisor},
@@ -119,7 +118,7 @@ impl Tandem {
             supervisor: Mutex::new(None),
             clients: Mutex::new(Vec::new()),
             was_connected: Mutex::new(BTreeSet::new()),
-            checks: Mutex::new(doctor::last(&home)),
+            checks: Mutex::new(DoctorRecord::load(&home).ok().flatten()),
             probe,
             doctor: (Mutex::new(DoctorControl::default()), Condvar::new()),
             background: Mutex::new(Background::default()),
@@ -368,7 +367,7 @@ impl Tandem {
 
     /// Probes every configured entry now (on the calling thread) and publishes the result.
     pub fn run_checks(&self) {
-        let record = doctor::run(&self.installer, self.probe.as_ref());
+        let record = tandem_clients::doctor::run(&self.installer, self.probe.as_ref());
         *lock(&self.checks) = Some(record);
         (self.notify)(Topic::Health);
     }

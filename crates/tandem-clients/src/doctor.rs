@@ -9,7 +9,8 @@ use tandem_store::Home;
 use crate::{
     catalog::ClientId,
     error::{ClientsError, Result},
-    probe::{ProbeReport, ProbeTarget},
+    install::Installer,
+    probe::{Probe, ProbeOutcome, ProbeReport, ProbeTarget},
     writer,
 };
 
@@ -26,8 +27,7 @@ pub struct DoctorCheck {
     /// When this entry was checked (RFC 3339, UTC).
     #[serde(default)]
     pub at: String,
-    /// `passed`, `failed` or `skipped`.
-    pub outcome: String,
+    pub outcome: ProbeOutcome,
     pub latency_ms: u64,
     pub detail: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,11 +40,11 @@ pub struct DoctorCheck {
 
 impl DoctorCheck {
     pub fn passed(&self) -> bool {
-        self.outcome == "passed"
+        self.outcome == ProbeOutcome::Passed
     }
 
     pub fn failed(&self) -> bool {
-        self.outcome == "failed"
+        self.outcome == ProbeOutcome::Failed
     }
 }
 
@@ -71,7 +71,7 @@ impl DoctorRecord {
                 config_path: t.config_path.clone(),
                 name: t.name.clone(),
                 at: at.clone(),
-                outcome: r.outcome.as_str().to_string(),
+                outcome: r.outcome,
                 latency_ms: u64::try_from(r.latency.as_millis()).unwrap_or(u64::MAX),
                 detail: r.detail.clone(),
                 fix: r.fix.clone(),
@@ -140,6 +140,25 @@ impl DoctorRecord {
     }
 }
 
+/// Every Tandem entry in every client's user config, probed at once, the record kept for
+/// `tandem status` and the app (the app's doctor; `tandem doctor` reports per client).
+pub fn run(installer: &Installer, probe: &dyn Probe) -> DoctorRecord {
+    let targets: Vec<ProbeTarget> = ClientId::ALL
+        .into_iter()
+        .flat_map(|id| {
+            installer
+                .probe_targets(id, &crate::catalog::Scope::User)
+                .unwrap_or_default()
+        })
+        .collect();
+    let reports = probe.probe_each(&targets);
+    let results: Vec<_> = targets.into_iter().zip(reports).collect();
+    let record = DoctorRecord::new(&results);
+    // The record is a convenience for later readers; the result stands without it.
+    let _ = record.save(installer.home());
+    record
+}
+
 #[cfg(test)]
 mod tests {
     use std::{collections::BTreeMap, time::Duration};
@@ -201,5 +220,62 @@ mod tests {
         let again = DoctorRecord::new(&[]).keeping_others(&merged, &[ClientId::ClaudeCode]);
         assert_eq!(again.checks.len(), 1);
         assert!(again.passed);
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use std::time::Duration;
+
+    use tandem_store::Home;
+
+    use super::*;
+    use crate::{HostEnv, Os, ServerEntry};
+
+    struct Answers;
+
+    impl Probe for Answers {
+        fn probe(&self, target: &ProbeTarget) -> ProbeReport {
+            let ServerEntry::Stdio { command, .. } = &target.entry else {
+                unreachable!()
+            };
+            let ok = !command.contains("missing");
+            ProbeReport {
+                outcome: if ok {
+                    ProbeOutcome::Passed
+                } else {
+                    ProbeOutcome::Failed
+                },
+                latency: Duration::from_millis(12),
+                detail: if ok { "answered" } else { "not found" }.into(),
+                fix: None,
+                server: None,
+                tools: Vec::new(),
+                stderr_tail: String::new(),
+                log_tail: None,
+            }
+        }
+    }
+
+    #[test]
+    fn every_configured_entry_is_probed_and_the_record_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join("state"));
+        let host = HostEnv::new(Os::current(), dir.path().join("home"));
+        let installer = Installer::new(home.clone(), host);
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        let bin = dir.path().join("tandem");
+        std::fs::write(&bin, "").unwrap();
+        let entries = crate::entry::tandem_entries(&bin, installer.host(), None);
+        let plan = installer
+            .plan_install(ClientId::ClaudeCode, &entries, &Default::default())
+            .unwrap();
+        installer.apply(&plan).unwrap();
+        assert!(DoctorRecord::load(&home).unwrap().is_none());
+        let record = run(&installer, &Answers);
+        assert_eq!(record.checks.len(), 2);
+        assert!(record.passed);
+        assert_eq!(record.checks[0].latency_ms, 12);
+        assert_eq!(DoctorRecord::load(&home).unwrap().unwrap(), record);
     }
 }

@@ -45,7 +45,8 @@ pub struct ProbeTarget {
     pub entry: ServerEntry,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProbeOutcome {
     Passed,
     Failed,
@@ -104,6 +105,12 @@ impl ProbeReport {
 /// Starts an entry and checks it answers.
 pub trait Probe {
     fn probe(&self, target: &ProbeTarget) -> ProbeReport;
+
+    /// Every target, reports in the targets' order (one after the other unless the probe
+    /// runs them at once, as [`ChildProbe`] does).
+    fn probe_each(&self, targets: &[ProbeTarget]) -> Vec<ProbeReport> {
+        targets.iter().map(|t| self.probe(t)).collect()
+    }
 }
 
 impl Installer {
@@ -601,6 +608,10 @@ fn expand(client: ClientId, value: &str, vars: &BTreeMap<String, String>) -> Str
 }
 
 impl Probe for ChildProbe {
+    fn probe_each(&self, targets: &[ProbeTarget]) -> Vec<ProbeReport> {
+        self.probe_all(targets)
+    }
+
     fn probe(&self, target: &ProbeTarget) -> ProbeReport {
         self.probe_all(std::slice::from_ref(target))
             .pop()

@@ -225,7 +225,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             if !checks.is_empty() {
                 let parts: Vec<String> = checks
                     .iter()
-                    .map(|c| format!("{} {} ({} ms)", c.name, c.outcome, c.latency_ms))
+                    .map(|c| format!("{} {} ({} ms)", c.name, c.outcome.as_str(), c.latency_ms))
                     .collect();
                 let at = checks.first().map_or(d.at.as_str(), |c| c.at.as_str());
                 let at = if at.is_empty() { d.at.as_str() } else { at };
