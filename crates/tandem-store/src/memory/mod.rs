@@ -1,230 +1,26 @@
 //! Shared structured memory: keys → JSON values with versions, history, compare-and-swap,
 //! full-text search and a change log, in one SQLite file (WAL) that many processes share.
 
+mod connection;
+mod feed;
 mod import;
 mod key;
 mod schema;
 mod search;
+mod types;
 
-use std::{
-    io::Read,
-    path::{Path, PathBuf},
-    sync::{Mutex, MutexGuard},
-    time::Duration,
-};
+use std::io::Read;
 
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
+pub use connection::MemoryStore;
 pub use import::ImportReport;
 pub use key::{MAX_KEY_CHARS, MAX_TAG_CHARS, MAX_TAGS, normalize_tags, validate_key};
+use types::SQLITE_HEADER;
+pub use types::*;
 
 use crate::{Result, StoreError};
-
-/// Largest value accepted, measured as compact JSON.
-pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
-/// Longest `preview` in listings, in characters.
-pub const PREVIEW_CHARS: usize = 200;
-/// How long a writer waits for another process's write to finish before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub const LIST_DEFAULT: usize = 50;
-pub const LIST_MAX: usize = 500;
-pub const SEARCH_DEFAULT: usize = 20;
-pub const SEARCH_MAX: usize = 100;
-pub const HISTORY_DEFAULT: usize = 20;
-pub const HISTORY_MAX: usize = 200;
-pub const CHANGES_DEFAULT: usize = 100;
-pub const CHANGES_MAX: usize = 1000;
-pub const GET_MAX_KEYS: usize = 100;
-
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
-
-/// A live entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Entry {
-    pub key: String,
-    pub value: Value,
-    pub tags: Vec<String>,
-    /// 1 for the first write of a key, then +1 per change (deletions included).
-    pub version: i64,
-    /// RFC 3339, UTC.
-    pub created_at: String,
-    /// RFC 3339, UTC.
-    pub updated_at: String,
-    /// The writing client's name and version, e.g. "claude-code 2.1.3".
-    pub updated_by: String,
-}
-
-/// One line of a listing: everything but the full value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EntrySummary {
-    pub key: String,
-    pub tags: Vec<String>,
-    pub version: i64,
-    pub updated_at: String,
-    pub updated_by: String,
-    /// At most 200 characters of the value as compact JSON.
-    pub preview: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ListPage {
-    pub entries: Vec<EntrySummary>,
-    /// Pass back as `cursor` to get the next page; absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchHit {
-    pub key: String,
-    /// The best-matching passage, matches in **bold**.
-    pub snippet: String,
-    /// Relevance (BM25, higher is better).
-    pub score: f64,
-    pub version: i64,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    Set,
-    Delete,
-    Restore,
-}
-
-impl Op {
-    fn as_str(self) -> &'static str {
-        match self {
-            Op::Set => "set",
-            Op::Delete => "delete",
-            Op::Restore => "restore",
-        }
-    }
-
-    fn parse(s: &str) -> Op {
-        match s {
-            "delete" => Op::Delete,
-            "restore" => Op::Restore,
-            _ => Op::Set,
-        }
-    }
-}
-
-/// One version of a key, newest first in `history`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryItem {
-    pub version: i64,
-    /// The value at this version; null for a deletion.
-    pub value: Value,
-    pub tags: Vec<String>,
-    pub updated_at: String,
-    pub updated_by: String,
-    pub deleted: bool,
-    pub op: Op,
-}
-
-/// One committed change, in commit order across every process.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Change {
-    pub seq: i64,
-    pub key: String,
-    pub op: Op,
-    pub version: i64,
-    pub at: String,
-    pub by: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangesPage {
-    pub changes: Vec<Change>,
-    /// Pass back as `since` to get only what comes after.
-    pub cursor: i64,
-    /// True when more changes are waiting after `cursor`.
-    pub more: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SetOutcome {
-    pub key: String,
-    pub version: i64,
-    /// True when the key did not exist before this write.
-    pub created: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteOutcome {
-    pub key: String,
-    /// False when there was no live entry to delete.
-    pub deleted: bool,
-    /// The tombstone's version, or the current version when nothing was deleted.
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RestoreOutcome {
-    pub key: String,
-    /// The new version holding the restored value.
-    pub version: i64,
-    pub restored_from: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GetResult {
-    pub entries: Vec<Entry>,
-    pub missing: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-    pub entries: i64,
-    pub last_seq: i64,
-    pub file_bytes: u64,
-}
-
-/// A write to apply: what `memory_set` carries.
-#[derive(Debug, Clone)]
-pub struct SetRequest<'a> {
-    pub key: &'a str,
-    pub value: &'a Value,
-    /// `None` keeps the entry's current tags.
-    pub tags: Option<&'a [String]>,
-    /// `Some(0)`: the key must not exist; `Some(n)`: the live version must be `n`.
-    pub expected_version: Option<i64>,
-}
-
-/// The memory store. One per process; cheap to share behind an `Arc`.
-pub struct MemoryStore {
-    path: PathBuf,
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
-}
-
-impl std::fmt::Debug for MemoryStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore")
-            .field("path", &self.path)
-            .finish()
-    }
-}
 
 /// The current time as RFC 3339 UTC with milliseconds (sortable as text).
 pub fn now_rfc3339() -> String {
@@ -232,146 +28,6 @@ pub fn now_rfc3339() -> String {
 }
 
 impl MemoryStore {
-    /// Opens (creating it and its folders if needed) the database at `path`. A file that is
-    /// not a SQLite database, or is damaged, is refused and left byte-identical.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        check_header(&path)?;
-        let sqlite = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let mut conn = Connection::open_with_flags(&path, flags).map_err(sqlite)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
-        // Read the schema before anything writes: a damaged file fails here, untouched.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|e| StoreError::NotADatabase {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite)?;
-        // WAL + NORMAL: a commit survives any process crash; only a power cut can roll back
-        // the last commits, and never corrupts the file.
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sqlite)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(sqlite)?;
-        match schema::migrate(&mut conn).map_err(sqlite)? {
-            Ok(()) => {}
-            Err(found) => {
-                return Err(StoreError::NewerSchema {
-                    path,
-                    found,
-                    known: schema::CURRENT,
-                });
-            }
-        }
-        // Reads get their own connection: in WAL mode they never wait for a write, in this
-        // process or another.
-        let reader = Connection::open_with_flags(&path, flags).map_err(sqlite)?;
-        reader.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
-        Ok(Self {
-            path,
-            writer: Mutex::new(conn),
-            reader: Mutex::new(reader),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn writer(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock left no open transaction (rusqlite rolls back on
-        // drop), so the connection is still good.
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn sqlite(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so
-    /// concurrent writers queue instead of failing halfway.
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer();
-        Self::in_write_tx(&mut conn, f).map_err(|e| self.sqlite_or(e))
-    }
-
-    /// Like [`Self::write`], but only if the write lock is free right now, in this process
-    /// and every other: `Ok(None)` when it is not (nothing was run).
-    fn write_now<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<Option<T>> {
-        let mut conn = match self.writer.try_lock() {
-            Ok(conn) => conn,
-            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-        };
-        conn.busy_timeout(Duration::ZERO)
-            .map_err(|e| self.sqlite(e))?;
-        let result = Self::in_write_tx(&mut conn, f);
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| self.sqlite(e))?;
-        match result {
-            Ok(out) => Ok(Some(out)),
-            Err(WriteError::Begin(e)) if is_busy(&e) => Ok(None),
-            Err(e) => Err(self.sqlite_or(e)),
-        }
-    }
-
-    fn in_write_tx<T>(
-        conn: &mut Connection,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
-    ) -> std::result::Result<T, WriteError> {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(WriteError::Begin)?;
-        let out = f(&tx).map_err(WriteError::Store)?;
-        tx.commit().map_err(WriteError::Commit)?;
-        Ok(out)
-    }
-
-    fn sqlite_or(&self, e: WriteError) -> StoreError {
-        match e {
-            WriteError::Begin(e) | WriteError::Commit(e) => self.sqlite(e),
-            WriteError::Store(e) => e,
-        }
-    }
-
-    /// Runs `f` in a read transaction (one consistent snapshot).
-    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.reader();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(|e| self.sqlite(e))?;
-        let out = f(&tx)?;
-        tx.finish().map_err(|e| self.sqlite(e))?;
-        Ok(out)
-    }
-
     /// Writes a value (compare-and-swap when `expected_version` is given), waiting for the
     /// write lock if another writer holds it.
     pub fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
@@ -563,90 +219,6 @@ impl MemoryStore {
         })
     }
 
-    /// Ranked full-text search over key words, tags and the value's text. Any query string is
-    /// safe: it is reduced to words. Entries containing every word, best first; when there
-    /// are none, the last word also matches as a prefix (search as you type), and when that
-    /// finds nothing either, entries matching any word.
-    pub fn search(
-        &self,
-        query: &str,
-        tag: Option<&str>,
-        limit: Option<usize>,
-    ) -> Result<Vec<SearchHit>> {
-        let limit = clamp_limit(limit, SEARCH_DEFAULT, SEARCH_MAX)?;
-        let words = search::query_words(query);
-        if words.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Rank inside the index first (a short statement: SQLite re-prepares MATCH queries
-        // on every binding), then look up only the winners and cut their snippets.
-        let rank_sql = if tag.is_some() {
-            "SELECT rowid, bm25(entries_fts, 10.0, 5.0, 1.0) AS score FROM entries_fts
-             WHERE entries_fts MATCH ?1
-               AND rowid IN (SELECT entry_id FROM entry_tags WHERE tag = ?3)
-             ORDER BY score LIMIT ?2"
-        } else {
-            "SELECT rowid, bm25(entries_fts, 10.0, 5.0, 1.0) AS score FROM entries_fts
-             WHERE entries_fts MATCH ?1 ORDER BY score LIMIT ?2"
-        };
-        self.read(|tx| {
-            let mut rank = tx.prepare_cached(rank_sql).map_err(|e| self.sqlite(e))?;
-            let mut fetch = tx
-                .prepare_cached(
-                    "SELECT key, value, tags, version, updated_at FROM entries WHERE id = ?1",
-                )
-                .map_err(|e| self.sqlite(e))?;
-            let mut run = |how: search::Match| -> Result<Vec<SearchHit>> {
-                let expr = search::fts_expression(&words, how);
-                fn pair(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, f64)> {
-                    Ok((r.get(0)?, r.get(1)?))
-                }
-                let ranked: Vec<(i64, f64)> = match tag {
-                    Some(tag) => rank.query_map(params![expr, limit as i64, tag.trim()], pair),
-                    None => rank.query_map(params![expr, limit as i64], pair),
-                }
-                .and_then(|rows| rows.collect())
-                .map_err(|e| self.sqlite(e))?;
-                let mut hits = Vec::with_capacity(ranked.len());
-                for (id, score) in ranked {
-                    let hit = fetch
-                        .query_row([id], |r| {
-                            let key: String = r.get(0)?;
-                            let value: String = r.get(1)?;
-                            let tags: String = r.get(2)?;
-                            Ok(SearchHit {
-                                snippet: hit_snippet(&key, &value, &tags, &words),
-                                key,
-                                score: -score,
-                                version: r.get(3)?,
-                                updated_at: r.get(4)?,
-                            })
-                        })
-                        .optional()
-                        .map_err(|e| self.sqlite(e))?;
-                    hits.extend(hit);
-                }
-                Ok(hits)
-            };
-            // Whole words first; a word still being typed ("jw") matches as a prefix only
-            // when that finds nothing; any-word matches are the last resort.
-            for how in [
-                search::Match::AllExact,
-                search::Match::LastPrefix,
-                search::Match::AnyPrefix,
-            ] {
-                if how == search::Match::AnyPrefix && words.len() < 2 {
-                    break;
-                }
-                let hits = run(how)?;
-                if !hits.is_empty() {
-                    return Ok(hits);
-                }
-            }
-            Ok(Vec::new())
-        })
-    }
-
     /// Deletes a key, leaving a tombstone version in its history.
     pub fn delete(
         &self,
@@ -764,105 +336,6 @@ impl MemoryStore {
         })
     }
 
-    /// Changes committed after `since` (every process, commit order). Without `since`, the
-    /// newest `limit` changes.
-    pub fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {
-        let limit = clamp_limit(limit, CHANGES_DEFAULT, CHANGES_MAX)?;
-        self.read(|tx| {
-            let map = |r: &rusqlite::Row<'_>| {
-                Ok(Change {
-                    seq: r.get(0)?,
-                    key: r.get(1)?,
-                    op: Op::parse(&r.get::<_, String>(2)?),
-                    version: r.get(3)?,
-                    at: r.get(4)?,
-                    by: r.get(5)?,
-                })
-            };
-            let (mut changes, more) = match since {
-                Some(since) => {
-                    let mut stmt = tx
-                        .prepare_cached(
-                            "SELECT seq, key, op, version, at, by FROM versions
-                             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                        )
-                        .map_err(|e| self.sqlite(e))?;
-                    let mut rows = stmt
-                        .query_map(params![since, (limit + 1) as i64], map)
-                        .map_err(|e| self.sqlite(e))?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                        .map_err(|e| self.sqlite(e))?;
-                    let more = rows.len() > limit;
-                    rows.truncate(limit);
-                    (rows, more)
-                }
-                None => {
-                    let mut stmt = tx
-                        .prepare_cached(
-                            "SELECT seq, key, op, version, at, by FROM versions
-                             ORDER BY seq DESC LIMIT ?1",
-                        )
-                        .map_err(|e| self.sqlite(e))?;
-                    let rows = stmt
-                        .query_map(params![limit as i64], map)
-                        .map_err(|e| self.sqlite(e))?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                        .map_err(|e| self.sqlite(e))?;
-                    (rows, false)
-                }
-            };
-            changes.sort_by_key(|c| c.seq);
-            let cursor = match changes.last() {
-                Some(last) => last.seq,
-                None => match since {
-                    Some(since) => since,
-                    None => last_seq(tx).map_err(|e| self.sqlite(e))?,
-                },
-            };
-            Ok(ChangesPage {
-                changes,
-                cursor,
-                more,
-            })
-        })
-    }
-
-    /// The sequence number of the newest committed change (0 when there is none).
-    pub fn last_seq(&self) -> Result<i64> {
-        let conn = self.reader();
-        last_seq(&conn).map_err(|e| self.sqlite(e))
-    }
-
-    /// Live entries changed at or after `since` (RFC 3339), newest first.
-    pub fn changed_since(&self, since: &str, limit: usize) -> Result<Vec<EntrySummary>> {
-        self.read(|tx| {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT key, tags, version, updated_at, updated_by, substr(value, 1, ?3)
-                     FROM entries WHERE deleted = 0 AND updated_at >= ?1
-                     ORDER BY updated_at DESC LIMIT ?2",
-                )
-                .map_err(|e| self.sqlite(e))?;
-            let rows = stmt
-                .query_map(
-                    params![since, limit as i64, (PREVIEW_CHARS + 1) as i64],
-                    |r| {
-                        Ok(EntrySummary {
-                            key: r.get(0)?,
-                            tags: parse_tags(&r.get::<_, String>(1)?),
-                            version: r.get(2)?,
-                            updated_at: r.get(3)?,
-                            updated_by: r.get(4)?,
-                            preview: preview(&r.get::<_, String>(5)?),
-                        })
-                    },
-                )
-                .map_err(|e| self.sqlite(e))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(|e| self.sqlite(e))
-        })
-    }
-
     /// Visits every live entry in key order (export), one snapshot.
     pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> Result<()>) -> Result<()> {
         self.read(|tx| {
@@ -900,7 +373,7 @@ impl MemoryStore {
                     r.get(0)
                 })
                 .map_err(|e| self.sqlite(e))?;
-            Ok((entries, last_seq(tx).map_err(|e| self.sqlite(e))?))
+            Ok((entries, feed::last_seq(tx).map_err(|e| self.sqlite(e))?))
         })?;
         let file_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
         Ok(Stats {
@@ -1013,41 +486,6 @@ impl MemoryStore {
         self.log(tx, key, version, op, Some(text), &tags_json, &now, by)?;
         Ok(version)
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn log(
-        &self,
-        tx: &Transaction<'_>,
-        key: &str,
-        version: i64,
-        op: Op,
-        value: Option<&str>,
-        tags_json: &str,
-        at: &str,
-        by: &str,
-    ) -> Result<()> {
-        tx.prepare_cached(
-            "INSERT INTO versions (key, version, op, value, tags, at, by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .and_then(|mut s| s.execute(params![key, version, op.as_str(), value, tags_json, at, by]))
-        .map_err(|e| self.sqlite(e))?;
-        Ok(())
-    }
-}
-
-/// Why a write transaction failed: taking the lock, the work itself, or the commit.
-enum WriteError {
-    Begin(rusqlite::Error),
-    Store(StoreError),
-    Commit(rusqlite::Error),
-}
-
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
 }
 
 /// The checks and serialisation of a write, done before the lock is taken.
@@ -1076,27 +514,6 @@ struct Current {
     created_at: String,
 }
 
-/// A snippet from the value's text, or from the key and tags when the match is there.
-fn hit_snippet(key: &str, value: &str, tags: &str, words: &[String]) -> String {
-    // Very large values are cut from their raw JSON rather than parsed whole.
-    let text = if value.len() <= 64 * 1024 {
-        search::value_text(&parse_json(value))
-    } else {
-        value.chars().take(64 * 1024).collect()
-    };
-    let snippet = search::snippet(&text, words);
-    if snippet.contains("**") {
-        return snippet;
-    }
-    let label = format!("{key} {}", parse_tags(tags).join(" "));
-    let in_label = search::snippet(&label, words);
-    if in_label.contains("**") {
-        in_label
-    } else {
-        snippet
-    }
-}
-
 fn check_expected(key: &str, expected: i64, existing: Option<&Current>) -> Result<()> {
     let (current, tombstone) = match existing {
         Some(e) if !e.deleted => (e.version, None),
@@ -1111,12 +528,6 @@ fn check_expected(key: &str, expected: i64, existing: Option<&Current>) -> Resul
         expected,
         current,
         tombstone,
-    })
-}
-
-fn last_seq(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(seq), 0) FROM versions", [], |r| {
-        r.get(0)
     })
 }
 
@@ -1173,42 +584,6 @@ fn decode_cursor(cursor: &str) -> Result<String> {
                     .into(),
             )
         })
-}
-
-/// Refuses a non-empty file that does not start with the SQLite header, before SQLite
-/// touches it.
-fn check_header(path: &Path) -> Result<()> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(StoreError::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let mut header = [0u8; 16];
-    let mut read = 0;
-    while read < header.len() {
-        match file.read(&mut header[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        }
-    }
-    if read == 0 || &header == SQLITE_HEADER {
-        return Ok(());
-    }
-    Err(StoreError::NotADatabase {
-        path: path.to_path_buf(),
-        reason: "it does not start with the SQLite header".into(),
-    })
 }
 
 #[cfg(test)]

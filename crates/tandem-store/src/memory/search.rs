@@ -1,7 +1,11 @@
 //! Full-text search: what text an entry is indexed under, and turning any user query into a
 //! safe FTS5 expression (words only, each quoted, so no FTS syntax error can ever leak).
 
+use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
+
+use super::{SEARCH_DEFAULT, SEARCH_MAX, SearchHit, clamp_limit, parse_json, parse_tags};
+use crate::Result;
 
 /// The words an entry's value contributes to the index: object keys, strings, numbers and
 /// booleans, in document order.
@@ -147,6 +151,109 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
             }
             _ => None,
         })
+}
+
+impl super::MemoryStore {
+    /// Ranked full-text search over key words, tags and the value's text. Any query string is
+    /// safe: it is reduced to words. Entries containing every word, best first; when there
+    /// are none, the last word also matches as a prefix (search as you type), and when that
+    /// finds nothing either, entries matching any word.
+    pub fn search(
+        &self,
+        query: &str,
+        tag: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<SearchHit>> {
+        let limit = clamp_limit(limit, SEARCH_DEFAULT, SEARCH_MAX)?;
+        let words = query_words(query);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Rank inside the index first (a short statement: SQLite re-prepares MATCH queries
+        // on every binding), then look up only the winners and cut their snippets.
+        let rank_sql = if tag.is_some() {
+            "SELECT rowid, bm25(entries_fts, 10.0, 5.0, 1.0) AS score FROM entries_fts
+             WHERE entries_fts MATCH ?1
+               AND rowid IN (SELECT entry_id FROM entry_tags WHERE tag = ?3)
+             ORDER BY score LIMIT ?2"
+        } else {
+            "SELECT rowid, bm25(entries_fts, 10.0, 5.0, 1.0) AS score FROM entries_fts
+             WHERE entries_fts MATCH ?1 ORDER BY score LIMIT ?2"
+        };
+        self.read(|tx| {
+            let mut rank = tx.prepare_cached(rank_sql).map_err(|e| self.sqlite(e))?;
+            let mut fetch = tx
+                .prepare_cached(
+                    "SELECT key, value, tags, version, updated_at FROM entries WHERE id = ?1",
+                )
+                .map_err(|e| self.sqlite(e))?;
+            let mut run = |how: Match| -> Result<Vec<SearchHit>> {
+                let expr = fts_expression(&words, how);
+                fn pair(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, f64)> {
+                    Ok((r.get(0)?, r.get(1)?))
+                }
+                let ranked: Vec<(i64, f64)> = match tag {
+                    Some(tag) => rank.query_map(params![expr, limit as i64, tag.trim()], pair),
+                    None => rank.query_map(params![expr, limit as i64], pair),
+                }
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.sqlite(e))?;
+                let mut hits = Vec::with_capacity(ranked.len());
+                for (id, score) in ranked {
+                    let hit = fetch
+                        .query_row([id], |r| {
+                            let key: String = r.get(0)?;
+                            let value: String = r.get(1)?;
+                            let tags: String = r.get(2)?;
+                            Ok(SearchHit {
+                                snippet: hit_snippet(&key, &value, &tags, &words),
+                                key,
+                                score: -score,
+                                version: r.get(3)?,
+                                updated_at: r.get(4)?,
+                            })
+                        })
+                        .optional()
+                        .map_err(|e| self.sqlite(e))?;
+                    hits.extend(hit);
+                }
+                Ok(hits)
+            };
+            // Whole words first; a word still being typed ("jw") matches as a prefix only
+            // when that finds nothing; any-word matches are the last resort.
+            for how in [Match::AllExact, Match::LastPrefix, Match::AnyPrefix] {
+                if how == Match::AnyPrefix && words.len() < 2 {
+                    break;
+                }
+                let hits = run(how)?;
+                if !hits.is_empty() {
+                    return Ok(hits);
+                }
+            }
+            Ok(Vec::new())
+        })
+    }
+}
+
+/// A snippet from the value's text, or from the key and tags when the match is there.
+pub(super) fn hit_snippet(key: &str, value: &str, tags: &str, words: &[String]) -> String {
+    // Very large values are cut from their raw JSON rather than parsed whole.
+    let text = if value.len() <= 64 * 1024 {
+        value_text(&parse_json(value))
+    } else {
+        value.chars().take(64 * 1024).collect()
+    };
+    let in_value = snippet(&text, words);
+    if in_value.contains("**") {
+        return in_value;
+    }
+    let label = format!("{key} {}", parse_tags(tags).join(" "));
+    let in_label = snippet(&label, words);
+    if in_label.contains("**") {
+        in_label
+    } else {
+        in_value
+    }
 }
 
 #[cfg(test)]

@@ -438,7 +438,7 @@ fn try_set_writes_when_free_and_steps_back_when_another_process_holds_the_lock()
     // Another connection (as another process would) holds the write lock.
     let mut other = rusqlite::Connection::open(&path).unwrap();
     let tx = other
-        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
     let started = std::time::Instant::now();
     assert!(s.try_set(&req(&ONE), "a").unwrap().is_none());
