@@ -246,10 +246,50 @@ fn every_process_serves_one_shared_folder_as_people_run_tandem_and_a_move_moves_
             s.find(&css)
         });
     }
+    // A live update leaves the row the person is on focused: rows are updated by key, not
+    // rebuilt. The list is one tab stop; Home and End move through it.
+    let focused = ids[0].clone();
+    s.execute(
+        "document.querySelector(`#handoff-list li[data-id='${arguments[0]}']`).focus()",
+        json!([focused]),
+    );
+    let live = rt.block_on(create(&three.http, "Arrived while reading"));
+    let css = format!("#handoff-list li[data-id='{live}']");
+    s.wait_for(Duration::from_secs(5), "the live update", |s| s.find(&css));
+    let state = s.execute(
+        "const list = document.querySelector('#handoff-list');
+         return [document.activeElement.dataset.id,
+                 [...list.children].filter((li) => li.tabIndex === 0).length]",
+        json!([]),
+    );
+    assert_eq!(
+        state[0],
+        focused.as_str(),
+        "focus stayed on the row: {state}"
+    );
+    assert_eq!(state[1], 1, "one tab stop: {state}");
+    let at_key = |key: &str| {
+        s.type_into(&format!("#handoff-list li[data-id='{}']", focused), key);
+        s.execute("return document.activeElement.dataset.id", json!([]))
+    };
+    let first = s.execute(
+        "return document.querySelector('#handoff-list li').dataset.id",
+        json!([]),
+    );
+    let last = s.execute(
+        "return document.querySelector('#handoff-list li:last-child').dataset.id",
+        json!([]),
+    );
+    assert_eq!(at_key("\u{E010}"), last, "End");
+    s.execute(
+        "document.querySelector(`#handoff-list li[data-id='${arguments[0]}']`).focus()",
+        json!([focused]),
+    );
+    assert_eq!(at_key("\u{E011}"), first, "Home");
     s.screenshot("11-people-handoffs");
     let brief = rt.block_on(tandem(&home, port, &["brief"]));
     assert!(
-        brief.stdout.contains("Written over HTTP"),
+        brief.stdout.contains("Arrived while reading"),
         "{}",
         brief.stdout
     );
@@ -305,7 +345,7 @@ fn every_process_serves_one_shared_folder_as_people_run_tandem_and_a_move_moves_
         std::fs::read_dir(home.shared_dir().join("handoffs"))
             .unwrap()
             .count(),
-        3,
+        4,
         "nothing was moved out of the old folder"
     );
 

@@ -142,7 +142,7 @@ pub struct Hub {
     stop_accepting: CancellationToken,
     /// Ends every MCP session (and with them the long-lived event streams).
     end_sessions: CancellationToken,
-    in_flight: Arc<AtomicUsize>,
+    in_flight: Arc<Drain>,
     tasks: Vec<tokio::task::JoinHandle<Result<(), std::io::Error>>>,
 }
 
@@ -151,7 +151,7 @@ impl Hub {
     pub async fn start(config: HubConfig) -> Result<Self, HubError> {
         let stop_accepting = CancellationToken::new();
         let end_sessions = CancellationToken::new();
-        let in_flight = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(Drain::default());
         let sessions = || {
             let mut config = SessionConfig::default();
             config.keep_alive = Some(SESSION_IDLE);
@@ -259,8 +259,12 @@ impl Hub {
     /// clients), then ends the sessions and returns.
     pub async fn shutdown(self) -> Result<(), HubError> {
         self.stop_accepting.cancel();
+        // From here on a new call is refused at once; the calls already counted finish. (A
+        // keep-alive connection can still send a call after the listener stops: served on a
+        // session that is being ended, it would never be answered.)
+        self.in_flight.draining.store(true, Ordering::SeqCst);
         let deadline = Instant::now() + DRAIN;
-        while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while self.in_flight.count.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.end_sessions.cancel();
@@ -280,17 +284,40 @@ impl Hub {
     }
 }
 
+/// The calls in flight, and whether the hub is shutting down.
+#[derive(Default)]
+struct Drain {
+    count: AtomicUsize,
+    draining: std::sync::atomic::AtomicBool,
+}
+
 /// Counts requests other than `GET` (the long-lived event streams) until their response
-/// body has been sent in full: a tool call's reply may stream after its headers.
+/// body has been sent in full: a tool call's reply may stream after its headers. Once the hub
+/// is shutting down, a new request is refused with 503 at once.
 async fn count_in_flight(
-    State(count): State<Arc<AtomicUsize>>,
+    State(drain): State<Arc<Drain>>,
     request: Request,
     next: Next,
 ) -> Response {
     if request.method() == axum::http::Method::GET {
         return next.run(request).await;
     }
-    let guard = InFlight::new(count);
+    // Counted first, then checked: a shutdown that finds no call in flight has already
+    // marked itself draining, so every call it did not count is refused here.
+    let guard = InFlight::new(drain.clone());
+    if drain.draining.load(Ordering::SeqCst) {
+        drop(guard);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": {"code": -32000, "message": "the Tandem hub is shutting down; \
+                          reconnect once it is back"},
+            })),
+        )
+            .into_response();
+    }
     let response = next.run(request).await;
     response.map(|body| {
         axum::body::Body::from_stream(body.into_data_stream().map(move |chunk| {
@@ -300,18 +327,18 @@ async fn count_in_flight(
     })
 }
 
-struct InFlight(Arc<AtomicUsize>);
+struct InFlight(Arc<Drain>);
 
 impl InFlight {
-    fn new(count: Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Self(count)
+    fn new(drain: Arc<Drain>) -> Self {
+        drain.count.fetch_add(1, Ordering::SeqCst);
+        Self(drain)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.count.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
