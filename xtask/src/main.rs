@@ -92,18 +92,7 @@ fn check() -> Result {
     let started = std::time::Instant::now();
     // The app's build script and its unit tests need the sidecar.
     app::sidecar(false)?;
-    shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
-    shell::step(
-        "clippy",
-        shell::cargo(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
+    format_and_clippy()?;
     let units = if prereq::has_nextest() {
         shell::cargo(&["nextest", "run", "--workspace", "--lib", "--bins"])
     } else {
@@ -115,6 +104,22 @@ fn check() -> Result {
         started.elapsed()
     );
     Ok(())
+}
+
+/// `cargo fmt --check`, then clippy over every target with warnings as errors.
+fn format_and_clippy() -> Result {
+    shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
+    shell::step(
+        "clippy",
+        shell::cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )
 }
 
 fn test() -> Result {
@@ -130,19 +135,8 @@ fn test() -> Result {
     // The tray app bundles `tandem` as a sidecar: it must exist before the app builds (and
     // before clippy runs its build script).
     app::sidecar(false)?;
-    shell::step("format", shell::cargo(&["fmt", "--all", "--check"]))?;
+    format_and_clippy()?;
     windows_check()?;
-    shell::step(
-        "clippy",
-        shell::cargo(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
     // Binaries and tests in one build with one feature resolution, so that the test run
     // reuses it (the end-to-end tests drive target/debug/tandem and tandem-app).
     shell::step(

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::{
     CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, EntrySummary, MemoryStore, Op,
-    PREVIEW_CHARS, clamp_limit, parse_tags, preview,
+    PREVIEW_CHARS, clamp_limit, entry_summary,
 };
 use crate::Result;
 
@@ -93,16 +93,7 @@ impl MemoryStore {
             let rows = stmt
                 .query_map(
                     params![since, limit as i64, (PREVIEW_CHARS + 1) as i64],
-                    |r| {
-                        Ok(EntrySummary {
-                            key: r.get(0)?,
-                            tags: parse_tags(&r.get::<_, String>(1)?),
-                            version: r.get(2)?,
-                            updated_at: r.get(3)?,
-                            updated_by: r.get(4)?,
-                            preview: preview(&r.get::<_, String>(5)?),
-                        })
-                    },
+                    entry_summary,
                 )
                 .map_err(|e| self.sqlite(e))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()

@@ -192,16 +192,7 @@ impl MemoryStore {
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(&sql).map_err(|e| self.sqlite(e))?;
             let rows = stmt
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                    Ok(EntrySummary {
-                        key: r.get(0)?,
-                        tags: parse_tags(&r.get::<_, String>(1)?),
-                        version: r.get(2)?,
-                        updated_at: r.get(3)?,
-                        updated_by: r.get(4)?,
-                        preview: preview(&r.get::<_, String>(5)?),
-                    })
-                })
+                .query_map(rusqlite::params_from_iter(args.iter()), entry_summary)
                 .map_err(|e| self.sqlite(e))?;
             let mut entries = rows
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -550,6 +541,18 @@ fn parse_json(text: &str) -> Value {
 
 fn parse_tags(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
+}
+
+/// A row of `key, tags, version, updated_at, updated_by, value` as a listing shows it.
+fn entry_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntrySummary> {
+    Ok(EntrySummary {
+        key: r.get(0)?,
+        tags: parse_tags(&r.get::<_, String>(1)?),
+        version: r.get(2)?,
+        updated_at: r.get(3)?,
+        updated_by: r.get(4)?,
+        preview: preview(&r.get::<_, String>(5)?),
+    })
 }
 
 /// At most `PREVIEW_CHARS` characters; a cut is marked with "…".
