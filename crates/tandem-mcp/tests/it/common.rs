@@ -63,12 +63,11 @@ impl Connected {
     }
 }
 
-/// A client connected to another session of the same memory server (same store, same
-/// change broadcast).
-pub async fn memory_session(shared: Arc<MemoryShared>) -> Connected {
+/// `server` on one end of an in-memory pipe, and a recording client on the other.
+async fn connect(server: impl rmcp::ServerHandler, dir: Option<tempfile::TempDir>) -> Connected {
     let (server_end, client_end) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
-        if let Ok(running) = MemoryServer::new(shared).serve(server_end).await {
+        if let Ok(running) = server.serve(server_end).await {
             let _ = running.waiting().await;
         }
     });
@@ -76,17 +75,21 @@ pub async fn memory_session(shared: Arc<MemoryShared>) -> Connected {
     Connected {
         client: recorder.clone().serve(client_end).await.unwrap(),
         recorder,
-        _dir: None,
+        _dir: dir,
     }
+}
+
+/// A client connected to another session of the same memory server (same store, same
+/// change broadcast).
+pub async fn memory_session(shared: Arc<MemoryShared>) -> Connected {
+    connect(MemoryServer::new(shared), None).await
 }
 
 /// The memory server on a fresh database, and a client connected to it.
 pub async fn memory() -> Connected {
     let dir = tempfile::tempdir().unwrap();
     let shared: Arc<MemoryShared> = MemoryShared::open(&dir.path().join("memory.db")).unwrap();
-    let mut connected = memory_session(shared).await;
-    connected._dir = Some(dir);
-    connected
+    connect(MemoryServer::new(shared), Some(dir)).await
 }
 
 /// The workspace server on a fresh shared folder, and a client connected to it.
@@ -95,16 +98,5 @@ pub async fn workspace(read_only: bool) -> Connected {
     // A read-only server opens a folder that exists; it creates nothing.
     std::fs::create_dir_all(dir.path().join("shared")).unwrap();
     let shared = WorkspaceShared::open(&dir.path().join("shared"), read_only).unwrap();
-    let (server_end, client_end) = tokio::io::duplex(1 << 16);
-    tokio::spawn(async move {
-        if let Ok(running) = WorkspaceServer::new(shared).serve(server_end).await {
-            let _ = running.waiting().await;
-        }
-    });
-    let recorder = Recorder::default();
-    Connected {
-        client: recorder.clone().serve(client_end).await.unwrap(),
-        recorder,
-        _dir: Some(dir),
-    }
+    connect(WorkspaceServer::new(shared), Some(dir)).await
 }
