@@ -8,7 +8,7 @@ use serde_json::Value;
 use tandem_store::{
     Workspace,
     memory::{EntrySummary, HistoryItem, MemoryStore, Op},
-    workspace::{HandoffReadParams, HandoffState, HandoffSummary},
+    workspace::{HandoffReadParams, HandoffStatus, HandoffSummary},
 };
 
 use crate::{
@@ -41,7 +41,7 @@ pub fn client_label(by: &str) -> String {
 pub struct HandoffItem {
     pub id: String,
     pub title: String,
-    pub status: HandoffState,
+    pub status: HandoffStatus,
     pub created_at: String,
     pub created_by: String,
     /// "Claude Desktop", "Claude Code", or the client's own name.

@@ -31,7 +31,10 @@ const FRONT_MATTER_MAX: usize = 64 * 1024;
 /// Most characters of a title kept in the file name.
 const SLUG_CHARS: usize = 48;
 
-/// The lifecycle of a handoff.
+// One status type for every handoff: its lifecycle, or `invalid` as a file is listed whose front
+// matter does not parse. `invalid` is never written: the front matter, `handoff_update` and
+// what they return take only the lifecycle (see `lifecycle`).
+/// open → claimed → done (or dropped); `invalid`: listed, the front matter does not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HandoffStatus {
@@ -42,40 +45,59 @@ pub enum HandoffStatus {
     Done,
     /// Abandoned.
     Dropped,
+    /// The front matter is missing or malformed; `error` says why.
+    Invalid,
 }
 
 impl HandoffStatus {
+    /// The statuses a handoff can be given.
+    pub const LIFECYCLE: [HandoffStatus; 4] = [
+        HandoffStatus::Open,
+        HandoffStatus::Claimed,
+        HandoffStatus::Done,
+        HandoffStatus::Dropped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             HandoffStatus::Open => "open",
             HandoffStatus::Claimed => "claimed",
             HandoffStatus::Done => "done",
             HandoffStatus::Dropped => "dropped",
+            HandoffStatus::Invalid => "invalid",
         }
     }
 }
 
-/// A status as listed: a lifecycle status, or `invalid` for a file whose front matter does not
-/// parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum HandoffState {
-    Open,
-    Claimed,
-    Done,
-    Dropped,
-    /// The front matter is missing or malformed; `error` says why.
-    Invalid,
-}
+/// Serde and schema for a field that holds a lifecycle status (`#[serde(with = "lifecycle")]`,
+/// `#[schemars(schema_with = "lifecycle::schema")]`): `invalid` is refused with what to use
+/// instead, and the schema lists only the lifecycle.
+pub mod lifecycle {
+    use schemars::{Schema, SchemaGenerator, json_schema};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
 
-impl From<HandoffStatus> for HandoffState {
-    fn from(s: HandoffStatus) -> Self {
-        match s {
-            HandoffStatus::Open => HandoffState::Open,
-            HandoffStatus::Claimed => HandoffState::Claimed,
-            HandoffStatus::Done => HandoffState::Done,
-            HandoffStatus::Dropped => HandoffState::Dropped,
+    use super::HandoffStatus;
+
+    pub(super) const NOT_A_STATUS_TO_GIVE: &str = "`invalid` is how a file that cannot be read \
+        is listed, not a status to give; use open, claimed, done or dropped";
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HandoffStatus, D::Error> {
+        match HandoffStatus::deserialize(d)? {
+            HandoffStatus::Invalid => Err(D::Error::custom(NOT_A_STATUS_TO_GIVE)),
+            status => Ok(status),
         }
+    }
+
+    pub fn serialize<S: Serializer>(status: &HandoffStatus, s: S) -> Result<S::Ok, S::Error> {
+        status.serialize(s)
+    }
+
+    pub fn schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = HandoffStatus::LIFECYCLE
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        json_schema!({ "type": "string", "enum": names })
     }
 }
 
@@ -108,6 +130,7 @@ pub struct HandoffCreated {
     pub id: String,
     /// Relative to the workspace root.
     pub path: String,
+    #[schemars(schema_with = "lifecycle::schema")]
     pub status: HandoffStatus,
 }
 
@@ -115,7 +138,7 @@ pub struct HandoffCreated {
 #[serde(rename_all = "camelCase")]
 pub struct HandoffListParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<HandoffState>,
+    pub status: Option<HandoffStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// Default 50, at most 500.
@@ -128,7 +151,7 @@ pub struct HandoffListParams {
 pub struct HandoffSummary {
     pub id: String,
     pub title: String,
-    pub status: HandoffState,
+    pub status: HandoffStatus,
     /// RFC 3339, UTC (the file's modification time when the front matter has none).
     pub created_at: String,
     pub created_by: String,
@@ -165,7 +188,7 @@ pub struct HandoffReadParams {
 pub struct HandoffDoc {
     pub id: String,
     pub title: String,
-    pub status: HandoffState,
+    pub status: HandoffStatus,
     pub created_at: String,
     pub created_by: String,
     pub updated_at: String,
@@ -185,6 +208,8 @@ pub struct HandoffDoc {
 #[serde(rename_all = "camelCase")]
 pub struct HandoffUpdateParams {
     pub id: String,
+    #[serde(with = "lifecycle")]
+    #[schemars(schema_with = "lifecycle::schema")]
     pub status: HandoffStatus,
     /// One line for the Log section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,6 +220,7 @@ pub struct HandoffUpdateParams {
 #[serde(rename_all = "camelCase")]
 pub struct HandoffUpdated {
     pub id: String,
+    #[schemars(schema_with = "lifecycle::schema")]
     pub status: HandoffStatus,
     pub updated_at: String,
     pub path: String,
@@ -208,6 +234,7 @@ struct FrontMatter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id: Option<String>,
     title: String,
+    #[serde(with = "lifecycle")]
     status: HandoffStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_at: Option<String>,
@@ -329,7 +356,7 @@ impl Workspace {
         let id = if p.id.trim() == "latest" {
             self.scan_handoffs()?
                 .into_iter()
-                .find(|(s, _)| s.status == HandoffState::Open)
+                .find(|(s, _)| s.status == HandoffStatus::Open)
                 .map(|(s, _)| s.id)
                 .ok_or(WorkspaceError::NoOpenHandoff)?
         } else {
@@ -364,6 +391,11 @@ impl Workspace {
     /// Log section, bumping `updatedAt`; the file is rewritten atomically, and everything else
     /// in it (a person's edits included) is kept.
     pub fn handoff_update(&self, p: &HandoffUpdateParams, by: &str) -> WsResult<HandoffUpdated> {
+        if p.status == HandoffStatus::Invalid {
+            return Err(WorkspaceError::InvalidArgument(
+                lifecycle::NOT_A_STATUS_TO_GIVE.to_string(),
+            ));
+        }
         let id = check_id(&p.id)?;
         let rel = format!("{HANDOFFS_DIR}/{id}.md");
         for _ in 0..5 {
@@ -539,7 +571,7 @@ fn summarize(
             HandoffSummary {
                 id: id.to_string(),
                 title: f.title,
-                status: f.status.into(),
+                status: f.status,
                 updated_at: f.updated_at.unwrap_or_else(|| created_at.clone()),
                 created_at,
                 created_by: f.created_by.unwrap_or_else(|| "unknown".to_string()),
@@ -551,7 +583,7 @@ fn summarize(
         Err(error) => HandoffSummary {
             id: id.to_string(),
             title: id.to_string(),
-            status: HandoffState::Invalid,
+            status: HandoffStatus::Invalid,
             created_at: modified.to_string(),
             created_by: String::new(),
             updated_at: modified.to_string(),

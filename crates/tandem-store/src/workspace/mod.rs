@@ -22,8 +22,8 @@ pub use files::*;
 pub use grep::*;
 pub use handoff::{
     HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
-    HandoffReadParams, HandoffState, HandoffStatus, HandoffSummary, HandoffUpdateParams,
-    HandoffUpdated, recent_handoffs,
+    HandoffReadParams, HandoffStatus, HandoffSummary, HandoffUpdateParams, HandoffUpdated,
+    recent_handoffs,
 };
 pub use jail::{FinalLink, Jail, Resolved};
 pub use listing::*;

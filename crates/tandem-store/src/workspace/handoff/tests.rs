@@ -145,7 +145,7 @@ fn handoffs_are_listed_newest_first_and_filtered() {
     let open = list(
         &f,
         HandoffListParams {
-            status: Some(HandoffState::Open),
+            status: Some(HandoffStatus::Open),
             ..Default::default()
         },
     );
@@ -179,7 +179,7 @@ fn a_hand_written_handoff_with_valid_front_matter_is_listed_with_defaults() {
     let all = list(&f, HandoffListParams::default());
     let h = &all.handoffs[0];
     assert_eq!((h.id.as_str(), h.title.as_str()), ("my-plan", "My plan"));
-    assert_eq!(h.status, HandoffState::Open);
+    assert_eq!(h.status, HandoffStatus::Open);
     assert_eq!(h.created_by, "unknown");
     assert!(!h.created_at.is_empty(), "falls back to the file's time");
     assert!(h.error.is_none());
@@ -205,7 +205,7 @@ fn a_malformed_handoff_is_listed_as_invalid_with_the_reason() {
     let all = list(&f, HandoffListParams::default());
     assert_eq!(all.total, 6);
     for h in &all.handoffs {
-        assert_eq!(h.status, HandoffState::Invalid, "{h:?}");
+        assert_eq!(h.status, HandoffStatus::Invalid, "{h:?}");
         assert!(h.error.as_deref().is_some_and(|e| !e.is_empty()), "{h:?}");
     }
     let status = all.handoffs.iter().find(|h| h.id == "bad-status").unwrap();
@@ -219,14 +219,14 @@ fn a_malformed_handoff_is_listed_as_invalid_with_the_reason() {
     let invalid = list(
         &f,
         HandoffListParams {
-            status: Some(HandoffState::Invalid),
+            status: Some(HandoffStatus::Invalid),
             ..Default::default()
         },
     );
     assert_eq!(invalid.total, 6);
     // Reading one still shows its text, with the reason.
     let doc = read(&f, "no-front");
-    assert_eq!(doc.status, HandoffState::Invalid);
+    assert_eq!(doc.status, HandoffStatus::Invalid);
     assert_eq!(doc.markdown, "# Just notes\n");
     assert!(doc.error.is_some());
 }
@@ -278,7 +278,7 @@ fn read_by_id_returns_markdown_and_front_matter_fields() {
         let doc = read(&f, &id);
         assert_eq!(doc.id, out.id);
         assert_eq!(doc.title, "Plan");
-        assert_eq!(doc.status, HandoffState::Open);
+        assert_eq!(doc.status, HandoffStatus::Open);
         assert_eq!(doc.created_by, "claude-ai 0.14");
         assert_eq!(doc.project.as_deref(), Some("proj-x"));
         assert_eq!(doc.path, out.path);
@@ -314,7 +314,7 @@ fn an_update_sets_the_status_logs_who_and_bumps_updated_at() {
     assert_eq!(updated.status, HandoffStatus::Claimed);
     update(&f, &out.id, HandoffStatus::Done, None, "claude-code 2.0");
     let doc = read(&f, &out.id);
-    assert_eq!(doc.status, HandoffState::Done);
+    assert_eq!(doc.status, HandoffStatus::Done);
     assert!(doc.updated_at > before.updated_at);
     assert_eq!(doc.created_at, before.created_at);
     let log: Vec<_> = doc
@@ -447,4 +447,47 @@ fn the_body_is_what_follows_the_front_matter() {
     assert_eq!(super::body(text), "# Body\n");
     assert_eq!(super::body("# No front matter\n"), "# No front matter\n");
     assert_eq!(super::body("---\nunclosed\n"), "---\nunclosed\n");
+}
+
+#[test]
+fn invalid_is_listed_but_never_given() {
+    let f = fixture();
+    let out = create(&f, "Auth");
+    // Not over the wire, not from a caller in Rust, not from a file's front matter.
+    let refused = serde_json::from_value::<HandoffUpdateParams>(
+        serde_json::json!({"id": out.id, "status": "invalid"}),
+    )
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("not a status to give"),
+        "{refused}"
+    );
+    let err =
+        f.ws.handoff_update(
+            &HandoffUpdateParams {
+                id: out.id.clone(),
+                status: HandoffStatus::Invalid,
+                note: None,
+            },
+            "x",
+        )
+        .unwrap_err();
+    assert!(matches!(err, WorkspaceError::InvalidArgument(_)), "{err:?}");
+    assert_eq!(read(&f, &out.id).status, HandoffStatus::Open);
+    by_hand(
+        &f,
+        "says-invalid.md",
+        "---\ntitle: X\nstatus: invalid\n---\n",
+    );
+    let doc = read(&f, "says-invalid");
+    assert_eq!(doc.status, HandoffStatus::Invalid);
+    assert!(doc.error.unwrap().contains("not a status to give"));
+    // The update's schema offers the lifecycle only; the list's filter also offers `invalid`.
+    let update = serde_json::to_value(schemars::schema_for!(HandoffUpdateParams)).unwrap();
+    assert_eq!(
+        update["properties"]["status"]["enum"],
+        serde_json::json!(["open", "claimed", "done", "dropped"])
+    );
+    let listed = serde_json::to_string(&schemars::schema_for!(HandoffListParams)).unwrap();
+    assert!(listed.contains("invalid"), "{listed}");
 }
