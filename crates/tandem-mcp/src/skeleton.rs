@@ -20,8 +20,9 @@ where
     }
 }
 
-/// The routing half of a `ServerHandler`, for a server struct with `tool_router`,
-/// `prompt_router`, `subscriptions` and `shared.events`. Expands inside
+/// A whole `ServerHandler`, for a server struct with `tool_router`, `prompt_router`,
+/// `subscriptions` and `shared.events`, and three methods of its own for its resources:
+/// `resource_page(cursor)`, `resource_templates()` and `resource_read(uri)`. Expands inside
 /// `impl ServerHandler for …`.
 macro_rules! server_skeleton {
     (name: $name:expr, instructions: $instructions:expr) => {
@@ -140,6 +141,30 @@ macro_rules! server_skeleton {
             context: ::rmcp::service::SubscriptionContext,
         ) -> Result<(), ::rmcp::ErrorData> {
             $crate::push::listen(context, &self.shared.events).await
+        }
+
+        async fn list_resources(
+            &self,
+            request: Option<::rmcp::model::PaginatedRequestParams>,
+            _context: ::rmcp::service::RequestContext<::rmcp::RoleServer>,
+        ) -> Result<::rmcp::model::ListResourcesResult, ::rmcp::ErrorData> {
+            self.resource_page(request.and_then(|r| r.cursor)).await
+        }
+
+        async fn list_resource_templates(
+            &self,
+            _request: Option<::rmcp::model::PaginatedRequestParams>,
+            _context: ::rmcp::service::RequestContext<::rmcp::RoleServer>,
+        ) -> Result<::rmcp::model::ListResourceTemplatesResult, ::rmcp::ErrorData> {
+            Ok(self.resource_templates())
+        }
+
+        async fn read_resource(
+            &self,
+            request: ::rmcp::model::ReadResourceRequestParams,
+            _context: ::rmcp::service::RequestContext<::rmcp::RoleServer>,
+        ) -> Result<::rmcp::model::ReadResourceResponse, ::rmcp::ErrorData> {
+            self.resource_read(request.uri).await
         }
     };
 }

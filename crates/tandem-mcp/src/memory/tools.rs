@@ -1,110 +1,28 @@
-//! `tandem mcp memory`: the shared structured memory as MCP tools, resources
-//! (`memory://entry/{key}`) and a `recall` prompt. Every process on the same database sees
-//! every other's commits, and connected clients are told when entries change.
+//! The memory tools: their parameters, and what each does and answers.
 
 use std::sync::Arc;
 
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
-    handler::server::{
-        router::{prompt::PromptRouter, tool::ToolRouter},
-        tool::schema_for_output,
-        wrapper::Parameters,
-    },
-    model::{
-        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
-        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-        ResourceContents, ResourceTemplate, Role,
-    },
-    prompt, prompt_router,
+    RoleServer,
+    handler::server::{tool::schema_for_output, wrapper::Parameters},
     service::RequestContext,
     tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use tandem_store::{
-    memory::{
-        ChangesPage, DeleteOutcome, GetResult, HistoryItem, ListPage, MemoryStore, RestoreOutcome,
-        SearchHit, SetOutcome, SetRequest,
-    },
-    watch::ChangeWatcher,
+use serde_json::Value;
+use tandem_store::memory::{
+    ChangesPage, DeleteOutcome, GetResult, HistoryItem, ListPage, MemoryStore, RestoreOutcome,
+    SearchHit, SetOutcome, SetRequest,
 };
 
 use crate::{
     caller::caller,
-    push::{self, EventSender, ResourceEvent, Subscriptions},
     reply::{Reply, ToolResult, clip},
     skeleton::blocking,
-    uri,
 };
 
-pub const INSTRUCTIONS: &str = "Shared memory between the person's Claude apps: Claude Desktop \
-and Claude Code read and write these same keys. Store decisions and facts as JSON under a \
-per-project prefix (`project/topic`). Search before deciding, pass expectedVersion to avoid \
-overwriting another app's change, and call memory_changes with your last cursor to catch up.";
-
-const URI_PREFIX: &str = "memory://entry/";
-const RESOURCE_PAGE: usize = 200;
-
-pub fn entry_uri(key: &str) -> String {
-    uri::encode(URI_PREFIX, key)
-}
-
-fn key_from_uri(uri: &str) -> Option<String> {
-    uri::decode(URI_PREFIX, uri)
-}
-
-/// Process-wide state shared by every session: the store and the change broadcast.
-pub struct MemoryShared {
-    store: Arc<MemoryStore>,
-    events: EventSender,
-    watcher: Option<ChangeWatcher>,
-}
-
-impl MemoryShared {
-    /// Opens the store and starts noticing commits from every process.
-    pub fn open(db: &std::path::Path) -> Result<Arc<Self>, tandem_store::StoreError> {
-        let store = Arc::new(MemoryStore::open(db)?);
-        Ok(Self::with_store(store))
-    }
-
-    pub fn with_store(store: Arc<MemoryStore>) -> Arc<Self> {
-        let events = push::channel();
-        let sender = events.clone();
-        let watcher = ChangeWatcher::spawn(store.clone(), move |changes| {
-            let mut uris: Vec<String> = changes.iter().map(|c| entry_uri(&c.key)).collect();
-            uris.dedup();
-            let _ = sender.send(Arc::new(ResourceEvent { uris }));
-        })
-        .map_err(|e| tracing::warn!("live change notifications are off: {e}"))
-        .ok();
-        Arc::new(Self {
-            store,
-            events,
-            watcher,
-        })
-    }
-
-    pub fn store(&self) -> &Arc<MemoryStore> {
-        &self.store
-    }
-
-    fn wrote(&self) {
-        if let Some(w) = &self.watcher {
-            w.poke();
-        }
-    }
-}
-
-/// One MCP session of the memory server.
-#[derive(Clone)]
-pub struct MemoryServer {
-    shared: Arc<MemoryShared>,
-    subscriptions: Subscriptions,
-    tool_router: ToolRouter<Self>,
-    prompt_router: PromptRouter<Self>,
-}
+use super::MemoryServer;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -193,13 +111,6 @@ pub struct ChangesParams {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RecallArgs {
-    /// What to recall, e.g. "authentication" or "proj-x database choice".
-    pub topic: String,
-}
-
 #[derive(Debug, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResult {
@@ -220,21 +131,8 @@ fn compact(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-#[tool_router(router = tool_router)]
+#[tool_router(router = tool_router, vis = "pub(super)")]
 impl MemoryServer {
-    pub fn new(shared: Arc<MemoryShared>) -> Self {
-        Self {
-            shared,
-            subscriptions: Subscriptions::default(),
-            tool_router: {
-                let mut router = Self::tool_router();
-                crate::definitions::compact(&mut router);
-                router
-            },
-            prompt_router: Self::prompt_router(),
-        }
-    }
-
     fn store(&self) -> Arc<MemoryStore> {
         self.shared.store.clone()
     }
@@ -515,118 +413,11 @@ impl MemoryServer {
     }
 }
 
-#[prompt_router(router = "prompt_router")]
-impl MemoryServer {
-    /// Look up what was decided about a topic in the shared memory and follow it.
-    #[prompt(name = "recall")]
-    async fn recall(&self, Parameters(args): Parameters<RecallArgs>) -> Vec<PromptMessage> {
-        let topic = args.topic.trim();
-        vec![PromptMessage::new_text(
-            Role::User,
-            format!(
-                "Before going on, recall what the shared Tandem memory says about \"{topic}\". \
-                 Call memory_search with the main words of the topic (and memory_list with a \
-                 project prefix if one fits), then memory_get the entries that matter. Treat \
-                 the decisions you find as agreed with me in my other Claude app: follow them, \
-                 and name the keys you rely on. If something you are about to do contradicts \
-                 them, ask me first. Record any new decision with memory_set under the same \
-                 prefix."
-            ),
-        )]
-    }
-}
-
-impl ServerHandler for MemoryServer {
-    crate::skeleton::server_skeleton!(name: "tandem-memory", instructions: INSTRUCTIONS);
-
-    async fn list_resources(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        let cursor = request.and_then(|r| r.cursor);
-        let page = self
-            .shared
-            .store
-            .list(None, None, Some(RESOURCE_PAGE), cursor.as_deref())
-            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
-        let resources = page
-            .entries
-            .iter()
-            .map(|e| {
-                Resource::new(entry_uri(&e.key), e.key.clone())
-                    .with_description(clip(&e.preview, 120))
-                    .with_mime_type("application/json")
-            })
-            .collect();
-        let mut result = ListResourcesResult::with_all_items(resources);
-        result.next_cursor = page.next_cursor;
-        Ok(result)
-    }
-
-    async fn list_resource_templates(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        let template = ResourceTemplate::new(format!("{URI_PREFIX}{{key}}"), "memory entry")
-            .with_description("One shared memory entry (JSON) by key, e.g. proj-x/auth-approach")
-            .with_mime_type("application/json");
-        Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        let uri = request.uri;
-        let Some(key) = key_from_uri(&uri) else {
-            return Err(ErrorData::invalid_params(
-                format!("{uri} is not a memory resource; use memory://entry/<key>"),
-                None,
-            ));
-        };
-        let got = self
-            .shared
-            .store
-            .get(&[key])
-            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
-        let Some(entry) = got.entries.into_iter().next() else {
-            return Err(ErrorData::resource_not_found(
-                format!("no memory entry at {uri}"),
-                Some(json!({"uri": uri})),
-            ));
-        };
-        let text = serde_json::to_string_pretty(&entry)
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        let contents = ResourceContents::text(text, uri).with_mime_type("application/json");
-        Ok(ReadResourceResult::new(vec![contents]).into())
-    }
-}
-
 fn set_request(p: &SetParams) -> SetRequest<'_> {
     SetRequest {
         key: &p.key,
         value: &p.value,
         tags: p.tags.as_deref(),
         expected_version: p.expected_version,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entry_uris_carry_the_key() {
-        assert_eq!(entry_uri("proj-x/a b"), "memory://entry/proj-x/a%20b");
-        assert_eq!(key_from_uri("memory://entry/a%2Fb").as_deref(), Some("a/b"));
-        assert_eq!(key_from_uri("file:///x"), None);
-    }
-
-    #[test]
-    fn instructions_stay_under_sixty_words() {
-        assert!(INSTRUCTIONS.split_whitespace().count() <= 60);
     }
 }

@@ -1,162 +1,34 @@
-//! `tandem mcp workspace`: the shared folder as MCP tools (the file tools of the reference
-//! filesystem server, same names and parameters, plus `grep`), the handoff lifecycle, the
-//! `handoff` and `pickup` prompts, and every file as a resource, with change notifications
-//! whoever changed the files.
-
-use std::{path::Path, sync::Arc};
+//! The workspace tools: the reference filesystem server's file tools, `grep`, and the
+//! handoff lifecycle.
 
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
-    handler::server::{
-        router::{prompt::PromptRouter, tool::ToolRouter},
-        tool::schema_for_output,
-        wrapper::Parameters,
-    },
-    model::{
-        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, PromptMessage,
-        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-        ResourceContents, ResourceTemplate, Role,
-    },
-    prompt, prompt_router,
+    RoleServer,
+    handler::server::{tool::schema_for_output, wrapper::Parameters},
     service::RequestContext,
     tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
-use tandem_store::{
-    watch::FolderWatcher,
-    workspace::{
-        AllowedDirectories, CreateDirectoryOutcome, DirectoryListing, DirectoryTree,
-        DirectoryTreeParams, EditFileParams, EditOutcome, FileInfo, GrepParams, GrepResult,
-        HANDOFFS_DIR, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList,
-        HandoffListParams, HandoffReadParams, HandoffUpdateParams, HandoffUpdated, MoveFileParams,
-        MoveOutcome, MultipleFiles, PathParams, ReadMultipleFilesParams, ReadTextFileParams,
-        SearchFilesParams, SearchFilesResult, TextFile, TreeNode, Workspace, WorkspaceError,
-        WriteFileParams, WriteOutcome,
-    },
+use tandem_store::workspace::{
+    AllowedDirectories, CreateDirectoryOutcome, DirectoryListing, DirectoryTree,
+    DirectoryTreeParams, EditFileParams, EditOutcome, FileInfo, GrepParams, GrepResult,
+    HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
+    HandoffReadParams, HandoffUpdateParams, HandoffUpdated, MoveFileParams, MoveOutcome,
+    MultipleFiles, PathParams, ReadMultipleFilesParams, ReadTextFileParams, SearchFilesParams,
+    SearchFilesResult, TextFile, TreeNode, WriteFileParams, WriteOutcome,
 };
 
 use crate::{
     caller::caller,
-    push::{self, EventSender, ResourceEvent, Subscriptions},
     reply::{Reply, ToolResult},
     skeleton::blocking,
-    uri,
 };
 
-pub const INSTRUCTIONS: &str = "A folder shared by the person's Claude apps: Claude Desktop \
-writes plans and handoffs here, Claude Code reads them. Paths are relative to the folder (or \
-absolute inside it). Write a ready plan with handoff_create; to start work, handoff_read \
-\"latest\", claim it with handoff_update, and mark it done when finished.";
-
-const FILE_PREFIX: &str = "file://";
-const HANDOFF_PREFIX: &str = "handoff://";
-const RESOURCE_PAGE: usize = 200;
-
-/// Process-wide state shared by every session: the workspace and its change broadcast.
-pub struct WorkspaceShared {
-    ws: Arc<Workspace>,
-    events: EventSender,
-    watcher: std::sync::Mutex<Option<FolderWatcher>>,
-    read_only: bool,
-}
-
-impl WorkspaceShared {
-    /// Opens (creating on first use) the shared folder and starts watching it.
-    pub fn open(root: &Path, read_only: bool) -> Result<Arc<Self>, WorkspaceError> {
-        let ws = Arc::new(if read_only {
-            Workspace::open_existing(root)?
-        } else {
-            Workspace::open(root)?
-        });
-        let shared = Arc::new(Self {
-            ws,
-            events: push::channel(),
-            watcher: std::sync::Mutex::new(None),
-            read_only,
-        });
-        // Watching a large tree means one watch per folder: set it up off the start-up path
-        // so the client's `initialize` is answered at once.
-        let weak = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("tandem-watch-setup".into())
-            .spawn(move || {
-                let Some(shared) = weak.upgrade() else { return };
-                let root = shared.ws.root().to_path_buf();
-                let sender = shared.events.clone();
-                let watcher = FolderWatcher::spawn(&root.clone(), move |paths| {
-                    let uris = paths.iter().flat_map(|p| changed_uris(&root, p)).collect();
-                    let _ = sender.send(Arc::new(ResourceEvent { uris }));
-                });
-                match watcher {
-                    Ok(w) => *shared.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(w),
-                    Err(e) => tracing::warn!("file change notifications are off: {e}"),
-                }
-            })
-            .map_err(|e| WorkspaceError::Io {
-                action: "starting the file watcher",
-                path: shared.ws.root().display().to_string(),
-                source: e,
-            })?;
-        Ok(shared)
-    }
-
-    pub fn workspace(&self) -> &Arc<Workspace> {
-        &self.ws
-    }
-}
-
-fn file_uri(abs: &Path) -> String {
-    uri::encode(FILE_PREFIX, &abs.to_string_lossy())
-}
-
-fn handoff_uri(id: &str) -> String {
-    uri::encode(HANDOFF_PREFIX, id)
-}
-
-/// The resource URIs a changed path stands for: its `file://` URI, and `handoff://{id}` for a
-/// handoff file.
-fn changed_uris(root: &Path, path: &Path) -> Vec<String> {
-    let mut uris = vec![file_uri(path)];
-    if let Ok(rel) = path.strip_prefix(root.join(HANDOFFS_DIR))
-        && rel.extension().is_some_and(|e| e == "md")
-        && rel.components().count() == 1
-        && let Some(stem) = rel.file_stem()
-    {
-        uris.push(handoff_uri(&stem.to_string_lossy()));
-    }
-    uris
-}
-
-/// One MCP session of the workspace server.
-#[derive(Clone)]
-pub struct WorkspaceServer {
-    shared: Arc<WorkspaceShared>,
-    subscriptions: Subscriptions,
-    tool_router: ToolRouter<Self>,
-    prompt_router: PromptRouter<Self>,
-}
+use super::WorkspaceServer;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NoParams {}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct HandoffPromptArgs {
-    /// What part of the conversation to hand off (default: the plan as it stands).
-    #[serde(default)]
-    pub focus: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PickupPromptArgs {
-    /// The handoff to pick up (default: the newest open one).
-    #[serde(default)]
-    pub id: Option<String>,
-}
 
 /// "\n(note)" when there is a note.
 fn with_note(text: String, note: &Option<String>) -> String {
@@ -183,28 +55,8 @@ fn render_tree(nodes: &[TreeNode], depth: usize, out: &mut String) {
     }
 }
 
-#[tool_router(router = tool_router)]
+#[tool_router(router = tool_router, vis = "pub(super)")]
 impl WorkspaceServer {
-    pub fn new(shared: Arc<WorkspaceShared>) -> Self {
-        let mut tool_router = Self::tool_router();
-        crate::definitions::compact(&mut tool_router);
-        let mut prompt_router = Self::prompt_router();
-        if shared.read_only {
-            crate::definitions::keep_read_only(&mut tool_router);
-            prompt_router.remove_route("handoff");
-        }
-        Self {
-            shared,
-            subscriptions: Subscriptions::default(),
-            tool_router,
-            prompt_router,
-        }
-    }
-
-    fn ws(&self) -> Arc<Workspace> {
-        self.shared.ws.clone()
-    }
-
     #[tool(
         name = "read_text_file",
         description = "Read a text file: head or tail N lines, or offset (from 1) and limit. A read \
@@ -553,209 +405,5 @@ impl WorkspaceServer {
         let out = blocking(move || ws.handoff_update(&p, &by)).await?;
         let text = format!("Handoff {} is now {}.", out.id, out.status.as_str());
         Ok(Reply::new(out, text))
-    }
-}
-
-#[prompt_router(router = "prompt_router")]
-impl WorkspaceServer {
-    /// Write the plan of this conversation as a handoff that Claude Code can implement.
-    #[prompt(name = "handoff")]
-    async fn handoff_prompt(
-        &self,
-        Parameters(args): Parameters<HandoffPromptArgs>,
-    ) -> Vec<PromptMessage> {
-        let focus = match args
-            .focus
-            .as_deref()
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-        {
-            Some(focus) => format!(" Focus on: {focus}."),
-            None => String::new(),
-        };
-        vec![PromptMessage::new_text(
-            Role::User,
-            format!(
-                "Turn the plan we have worked out in this conversation into a Tandem handoff so \
-                 that Claude Code can implement it without this conversation.{focus} Call \
-                 handoff_create with: a one-line title; a summary of the goal, the approach and \
-                 why; decisions, each a concrete choice with its reason (libraries, formats, \
-                 names, trade-offs settled); tasks, small ordered steps that can each be \
-                 checked, naming the files, functions or commands involved; openQuestions, \
-                 what is still undecided; files, the paths concerned; and a project name. Do \
-                 not invent decisions we did not make: put them under open questions. If the \
-                 memory tools are connected, also record each lasting decision with memory_set \
-                 under \"<project>/<topic>\". Then tell me the handoff id."
-            ),
-        )]
-    }
-
-    /// Pick up a handoff from Claude Desktop: read it, claim it, look up related decisions, start.
-    #[prompt(name = "pickup")]
-    async fn pickup_prompt(
-        &self,
-        Parameters(args): Parameters<PickupPromptArgs>,
-    ) -> Vec<PromptMessage> {
-        let id = args
-            .id
-            .as_deref()
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-            .unwrap_or("latest");
-        let claim = if self.shared.read_only {
-            String::new()
-        } else {
-            "Claim it with handoff_update (status \"claimed\", a note saying what you will do \
-             first). "
-                .to_string()
-        };
-        let finish = if self.shared.read_only {
-            ""
-        } else {
-            " When every task is done, call handoff_update with status \"done\" and a note of \
-             what was done and anything left over."
-        };
-        vec![PromptMessage::new_text(
-            Role::User,
-            format!(
-                "Pick up the Tandem handoff \"{id}\": call handoff_read with id \"{id}\" and read \
-                 it in full. {claim}If the memory tools are connected, call memory_search with \
-                 the main words of its title and summary and follow the decisions you find. \
-                 Then start on the first task, in order, and keep to the decisions recorded in \
-                 the handoff; ask me about its open questions before guessing.{finish}"
-            ),
-        )]
-    }
-}
-
-impl ServerHandler for WorkspaceServer {
-    crate::skeleton::server_skeleton!(name: "tandem-workspace", instructions: INSTRUCTIONS);
-
-    async fn list_resources(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        let cursor = request.and_then(|r| r.cursor);
-        let mut resources = Vec::new();
-        // The first page starts with the handoffs, newest first.
-        if cursor.is_none() {
-            let list = self
-                .shared
-                .ws
-                .handoff_list(&HandoffListParams {
-                    limit: Some(50),
-                    ..Default::default()
-                })
-                .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-            resources.extend(list.handoffs.iter().map(|h| {
-                Resource::new(handoff_uri(&h.id), format!("handoff: {}", h.title))
-                    .with_description(
-                        format!("{:?} — by {}", h.status, h.created_by).to_lowercase(),
-                    )
-                    .with_mime_type("text/markdown")
-            }));
-        }
-        let ws = self.ws();
-        let page = tokio::task::spawn_blocking(move || {
-            ws.list_files(cursor.as_deref(), Some(RESOURCE_PAGE))
-        })
-        .await
-        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?
-        .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
-        let root = self.shared.ws.root().to_path_buf();
-        resources.extend(page.files.iter().map(|rel| {
-            Resource::new(file_uri(&root.join(rel)), rel.clone()).with_mime_type(mime_of(rel))
-        }));
-        let mut result = ListResourcesResult::with_all_items(resources);
-        result.next_cursor = page.next_cursor;
-        Ok(result)
-    }
-
-    async fn list_resource_templates(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        let root = self.shared.ws.root().to_string_lossy().into_owned();
-        let templates = vec![
-            ResourceTemplate::new(format!("{HANDOFF_PREFIX}{{id}}"), "handoff")
-                .with_description("A handoff by id (the file name in handoffs/ without .md)")
-                .with_mime_type("text/markdown"),
-            ResourceTemplate::new(
-                format!("{}/{{path}}", file_uri(Path::new(&root))),
-                "shared file",
-            )
-            .with_description("A text file in the shared folder by its relative path"),
-        ];
-        Ok(ListResourceTemplatesResult::with_all_items(templates))
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        let uri = request.uri;
-        let not_found = |e: WorkspaceError| {
-            ErrorData::resource_not_found(e.to_string(), Some(json!({"uri": uri})))
-        };
-        let (text, mime) = if let Some(id) = uri::decode(HANDOFF_PREFIX, &uri) {
-            let doc = self
-                .shared
-                .ws
-                .handoff_read(&HandoffReadParams { id })
-                .map_err(not_found)?;
-            (doc.markdown, "text/markdown")
-        } else if let Some(path) = uri::decode(FILE_PREFIX, &uri) {
-            let file = self
-                .shared
-                .ws
-                .read_text_file(&ReadTextFileParams::path(path.clone()))
-                .map_err(not_found)?;
-            (file.content, mime_of(&path))
-        } else {
-            return Err(ErrorData::invalid_params(
-                format!("{uri} is not a workspace resource; use file:// or handoff:// URIs"),
-                None,
-            ));
-        };
-        let contents = ResourceContents::text(text, uri.clone()).with_mime_type(mime);
-        Ok(ReadResourceResult::new(vec![contents]).into())
-    }
-}
-
-fn mime_of(path: &str) -> &'static str {
-    match Path::new(path).extension().and_then(|e| e.to_str()) {
-        Some("md" | "markdown") => "text/markdown",
-        Some("json") => "application/json",
-        _ => "text/plain",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handoff_files_stand_for_two_resources() {
-        let root = Path::new("/ws");
-        let uris = changed_uris(root, Path::new("/ws/handoffs/2026-01-01-0000-plan.md"));
-        assert_eq!(
-            uris,
-            [
-                "file:///ws/handoffs/2026-01-01-0000-plan.md",
-                "handoff://2026-01-01-0000-plan"
-            ]
-        );
-        assert_eq!(
-            changed_uris(root, Path::new("/ws/notes/a b.md")),
-            ["file:///ws/notes/a%20b.md"]
-        );
-    }
-
-    #[test]
-    fn instructions_stay_short() {
-        assert!(INSTRUCTIONS.split_whitespace().count() <= 60);
     }
 }
