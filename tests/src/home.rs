@@ -1,0 +1,184 @@
+//! An isolated home for a test: `HOME`, `XDG_*`, `APPDATA` and the state folder in a
+//! temporary directory, and running the `tandem` binary in it.
+
+use std::{path::PathBuf, process::Stdio};
+
+use tokio::process::Command;
+
+use crate::*;
+
+/// A private home for one test: `TANDEM_HOME`, `HOME`, XDG and APPDATA all point into it.
+/// [`TestHome::as_people_run`] leaves `TANDEM_HOME` unset, as people run Tandem: state is then
+/// found in the data folder (`$XDG_DATA_HOME/Tandem`) and the shared folder at `~/Tandem`.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+    people: bool,
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestHome {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("tandem-e2e-")
+            .tempdir()
+            .expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Self { dir, people: false }
+    }
+
+    /// `HOME` and XDG at temp folders, `TANDEM_HOME` unset.
+    pub fn as_people_run() -> Self {
+        Self {
+            people: true,
+            ..Self::new()
+        }
+    }
+
+    /// Tandem's state folder, as `tandem` resolves it in this home.
+    pub fn tandem_home(&self) -> PathBuf {
+        if self.people {
+            self.user_home().join(".local/share/Tandem")
+        } else {
+            self.dir.path().join("state")
+        }
+    }
+
+    /// The shared folder by default, as `tandem` resolves it in this home.
+    pub fn shared_dir(&self) -> PathBuf {
+        if self.people {
+            self.user_home().join("Tandem")
+        } else {
+            self.tandem_home().join("shared")
+        }
+    }
+
+    pub fn user_home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn memory_db(&self) -> PathBuf {
+        self.tandem_home().join("memory.db")
+    }
+
+    /// The environment every child process gets.
+    pub fn env(&self) -> Vec<(String, PathBuf)> {
+        let home = self.user_home();
+        let tandem_home = (!self.people).then(|| ("TANDEM_HOME".to_string(), self.tandem_home()));
+        tandem_home
+            .into_iter()
+            .chain([
+                ("HOME".into(), home.clone()),
+                ("USERPROFILE".into(), home.clone()),
+                ("XDG_CONFIG_HOME".into(), home.join(".config")),
+                ("XDG_DATA_HOME".into(), home.join(".local/share")),
+                ("APPDATA".into(), home.join("AppData/Roaming")),
+                ("LOCALAPPDATA".into(), home.join("AppData/Local")),
+            ])
+            .collect()
+    }
+
+    /// `tandem <args>` with this home's environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(tandem_bin());
+        cmd.args(args).envs(self.env()).kill_on_drop(true);
+        if self.people {
+            cmd.env_remove("TANDEM_HOME");
+        }
+        cmd
+    }
+
+    /// Runs `tandem <args>` to completion.
+    pub async fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("running tandem")
+    }
+}
+
+/// A finished `tandem` run, as text.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn from_output(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A `PATH` with no MCP client CLIs on it, so that only the folders a test creates make a
+/// client count as installed.
+pub const PLAIN_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+impl TestHome {
+    /// Runs `tandem <args>` to completion with [`PLAIN_PATH`].
+    pub async fn tandem(&self, args: &[&str]) -> Ran {
+        let output = self
+            .command(args)
+            .env("PATH", PLAIN_PATH)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("running tandem");
+        Ran::from_output(output)
+    }
+
+    /// Creates a folder under the user home (e.g. `.claude`, to make a client "installed").
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let dir = self.user_home().join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Claude Code's user config, `~/.claude.json`.
+    pub fn claude_json(&self) -> PathBuf {
+        self.user_home().join(".claude.json")
+    }
+
+    /// Claude Code's user settings, `~/.claude/settings.json` (hooks).
+    pub fn claude_settings(&self) -> PathBuf {
+        self.user_home().join(".claude").join("settings.json")
+    }
+
+    /// Claude Desktop's config folder on this OS, inside this home.
+    pub fn desktop_dir(&self) -> PathBuf {
+        if cfg!(target_os = "macos") {
+            self.user_home().join("Library/Application Support/Claude")
+        } else if cfg!(windows) {
+            self.user_home().join("AppData/Roaming/Claude")
+        } else {
+            self.user_home().join(".config/Claude")
+        }
+    }
+
+    pub fn desktop_config(&self) -> PathBuf {
+        self.desktop_dir().join("claude_desktop_config.json")
+    }
+}
