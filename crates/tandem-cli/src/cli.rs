@@ -95,6 +95,22 @@ pub enum Command {
         "  2  usage error"
     ))]
     Brief(BriefArgs),
+    /// Claude Code hooks (the plugin runs them): the brief at session start, news before a prompt.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  echo '{\"session_id\":\"abc\"}' | tandem hook session-start\n",
+        "  echo '{\"session_id\":\"abc\"}' | tandem hook prompt\n\n",
+        "Each reads the hook's JSON on stdin and prints Claude Code's hook JSON on stdout:\n",
+        "session-start the brief, prompt what changed since the session's previous prompt\n",
+        "(nothing at all when nothing did). Whatever goes wrong, they print nothing.\n\n",
+        "Exit codes:\n",
+        "  0  always (a hook never blocks a prompt)\n",
+        "  2  usage error"
+    ))]
+    Hook {
+        #[command(subcommand)]
+        event: HookEvent,
+    },
     /// Show where Tandem keeps its state and the shared folder; move the shared folder.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -262,6 +278,14 @@ pub struct BriefArgs {
     /// Tandem's state folder (default: $TANDEM_HOME, or the platform data folder).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum HookEvent {
+    /// SessionStart: the brief, and where the session starts reading news from.
+    SessionStart,
+    /// UserPromptSubmit: what changed since this session's previous prompt.
+    Prompt,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod brief;
 mod connect;
 mod doctor;
 mod folder;
+mod hook;
 mod install;
 mod memory;
 mod serve;
@@ -32,10 +33,13 @@ use crate::{
 const USAGE: u8 = 2;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    plugin_version_note();
     let home = match Home::resolve() {
         Ok(home) => home,
         // A session hook never fails loudly: unreadable state is no news.
-        Err(_) if matches!(cli.command, Command::Brief(_)) => return Ok(ExitCode::SUCCESS),
+        Err(_) if matches!(cli.command, Command::Brief(_) | Command::Hook { .. }) => {
+            return Ok(ExitCode::SUCCESS);
+        }
         Err(e) => return Err(e.into()),
     };
     match cli.command {
@@ -51,8 +55,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&Context::new(home), args),
         Command::Doctor(args) => doctor::run(&Context::new(home), args),
         Command::Brief(args) => Ok(brief::run(&home, args)),
+        Command::Hook { event } => Ok(hook::run(&home, event)),
         Command::Folder { action } => folder::run(&Context::new(home), action),
         Command::Share(cmd) => share::run(&Context::new(home), cmd),
+    }
+}
+
+/// Set by the Claude Code plugin's launcher: the plugin's version. A plugin and a binary of
+/// different versions still work together (entries and hooks use stable commands); the note
+/// says which to update.
+pub const PLUGIN_VERSION_ENV: &str = "TANDEM_PLUGIN_VERSION";
+
+fn plugin_version_note() {
+    let Some(plugin) = std::env::var_os(PLUGIN_VERSION_ENV) else {
+        return;
+    };
+    let plugin = plugin.to_string_lossy();
+    let ours = env!("CARGO_PKG_VERSION");
+    if !plugin.is_empty() && plugin != ours {
+        eprintln!(
+            "tandem: the Claude Code plugin is version {plugin} and this tandem is {ours}; \
+             update the older one (it still runs)"
+        );
     }
 }
 

@@ -1,0 +1,171 @@
+use serde_json::json;
+
+use super::*;
+use crate::{
+    memory::SetRequest,
+    workspace::{HandoffCreateParams, HandoffStatus, HandoffUpdateParams},
+};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    home: Home,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().join("state"));
+    Fixture { _dir: dir, home }
+}
+
+fn set(f: &Fixture, key: &str, by: &str) {
+    let store = MemoryStore::open(f.home.memory_db()).unwrap();
+    let value = json!({"method": "JWT"});
+    store
+        .set(
+            &SetRequest {
+                key,
+                value: &value,
+                tags: None,
+                expected_version: None,
+            },
+            by,
+        )
+        .unwrap();
+}
+
+fn workspace(f: &Fixture) -> Workspace {
+    Workspace::open(f.home.shared_dir()).unwrap()
+}
+
+fn handoff(f: &Fixture, title: &str) -> String {
+    workspace(f)
+        .handoff_create(
+            &HandoffCreateParams {
+                title: title.into(),
+                summary: "Do it.".into(),
+                ..Default::default()
+            },
+            "claude-ai 0.14",
+        )
+        .unwrap()
+        .id
+}
+
+#[test]
+fn no_state_is_no_news_and_creates_nothing() {
+    let f = fixture();
+    let seen = now(&f.home);
+    assert_eq!(seen, Seen::default());
+    assert_eq!(since(&f.home, &seen).0, "");
+    assert!(!f.home.state_dir().exists());
+}
+
+#[test]
+fn changes_since_the_last_look_are_news_once() {
+    let f = fixture();
+    set(&f, "proj/old", "claude-ai 0.14");
+    handoff(&f, "Old plan");
+    let seen = now(&f.home);
+    assert_eq!(
+        since(&f.home, &seen).0,
+        "",
+        "what was there before is not news"
+    );
+
+    let id = handoff(&f, "Move sessions to JWT");
+    set(&f, "proj/auth-approach", "claude-ai 0.14");
+    set(&f, "proj/auth-approach", "claude-ai 0.14");
+    let (text, next) = since(&f.home, &seen);
+    assert!(
+        text.contains("handoff new: \"Move sessions to JWT\" (open"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("handoff_read {{\"id\": \"{id}\"}}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("memory proj/auth-approach: v2 by claude-ai"),
+        "{text}"
+    );
+    assert_eq!(text.matches("proj/auth-approach").count(), 1, "{text}");
+    assert!(
+        !text.contains("proj/old") && !text.contains("Old plan"),
+        "{text}"
+    );
+    assert_eq!(since(&f.home, &next).0, "", "news is told once");
+
+    workspace(&f)
+        .handoff_update(
+            &HandoffUpdateParams {
+                id: id.clone(),
+                status: HandoffStatus::Claimed,
+                note: None,
+            },
+            "claude-code 2.1",
+        )
+        .unwrap();
+    let store = MemoryStore::open(f.home.memory_db()).unwrap();
+    store.delete("proj/old", None, "claude-code 2.1").unwrap();
+    let (text, _) = since(&f.home, &next);
+    assert!(
+        text.contains("handoff updated: \"Move sessions to JWT\" (claimed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("memory proj/old: deleted by claude-code"),
+        "{text}"
+    );
+}
+
+#[test]
+fn news_stays_within_its_bound() {
+    let f = fixture();
+    let seen = now(&f.home);
+    for i in 0..100 {
+        set(
+            &f,
+            &format!("proj/a-rather-long-key-name-{i:03}"),
+            "claude-ai 0.14",
+        );
+    }
+    let (text, next) = since(&f.home, &seen);
+    assert!(
+        text.chars().count() <= MAX_CHARS,
+        "{}",
+        text.chars().count()
+    );
+    assert!(text.contains("more"), "{text}");
+    // The cursor moves past what was read; the rest comes next time.
+    assert!(next.memory_seq > seen.memory_seq);
+    assert!(!since(&f.home, &next).0.is_empty());
+}
+
+#[test]
+fn sessions_are_kept_by_id_bounded_and_pruned() {
+    let f = fixture();
+    let sessions = Sessions::new(&f.home);
+    let seen = Seen {
+        memory_seq: 7,
+        ..Default::default()
+    };
+    sessions.save("abc-123", &seen).unwrap();
+    assert_eq!(sessions.load("abc-123"), Some(seen.clone()));
+    assert_eq!(sessions.load("other"), None);
+    // An id that is not a plain name is never a path.
+    for bad in ["../x", "a/b", "", "a b", &"x".repeat(200)] {
+        sessions.save(bad, &seen).unwrap();
+        assert_eq!(sessions.load(bad), None);
+    }
+    for i in 0..MAX_SESSIONS + 20 {
+        sessions.save(&format!("s{i}"), &seen).unwrap();
+    }
+    let dir = f.home.state_dir().join("hooks/sessions");
+    let count = std::fs::read_dir(&dir).unwrap().count();
+    assert!(count <= MAX_SESSIONS, "{count}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
+}
