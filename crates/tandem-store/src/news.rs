@@ -224,7 +224,7 @@ impl Sessions {
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
             .collect();
         let oldest = SystemTime::now() - Duration::from_secs(SESSION_DAYS * 24 * 3600);
-        files.sort_by(|a, b| b.0.cmp(&a.0));
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
         for (i, (modified, path)) in files.iter().enumerate() {
             if i + 1 >= MAX_SESSIONS || *modified < oldest {
                 let _ = std::fs::remove_file(path);
