@@ -13,5 +13,6 @@ mod install;
 mod memory;
 mod memory_interop;
 mod memory_safety;
+mod plugin;
 mod share;
 mod workspace;

@@ -66,11 +66,26 @@ pub async fn run_node_script(
 /// Runs the real Claude Code CLI's `claude mcp list` (it starts or connects to every
 /// configured server) in this home; returns its standard output.
 pub async fn claude_mcp_list(home: &TestHome, extra_env: &[(&str, &str)]) -> String {
+    let output = claude(home, &["mcp", "list"], extra_env).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprintln!(
+        "claude mcp list:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Runs the pinned `claude` CLI with `args` in `home`, from the user's home folder.
+pub async fn claude(
+    home: &TestHome,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
     let claude = npm_dir().join("node_modules/.bin/claude");
-    let output = tokio::time::timeout(
+    tokio::time::timeout(
         Duration::from_secs(180),
         Command::new(&claude)
-            .args(["mcp", "list"])
+            .args(args)
             .envs(home.env())
             .envs(extra_env.iter().copied())
             // No update checks, telemetry or other traffic from a test.
@@ -82,14 +97,8 @@ pub async fn claude_mcp_list(home: &TestHome, extra_env: &[(&str, &str)]) -> Str
             .output(),
     )
     .await
-    .expect("claude mcp list timed out")
-    .expect("running claude");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    eprintln!(
-        "claude mcp list:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    .unwrap_or_else(|_| panic!("claude {args:?} timed out"))
+    .expect("running claude")
 }
 
 /// Panics unless `claude mcp list` printed `name` as connected.
