@@ -9,7 +9,9 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use tandem_tests::{TestClient, TestHome, assert_connected, claude, claude_mcp_list, tandem_bin};
+use tandem_tests::{
+    Ran, TestClient, TestHome, assert_connected, claude, claude_mcp_list, tandem_bin,
+};
 use tokio::io::AsyncWriteExt;
 
 fn repo() -> PathBuf {
@@ -100,6 +102,43 @@ async fn the_plugin_installs_from_the_local_marketplace_connects_and_uninstalls_
     assert_connected(&listing, "plugin:tandem:tandem-workspace");
     assert_connected(&listing, "plugin:tandem:tandem-memory");
 
+    // No doubles: with the plugin enabled, the installer adds nothing for Claude Code and
+    // status says how Claude Code reaches Tandem.
+    let ran = home.tandem(&["install", "--client", "claude-code"]).await;
+    ran.expect_code(0);
+    assert!(
+        ran.stdout.contains("Tandem plugin (tandem@tandem)"),
+        "{}",
+        ran.stdout
+    );
+    let servers = read_json(&home.claude_json())["mcpServers"].clone();
+    assert!(!servers.to_string().contains("tandem-"), "{servers}");
+    let status = home.tandem(&["status"]).await;
+    assert!(
+        status
+            .stdout
+            .contains("connected through the Tandem plugin"),
+        "{}",
+        status.stdout
+    );
+    let json: Value =
+        serde_json::from_str(&home.tandem(&["status", "--json"]).await.stdout).unwrap();
+    assert_eq!(json["claudeCodePlugin"]["enabled"], true, "{json}");
+    assert_eq!(json["claudeCodePlugin"]["id"], "tandem@tandem");
+    // Entries written anyway (--force) are named as doubles, with the way out.
+    home.tandem(&["install", "--client", "claude-code", "--force"])
+        .await
+        .expect_code(0);
+    let status = home.tandem(&["status"]).await;
+    assert!(
+        status.stdout.contains("starts each server twice"),
+        "{}",
+        status.stdout
+    );
+    home.tandem(&["uninstall", "--client", "claude-code"])
+        .await
+        .expect_code(0);
+
     let details = claude(&home, &["plugin", "details", "tandem@tandem"], &env).await;
     eprintln!("claude plugin details:\n{}", text(&details));
     assert!(details.status.success(), "{}", text(&details));
@@ -160,12 +199,6 @@ async fn run_hook(home: &TestHome, event: &str, input: Value, env: &[(&str, &str
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
 }
 
 fn prompt(session: &str, home: &TestHome, words: &str) -> Value {

@@ -10,13 +10,14 @@ pub fn run(which: &str) -> Result {
         return crate::app::bench();
     }
     let suites: &[&str] = match which {
-        "all" => &["memory", "workspace", "hub"],
+        "all" => &["memory", "workspace", "hub", "hook"],
         "memory" => &["memory"],
         "workspace" => &["workspace"],
         "hub" => &["hub"],
+        "hook" => &["hook"],
         other => {
             return Err(format!(
-                "unknown benchmark {other:?}; try: memory, workspace, hub, app, all"
+                "unknown benchmark {other:?}; try: memory, workspace, hub, hook, app, all"
             ));
         }
     };

@@ -16,6 +16,7 @@ pub mod host;
 pub mod hub;
 pub mod install;
 mod layout;
+pub mod plugin;
 pub mod probe;
 pub mod reach;
 pub mod share;

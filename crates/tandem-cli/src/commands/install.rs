@@ -10,7 +10,7 @@ use std::{
 use anyhow::Context as _;
 use tandem_clients::{
     Applied, ClientId, ClientsError, EntryAction, InstallOptions, NamedEntry, Outcome, Plan, Reach,
-    Reload, Scope, Transport, UninstallOptions, entry,
+    Reload, Scope, Transport, UninstallOptions, entry, plugin,
 };
 
 use super::{Context, USAGE, binary, named, report_error};
@@ -349,6 +349,15 @@ fn entries(ctx: &Context, args: &InstallArgs, binary: &Path) -> anyhow::Result<E
     })
 }
 
+/// The Tandem plugin, when it is installed and enabled in Claude Code (user scope) and the
+/// install does not override it (`--force`, or a project's own file).
+fn plugin_in_charge(ctx: &Context, overridden: bool) -> Option<plugin::InstalledPlugin> {
+    if overridden {
+        return None;
+    }
+    plugin::claude_code_plugin(&ctx.host).filter(|p| p.enabled)
+}
+
 pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
     if args.port.is_some() && args.transport != TransportArg::Http {
         report_error("--port is for --transport http; add it, or leave --port out.");
@@ -396,8 +405,21 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
         bridge: None,
     };
     let mut token_in = Vec::new();
+    let plugin = plugin_in_charge(ctx, project.is_some() || args.force);
     for id in &targets {
         let label = id.client().name;
+        if *id == ClientId::ClaudeCode
+            && let Some(plugin) = &plugin
+        {
+            writeln!(
+                out,
+                "{label}: the Tandem plugin ({}) is installed and enabled; its servers and \
+                 hooks are Tandem's, so no entry is added. `tandem uninstall --client \
+                 claude-code` removes entries an earlier install wrote.",
+                plugin.id
+            )?;
+            continue;
+        }
         let planned = ctx
             .installer
             .plan_install(*id, entries.for_client(*id), &options);
@@ -409,7 +431,7 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
         }
         run_plan(ctx, &mut out, label, planned, args.dry_run, &mut tally)?;
     }
-    if args.session_hook {
+    if args.session_hook && plugin.is_none() {
         let planned = ctx
             .installer
             .plan_session_hook(&binary, ctx.explicit_home());

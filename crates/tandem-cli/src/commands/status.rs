@@ -6,6 +6,7 @@ use std::{io::Write, process::ExitCode};
 use serde_json::{Value, json};
 use tandem_clients::{
     ClientId, ClientStatus, DoctorRecord, Health, HubReport, Scope, ServerEntry, entry, hook,
+    plugin,
 };
 use tandem_store::paths;
 
@@ -137,6 +138,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let doctor = DoctorRecord::load(&ctx.home);
     let hook_path = ctx.installer.session_hook_path();
     let hook = ctx.installer.session_hook();
+    let plugin = plugin::claude_code_plugin(&ctx.host);
 
     if args.json {
         let (doctor_json, doctor_problem) = match &doctor {
@@ -168,6 +170,11 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             "notices": notices_json(home),
             "tandemHome": ctx.home.state_dir(),
             "clients": statuses.iter().map(|s| client_json(s, doctor_ref)).collect::<Vec<_>>(),
+            "claudeCodePlugin": plugin.as_ref().map(|p| json!({
+                "id": p.id,
+                "version": p.version,
+                "enabled": p.enabled,
+            })),
             "sessionHook": {
                 "path": hook_path,
                 "command": hook_command,
@@ -186,7 +193,12 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let doctor_ref = doctor.as_ref().ok().and_then(Option::as_ref);
     for s in &statuses {
         let has_file = s.files.iter().any(|f| f.exists || f.problem.is_some());
-        let state = if s.healthy() {
+        let ours = s.files.iter().any(|f| f.entries.iter().any(|e| e.ours));
+        let by_plugin =
+            s.client == ClientId::ClaudeCode && plugin.as_ref().is_some_and(|p| p.enabled);
+        let state = if by_plugin && !ours {
+            term::paint(term::OK, "connected through the Tandem plugin")
+        } else if s.healthy() {
             term::paint(term::OK, "connected")
         } else if s.files.iter().any(|f| f.entries.iter().any(|e| e.ours)) {
             term::paint(term::FAIL, "needs attention")
@@ -232,6 +244,24 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 let text = format!("last doctor {}: {}", short_time(at), parts.join(", "));
                 out.write_all(term::wrap(&text, "  ", "    ").as_bytes())?;
             }
+        }
+        if s.client == ClientId::ClaudeCode
+            && let Some(p) = &plugin
+        {
+            let version = p
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            let state = if p.enabled { "enabled" } else { "disabled" };
+            let mut text = format!("plugin {}{version}: {state}", p.id);
+            if p.enabled && (ours || matches!(hook, Ok(Some(_)))) {
+                text.push_str(
+                    "; Tandem's own entries or hook are there too, so Claude Code starts each \
+                     server twice: `tandem uninstall --client claude-code` removes them",
+                );
+            }
+            out.write_all(term::wrap(&text, "  ", "    ").as_bytes())?;
         }
         if s.client == ClientId::ClaudeCode {
             match &hook {
