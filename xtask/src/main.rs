@@ -22,7 +22,7 @@ commands:
                       every test (the tray app's WebDriver test among them) and the
                       .deb install check
   bundle              the tray app as a .deb and an AppImage (release)
-  bench [memory|workspace|hub|app|all]
+  bench [memory|workspace|hub|hook|app|all]
                       benchmark Tandem against the reference servers, same client;
                       `app`: the tray app's idle CPU and memory, window closed and open
 ";
