@@ -35,6 +35,20 @@ impl MemoryStore {
         self.write(|tx| self.apply_set(tx, req, prepared, by))
     }
 
+    /// `set` with the current tags and no version check, for tests.
+    #[cfg(test)]
+    pub(crate) fn set_plain(&self, key: &str, value: &Value, by: &str) -> Result<SetOutcome> {
+        self.set(
+            &SetRequest {
+                key,
+                value,
+                tags: None,
+                expected_version: None,
+            },
+            by,
+        )
+    }
+
     /// [`Self::set`] if the write lock is free right now; `Ok(None)` (nothing written) when
     /// another writer holds it. Lets a caller write in place when it would not wait, and move
     /// to a thread that may wait otherwise.

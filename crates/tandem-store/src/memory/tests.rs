@@ -11,17 +11,7 @@ fn store() -> (tempfile::TempDir, MemoryStore) {
 }
 
 fn set(store: &MemoryStore, key: &str, value: Value) -> SetOutcome {
-    store
-        .set(
-            &SetRequest {
-                key,
-                value: &value,
-                tags: None,
-                expected_version: None,
-            },
-            "test 1",
-        )
-        .unwrap()
+    store.set_plain(key, &value, "test 1").unwrap()
 }
 
 #[test]

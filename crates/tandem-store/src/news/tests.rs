@@ -1,10 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::{
-    memory::SetRequest,
-    workspace::{HandoffCreateParams, HandoffStatus, HandoffUpdateParams},
-};
+use crate::workspace::{HandoffCreateParams, HandoffStatus, HandoffUpdateParams};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -19,18 +16,7 @@ fn fixture() -> Fixture {
 
 fn set(f: &Fixture, key: &str, by: &str) {
     let store = MemoryStore::open(f.home.memory_db()).unwrap();
-    let value = json!({"method": "JWT"});
-    store
-        .set(
-            &SetRequest {
-                key,
-                value: &value,
-                tags: None,
-                expected_version: None,
-            },
-            by,
-        )
-        .unwrap();
+    store.set_plain(key, &json!({"method": "JWT"}), by).unwrap();
 }
 
 fn workspace(f: &Fixture) -> Workspace {
