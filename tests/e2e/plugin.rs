@@ -125,6 +125,29 @@ async fn the_plugin_installs_from_the_local_marketplace_connects_and_uninstalls_
         serde_json::from_str(&home.tandem(&["status", "--json"]).await.stdout).unwrap();
     assert_eq!(json["claudeCodePlugin"]["enabled"], true, "{json}");
     assert_eq!(json["claudeCodePlugin"]["id"], "tandem@tandem");
+    // The doctor starts the plugin's servers as Claude Code starts them.
+    // Without a tandem the launcher can find, the doctor shows the launcher's advice.
+    let doctor = home.tandem(&["doctor", "--client", "claude-code"]).await;
+    doctor.expect_code(1);
+    assert!(
+        doctor.stdout.contains("tandem: not installed"),
+        "{}",
+        doctor.stdout
+    );
+    let doctor = Ran::from_output(
+        home.command(&["doctor", "--client", "claude-code"])
+            .env("TANDEM_BIN", &bin)
+            .output()
+            .await
+            .unwrap(),
+    );
+    doctor.expect_code(0);
+    for name in [
+        "plugin:tandem:tandem-workspace",
+        "plugin:tandem:tandem-memory",
+    ] {
+        assert!(doctor.stdout.contains(name), "{}", doctor.stdout);
+    }
     // Entries written anyway (--force) are named as doubles, with the way out.
     home.tandem(&["install", "--client", "claude-code", "--force"])
         .await
@@ -135,6 +158,8 @@ async fn the_plugin_installs_from_the_local_marketplace_connects_and_uninstalls_
         "{}",
         status.stdout
     );
+    let doctor = home.tandem(&["doctor", "--client", "claude-code"]).await;
+    assert!(doctor.stderr.contains("both active"), "{}", doctor.stderr);
     home.tandem(&["uninstall", "--client", "claude-code"])
         .await
         .expect_code(0);

@@ -9,7 +9,12 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::{catalog::claude_code_settings_path, host::HostEnv};
+use crate::{
+    catalog::{ClientId, claude_code_settings_path},
+    entry,
+    host::HostEnv,
+    probe::ProbeTarget,
+};
 
 /// The plugin's name in its marketplace.
 pub const PLUGIN_NAME: &str = "tandem";
@@ -21,6 +26,43 @@ pub struct InstalledPlugin {
     pub id: String,
     pub version: Option<String>,
     pub enabled: bool,
+    /// The plugin's folder as Claude Code installed it (`${CLAUDE_PLUGIN_ROOT}`).
+    pub root: Option<PathBuf>,
+}
+
+impl InstalledPlugin {
+    /// The plugin's servers, as Claude Code starts them (`plugin:tandem:<name>`), for the
+    /// doctor: read from the installed `.mcp.json` with `${CLAUDE_PLUGIN_ROOT}` put in.
+    pub fn probe_targets(&self) -> Vec<ProbeTarget> {
+        let Some(root) = &self.root else {
+            return Vec::new();
+        };
+        let path = root.join(".mcp.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Vec::new();
+        };
+        let text = text.replace(
+            "${CLAUDE_PLUGIN_ROOT}",
+            &root.to_string_lossy().replace('\\', "/"),
+        );
+        let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(&text) else {
+            return Vec::new();
+        };
+        let Some(servers) = doc.get("mcpServers").and_then(Value::as_object) else {
+            return Vec::new();
+        };
+        servers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some(ProbeTarget {
+                    client: ClientId::ClaudeCode,
+                    config_path: path.clone(),
+                    name: format!("plugin:{PLUGIN_NAME}:{name}"),
+                    entry: entry::parse(value)?,
+                })
+            })
+            .collect()
+    }
 }
 
 fn plugins_dir(env: &HostEnv) -> PathBuf {
@@ -47,12 +89,15 @@ pub fn claude_code_plugin(env: &HostEnv) -> Option<InstalledPlugin> {
                 .is_some_and(|(name, _)| name == PLUGIN_NAME)
                 && installs.as_array().is_some_and(|a| !a.is_empty())
         })?;
-    let version = installs
-        .as_array()
-        .and_then(|a| a.first())
-        .and_then(|i| i.get("version"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let first = installs.as_array().and_then(|a| a.first());
+    let field = |key: &str| {
+        first
+            .and_then(|i| i.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let version = field("version");
+    let root = field("installPath").map(PathBuf::from);
     let enabled = read_json(&claude_code_settings_path(env))
         .and_then(|s| s.get("enabledPlugins")?.get(id)?.as_bool())
         .unwrap_or(false);
@@ -60,6 +105,7 @@ pub fn claude_code_plugin(env: &HostEnv) -> Option<InstalledPlugin> {
         id: id.clone(),
         version,
         enabled,
+        root,
     })
 }
 

@@ -3,7 +3,9 @@
 
 use std::{io::Write, process::ExitCode, time::Duration};
 
-use tandem_clients::{ChildProbe, ClientId, DoctorRecord, ProbeOutcome, ProbeTarget, Scope};
+use tandem_clients::{
+    ChildProbe, ClientId, DoctorRecord, ProbeOutcome, ProbeTarget, Scope, plugin,
+};
 
 use super::{Context, named, report_error};
 use crate::{cli::DoctorArgs, term};
@@ -44,8 +46,28 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
                 report_error(&format!("{}: {problem}", id.client().name));
             }
         }
+        // Claude Code may reach Tandem through the plugin: its servers are probed as Claude
+        // Code starts them, and Tandem's own entries beside them are named as doubles.
+        let from_plugin = match id {
+            ClientId::ClaudeCode => plugin::claude_code_plugin(&ctx.host)
+                .filter(|p| p.enabled)
+                .map(|p| (p.id.clone(), p.probe_targets())),
+            _ => None,
+        };
         match ctx.installer.probe_targets(*id, &Scope::User) {
             Ok(found) => {
+                if let Some((plugin_id, plugin_targets)) = from_plugin {
+                    if !found.is_empty() {
+                        report_error(&format!(
+                            "Claude Code: the Tandem plugin ({plugin_id}) and Tandem's own \
+                             entries are both active, so each server starts twice; `tandem \
+                             uninstall --client claude-code` removes the entries."
+                        ));
+                    }
+                    targets.extend(plugin_targets);
+                    targets.extend(found);
+                    continue;
+                }
                 if found.is_empty() && !explicit.is_empty() {
                     failed = true;
                     let at = ctx
