@@ -426,11 +426,14 @@ pub fn server_log_dirs(id: ClientId, env: &HostEnv) -> Vec<PathBuf> {
 /// The Claude Code user settings file that holds hooks: `~/.claude/settings.json` (or
 /// `$CLAUDE_CONFIG_DIR/settings.json`). Not where MCP servers go (that is `~/.claude.json`).
 pub fn claude_code_settings_path(env: &HostEnv) -> PathBuf {
-    let dir = env
-        .claude_config_dir
+    env.os.join(&claude_code_dir(env), &["settings.json"])
+}
+
+/// Claude Code's own folder: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn claude_code_dir(env: &HostEnv) -> PathBuf {
+    env.claude_config_dir
         .clone()
-        .unwrap_or_else(|| env.os.join(&env.home, &[".claude"]));
-    env.os.join(&dir, &["settings.json"])
+        .unwrap_or_else(|| env.os.join(&env.home, &[".claude"]))
 }
 
 /// Why a client counts as present on this host.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::{
-    catalog::{ClientId, claude_code_settings_path},
+    catalog::{ClientId, claude_code_dir, claude_code_settings_path},
     entry,
     host::HostEnv,
     probe::ProbeTarget,
@@ -65,21 +65,16 @@ impl InstalledPlugin {
     }
 }
 
-fn plugins_dir(env: &HostEnv) -> PathBuf {
-    let dir = env
-        .claude_config_dir
-        .clone()
-        .unwrap_or_else(|| env.os.join(&env.home, &[".claude"]));
-    env.os.join(&dir, &["plugins"])
-}
-
 fn read_json(path: &std::path::Path) -> Option<Value> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// The Tandem plugin, when Claude Code has it installed (enabled or not).
 pub fn claude_code_plugin(env: &HostEnv) -> Option<InstalledPlugin> {
-    let installed = read_json(&env.os.join(&plugins_dir(env), &["installed_plugins.json"]))?;
+    let installed = read_json(&env.os.join(
+        &claude_code_dir(env),
+        &["plugins", "installed_plugins.json"],
+    ))?;
     let (id, installs) = installed
         .get("plugins")?
         .as_object()?
