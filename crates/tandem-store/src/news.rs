@@ -111,20 +111,25 @@ pub fn since(home: &Home, seen: &Seen) -> (String, Seen) {
     let mut out = String::from(
         "Tandem: changed since your last prompt (from the person's other Claude apps or sessions):\n",
     );
+    // Room for the line that says how many were left out (its count has at most as many
+    // digits as the number of lines).
+    let more_line = |n: usize| format!("- and {n} more: handoff_list, memory_changes");
+    let reserve = more_line(lines.len()).chars().count();
+    let mut used = out.chars().count();
     let mut shown = 0;
     for line in &lines {
-        if out.chars().count() + line.chars().count() + 1 > MAX_CHARS - 40 {
+        let len = line.chars().count() + 1;
+        let last = shown + 1 == lines.len();
+        if used + len > MAX_CHARS || (!last && used + len + reserve > MAX_CHARS) {
             break;
         }
         out.push_str(line);
         out.push('\n');
+        used += len;
         shown += 1;
     }
     if shown < lines.len() {
-        out.push_str(&format!(
-            "- and {} more: handoff_list, memory_changes\n",
-            lines.len() - shown
-        ));
+        out.push_str(&more_line(lines.len() - shown));
     }
     (out.trim_end().to_string(), next)
 }

@@ -155,3 +155,31 @@ fn sessions_are_kept_by_id_bounded_and_pruned() {
         .collect();
     assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
 }
+
+#[test]
+fn a_long_list_is_cut_to_the_bound_with_its_count() {
+    let f = fixture();
+    let seen = now(&f.home);
+    // Long keys, so that the list is cut where the "and N more" line must still fit.
+    for i in 0..40 {
+        set(
+            &f,
+            &format!("proj/{}-{i:02}", "k".repeat(70)),
+            "claude-ai 0.14",
+        );
+    }
+    let (text, _) = since(&f.home, &seen);
+    assert!(
+        text.chars().count() <= MAX_CHARS,
+        "{}",
+        text.chars().count()
+    );
+    let shown = text.lines().filter(|l| l.starts_with("- memory")).count();
+    assert!(
+        text.ends_with(&format!(
+            "- and {} more: handoff_list, memory_changes",
+            40 - shown
+        )),
+        "{text}"
+    );
+}
