@@ -323,6 +323,17 @@ pub enum McpCommand {
         #[arg(long)]
         read_only: bool,
     },
+    /// Both at once, from one process: every workspace and memory tool under its own name (for
+    /// a client that takes one server per entry, like a Claude Desktop extension).
+    #[command(after_help = "Example:\n  tandem mcp all")]
+    All {
+        /// The shared folder (default: the one `tandem folder` shows).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Database file (default: $TANDEM_HOME/memory.db, or the platform data folder).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
-//! Tandem's MCP servers — `memory` (shared structured memory) and, built the same way, the
-//! workspace server — and the stdio transport they speak.
+//! Tandem's MCP servers — `memory` (shared structured memory), the workspace server built the
+//! same way, and `all`, both in one server — and the transports they speak.
 
+pub mod all;
 pub mod bridge;
 pub mod caller;
 pub mod definitions;

@@ -7,6 +7,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use futures::{Stream, StreamExt};
 use rmcp::{
     ErrorData, Peer, RoleServer,
     model::{ResourceUpdatedNotificationParam, SubscriptionFilter},
@@ -57,16 +58,12 @@ impl Subscriptions {
     }
 }
 
-/// Forwards events to a session that completed `initialize`, until the session ends.
-pub fn forward_to_session(peer: Peer<RoleServer>, events: &EventSender, subs: Subscriptions) {
-    let mut rx = events.subscribe();
+/// Forwards events from every source to a session that completed `initialize`, until the
+/// session ends.
+pub fn forward_to_session(peer: Peer<RoleServer>, events: &[&EventSender], subs: Subscriptions) {
+    let mut events = merged(events);
     tokio::spawn(async move {
-        loop {
-            let event = match rx.recv().await {
-                Ok(event) => event,
-                Err(broadcast::error::RecvError::Lagged(_)) => Arc::new(ResourceEvent::default()),
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
+        while let Some(event) = events.next().await {
             if peer.is_transport_closed() {
                 return;
             }
@@ -83,6 +80,27 @@ pub fn forward_to_session(peer: Peer<RoleServer>, events: &EventSender, subs: Su
     });
 }
 
+/// The events of every source as one stream. A receiver that fell behind yields an empty
+/// event (the list changed, which URIs is unknown); the stream ends when every source closed.
+fn merged(
+    events: &[&EventSender],
+) -> impl Stream<Item = Arc<ResourceEvent>> + Send + Unpin + use<> {
+    futures::stream::select_all(events.iter().map(|sender| {
+        Box::pin(futures::stream::unfold(
+            sender.subscribe(),
+            |mut rx| async move {
+                match rx.recv().await {
+                    Ok(event) => Some((event, rx)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        Some((Arc::new(ResourceEvent::default()), rx))
+                    }
+                    Err(broadcast::error::RecvError::Closed) => None,
+                }
+            },
+        ))
+    }))
+}
+
 /// What a `subscriptions/listen` request may receive from these servers.
 pub fn accepted_filter(requested: &SubscriptionFilter) -> SubscriptionFilter {
     let mut filter = SubscriptionFilter::default();
@@ -91,9 +109,12 @@ pub fn accepted_filter(requested: &SubscriptionFilter) -> SubscriptionFilter {
     filter
 }
 
-/// Serves one `subscriptions/listen` stream (protocol 2026-07-28 and later).
-pub async fn listen(context: SubscriptionContext, events: &EventSender) -> Result<(), ErrorData> {
-    let mut rx = events.subscribe();
+/// Serves one `subscriptions/listen` stream (protocol 2026-07-28 and later) from every source.
+pub async fn listen(
+    context: SubscriptionContext,
+    events: &[&EventSender],
+) -> Result<(), ErrorData> {
+    let mut events = merged(events);
     let list_changed = context.accepted().resources_list_changed == Some(true);
     let uris: HashSet<String> = context
         .accepted()
@@ -105,12 +126,8 @@ pub async fn listen(context: SubscriptionContext, events: &EventSender) -> Resul
     loop {
         tokio::select! {
             () = context.cancelled() => return Ok(()),
-            event = rx.recv() => {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(broadcast::error::RecvError::Lagged(_)) => Arc::new(ResourceEvent::default()),
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
-                };
+            event = events.next() => {
+                let Some(event) = event else { return Ok(()) };
                 let sink = context.sink();
                 if list_changed && sink.notify_resource_list_changed().await.is_err() {
                     return Ok(());

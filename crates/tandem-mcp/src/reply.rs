@@ -66,11 +66,12 @@ pub fn unknown_tool<S: Send + Sync + 'static>(
     router: &rmcp::handler::server::router::tool::ToolRouter<S>,
     name: &str,
 ) -> ErrorData {
-    let offered: Vec<String> = router
-        .list_all()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    unknown_tool_among(&router.list_all(), name)
+}
+
+/// The same error for a server whose tools are `offered`.
+pub fn unknown_tool_among(offered: &[rmcp::model::Tool], name: &str) -> ErrorData {
+    let offered: Vec<&str> = offered.iter().map(|t| t.name.as_ref()).collect();
     ErrorData::invalid_params(
         format!(
             "unknown tool {name:?}; this server offers: {}",

@@ -104,7 +104,7 @@ macro_rules! server_skeleton {
         ) {
             $crate::push::forward_to_session(
                 context.peer,
-                &self.shared.events,
+                &[&self.shared.events],
                 self.subscriptions.clone(),
             );
         }
@@ -140,7 +140,7 @@ macro_rules! server_skeleton {
             &self,
             context: ::rmcp::service::SubscriptionContext,
         ) -> Result<(), ::rmcp::ErrorData> {
-            $crate::push::listen(context, &self.shared.events).await
+            $crate::push::listen(context, &[&self.shared.events]).await
         }
 
         async fn list_resources(
@@ -170,3 +170,23 @@ macro_rules! server_skeleton {
 }
 
 pub(crate) use server_skeleton;
+
+/// What a server that combines this one with another asks of it (see `crate::all`): its
+/// change broadcast, its tools, and whether a prompt is its own. Expands inside `impl …`.
+macro_rules! session_parts {
+    () => {
+        pub(crate) fn events(&self) -> &$crate::push::EventSender {
+            &self.shared.events
+        }
+
+        pub(crate) fn tools(&self) -> Vec<::rmcp::model::Tool> {
+            self.tool_router.list_all()
+        }
+
+        pub(crate) fn has_prompt(&self, name: &str) -> bool {
+            self.prompt_router.has_route(name)
+        }
+    };
+}
+
+pub(crate) use session_parts;

@@ -1,6 +1,6 @@
 //! `tandem mcp memory` and `tandem memory import|export`.
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Context as _;
 use tandem_mcp::memory::{MemoryServer, MemoryShared};
@@ -14,12 +14,18 @@ fn db_path(home: &Home, db: Option<PathBuf>) -> PathBuf {
 
 pub fn serve(home: &Home, db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let _log = crate::logging::init(&home.logs_dir(), "memory");
+    let shared = open(home, db)?;
+    super::runtime()?.block_on(tandem_mcp::serve_stdio(MemoryServer::new(shared)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The memory a server serves: the database, and commits from every process noticed.
+pub(super) fn open(home: &Home, db: Option<PathBuf>) -> anyhow::Result<Arc<MemoryShared>> {
     let db = db_path(home, db);
     let shared = MemoryShared::open(&db)
         .with_context(|| format!("opening the memory database at {}", db.display()))?;
     tracing::info!(db = %db.display(), "memory server starting");
-    super::runtime()?.block_on(tandem_mcp::serve_stdio(MemoryServer::new(shared)))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(shared)
 }
 
 pub fn run(home: &Home, cmd: MemoryCommand) -> anyhow::Result<ExitCode> {

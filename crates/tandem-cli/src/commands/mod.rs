@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mcp(McpCommand::Workspace { root, read_only }) => {
             workspace::serve(&home, root, read_only)
         }
+        Command::Mcp(McpCommand::All { root, db }) => workspace::serve_all(&home, root, db),
         Command::Memory(cmd) => memory::run(&home, cmd),
         Command::Serve { port, no_auth } => serve::run(&home, port, no_auth),
         Command::Connect { url, headers } => connect::run(&home, url, &headers),

@@ -20,6 +20,7 @@ use tandem_store::{memory::MemoryStore, watch::ChangeWatcher};
 use crate::push::{self, EventSender, ResourceEvent, Subscriptions};
 
 pub use resources::entry_uri;
+pub(crate) use resources::is_entry_uri;
 pub use tools::*;
 
 pub const INSTRUCTIONS: &str = "Shared memory between the person's Claude apps: Claude Desktop \
@@ -91,6 +92,10 @@ impl MemoryServer {
             prompt_router: Self::prompt_router(),
         }
     }
+}
+
+impl MemoryServer {
+    crate::skeleton::session_parts!();
 }
 
 impl ServerHandler for MemoryServer {

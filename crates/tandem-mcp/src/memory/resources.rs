@@ -19,6 +19,11 @@ pub fn entry_uri(key: &str) -> String {
     uri::encode(URI_PREFIX, key)
 }
 
+/// Whether `uri` names a memory entry (and so belongs to this server).
+pub(crate) fn is_entry_uri(uri: &str) -> bool {
+    uri.starts_with(URI_PREFIX)
+}
+
 fn key_from_uri(uri: &str) -> Option<String> {
     uri::decode(URI_PREFIX, uri)
 }

@@ -116,6 +116,10 @@ impl WorkspaceServer {
     }
 }
 
+impl WorkspaceServer {
+    crate::skeleton::session_parts!();
+}
+
 impl ServerHandler for WorkspaceServer {
     crate::skeleton::server_skeleton!(name: "tandem-workspace", instructions: INSTRUCTIONS);
 }

@@ -9,6 +9,7 @@ use rmcp::{
 };
 use serde_json::Value;
 use tandem_mcp::{
+    all::AllServer,
     memory::{MemoryServer, MemoryShared},
     workspace::{WorkspaceServer, WorkspaceShared},
 };
@@ -99,4 +100,13 @@ pub async fn workspace(read_only: bool) -> Connected {
     std::fs::create_dir_all(dir.path().join("shared")).unwrap();
     let shared = WorkspaceShared::open(&dir.path().join("shared"), read_only).unwrap();
     connect(WorkspaceServer::new(shared), Some(dir)).await
+}
+
+/// `tandem mcp all` on a fresh folder and database, and a client connected to it.
+pub async fn all() -> Connected {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = WorkspaceShared::open(&dir.path().join("shared"), false).unwrap();
+    let memory = MemoryShared::open(&dir.path().join("memory.db")).unwrap();
+    let server = AllServer::new(WorkspaceServer::new(workspace), MemoryServer::new(memory));
+    connect(server, Some(dir)).await
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod all;
 mod common;
 mod definitions;
 mod dispatch;
