@@ -7,6 +7,7 @@ mod app;
 mod brief;
 mod claude_code_cli;
 mod doctor;
+mod extension;
 mod home;
 mod hub;
 mod install;

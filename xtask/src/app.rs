@@ -76,14 +76,14 @@ pub fn sidecar(release: bool) -> Result<PathBuf> {
 }
 
 #[cfg(unix)]
-fn set_executable(path: &Path) -> Result {
+pub fn set_executable(path: &Path) -> Result {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| format!("chmod {}: {e}", path.display()))
 }
 
 #[cfg(not(unix))]
-fn set_executable(_path: &Path) -> Result {
+pub fn set_executable(_path: &Path) -> Result {
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use std::{
 
 mod app;
 mod bench;
+mod mcpb;
 mod prereq;
 mod shell;
 
@@ -21,7 +22,9 @@ commands:
   test                install what the tests need, then fmt, a Windows check, clippy,
                       every test (the tray app's WebDriver test among them) and the
                       .deb install check
-  bundle              the tray app as a .deb and an AppImage (release)
+  bundle              the tray app as a .deb and an AppImage, and the Claude Desktop
+                      extension (tandem-<version>-<os>-<arch>.mcpb), release builds
+  mcpb                the Desktop extension from the debug build (what the tests run)
   bench [memory|workspace|hub|hook|app|all]
                       benchmark Tandem against the reference servers, same client;
                       `app`: the tray app's idle CPU and memory, window closed and open
@@ -43,7 +46,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("check") => check(),
         Some("run") => app::run(),
-        Some("bundle") => app::bundle(true).map(|_| ()),
+        Some("bundle") => bundle(),
+        Some("mcpb") => mcpb::pack("debug").map(|_| ()),
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -122,6 +126,14 @@ fn format_and_clippy() -> Result {
     )
 }
 
+/// `cargo xtask bundle`: everything a person installs, from release builds.
+fn bundle() -> Result {
+    app::bundle(true)?;
+    build_dist_tandem()?;
+    mcpb::pack("dist")?;
+    Ok(())
+}
+
 fn test() -> Result {
     let started = std::time::Instant::now();
     // The suite builds each crate once from a clean tree: incremental compilation's caches
@@ -143,6 +155,9 @@ fn test() -> Result {
         "build",
         shell::cargo(&["build", "--workspace", "--all-targets"]),
     )?;
+    // The Desktop extension's end-to-end test unpacks and runs the bundle as Desktop would: it
+    // packs the debug binary, which the build just made.
+    mcpb::pack("debug")?;
     let tests = if prereq::has_nextest() {
         shell::cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
     } else {
