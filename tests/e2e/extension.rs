@@ -82,8 +82,12 @@ async fn the_extension_installs_runs_as_desktop_runs_it_and_shares_memory_with_c
         "{info}"
     );
 
-    // Unpacked as Desktop installs it: the manifest, the icon, the licence, the binary.
-    let dir = work.path().join("Claude Extensions/tandem");
+    // Unpacked where Desktop keeps what it installs: the manifest, the icon, the licence, the
+    // binary.
+    let home = TestHome::as_people_run();
+    let dir = home
+        .desktop_dir()
+        .join("Claude Extensions/local.mcpb.tandem.tandem");
     let dir_arg = dir.to_string_lossy().into_owned();
     ok(
         "mcpb unpack",
@@ -124,7 +128,6 @@ async fn the_extension_installs_runs_as_desktop_runs_it_and_shares_memory_with_c
 
     // Started as Desktop starts an extension: ${__dirname} put in, Desktop's trimmed
     // environment (no TANDEM_HOME, no XDG), stdio, from `/`.
-    let home = TestHome::as_people_run();
     let command = config["command"]
         .as_str()
         .unwrap()
@@ -175,7 +178,31 @@ async fn the_extension_installs_runs_as_desktop_runs_it_and_shares_memory_with_c
         "the extension wrote to the default store"
     );
 
+    doubles_are_named(&home).await;
     signed_and_checked(&file, work.path()).await;
+}
+
+/// The doctor probes the extension as Desktop starts it, and names both when Tandem's own
+/// entries in Desktop's config answer too.
+async fn doubles_are_named(home: &TestHome) {
+    let alone = home.tandem(&["doctor", "--client", "claude-desktop"]).await;
+    alone.expect_code(0);
+    assert!(alone.stdout.contains("extension:tandem"), "{alone:?}");
+    assert!(!alone.stderr.contains("twice"), "{alone:?}");
+    home.tandem(&["install", "--client", "claude-desktop"])
+        .await
+        .expect_code(0);
+    let both = home.tandem(&["doctor", "--client", "claude-desktop"]).await;
+    println!("{}\n{}", both.stdout, both.stderr);
+    assert!(
+        both.stderr
+            .contains("the Tandem extension and Tandem's own entries")
+            && both.stderr.contains("tandem-workspace")
+            && both
+                .stderr
+                .contains("tandem uninstall --client claude-desktop"),
+        "{both:?}"
+    );
 }
 
 /// `mcpb sign --self-signed`, then the PKCS#7 signature it appended checked by OpenSSL against

@@ -11,6 +11,7 @@ pub mod doctor;
 mod edit;
 pub mod entry;
 pub mod error;
+pub mod extension;
 pub mod hook;
 pub mod host;
 pub mod hub;

@@ -4,7 +4,7 @@
 use std::{io::Write, process::ExitCode, time::Duration};
 
 use tandem_clients::{
-    ChildProbe, ClientId, DoctorRecord, ProbeOutcome, ProbeTarget, Scope, plugin,
+    ChildProbe, ClientId, DoctorRecord, ProbeOutcome, ProbeTarget, Scope, extension, plugin,
 };
 
 use super::{Context, named, report_error};
@@ -65,6 +65,16 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
                         ));
                     }
                     targets.extend(plugin_targets);
+                    targets.extend(found);
+                    continue;
+                }
+                // Desktop may also run Tandem as an extension: probed as Desktop starts it, and
+                // named beside Tandem's own entries below when both answer.
+                if *id == ClientId::ClaudeDesktop
+                    && let Some(target) = extension::desktop_extension(&ctx.host)
+                        .and_then(|e| e.probe_target(ctx.host.os))
+                {
+                    targets.push(target);
                     targets.extend(found);
                     continue;
                 }
@@ -156,6 +166,10 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
+    if let Some(doubles) = desktop_doubles(&results) {
+        report_error(&doubles);
+    }
+
     let mut record = DoctorRecord::new(&results);
     if !explicit.is_empty()
         && let Ok(Some(previous)) = DoctorRecord::load(&ctx.home)
@@ -187,4 +201,31 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// When Claude Desktop reaches Tandem both through the extension and through Tandem's own
+/// entries in its config file and both answered, Desktop offers every tool twice: says so, naming
+/// both and the way out.
+fn desktop_doubles(results: &[(ProbeTarget, tandem_clients::ProbeReport)]) -> Option<String> {
+    let answered = |extension: bool| {
+        results
+            .iter()
+            .filter(|(t, r)| {
+                t.client == ClientId::ClaudeDesktop
+                    && r.passed()
+                    && t.name.starts_with("extension:") == extension
+            })
+            .map(|(t, _)| t.name.as_str())
+            .collect::<Vec<_>>()
+    };
+    let (from_extension, entries) = (answered(true), answered(false));
+    if from_extension.is_empty() || entries.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Claude Desktop: the Tandem extension and Tandem's own entries ({}) both answer, so \
+         Desktop offers every tool twice; keep one: `tandem uninstall --client claude-desktop` \
+         removes the entries, Desktop's Settings → Extensions removes the extension.",
+        entries.join(", ")
+    ))
 }
