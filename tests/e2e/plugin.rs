@@ -370,3 +370,67 @@ async fn without_an_installed_tandem_the_launcher_prints_nothing_on_stdout_and_s
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("plugin is version 0.0.1"), "{said}");
 }
+
+#[tokio::test]
+async fn install_with_plugin_goes_through_the_real_cli_and_removes_the_older_entries() {
+    let home = TestHome::new();
+    let bin = tandem_bin().to_string_lossy().into_owned();
+    let cli_dir = tandem_tests::npm_dir().join("node_modules/.bin");
+    let path = format!("{}:{}", cli_dir.display(), tandem_tests::PLAIN_PATH);
+    let run = |args: &'static [&'static str]| {
+        let mut cmd = home.command(args);
+        cmd.env("PATH", &path)
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .stdin(Stdio::null());
+        async move { Ran::from_output(cmd.output().await.unwrap()) }
+    };
+    // An earlier install wrote entries and the session hook for Claude Code.
+    run(&["install", "--client", "claude-code", "--session-hook"])
+        .await
+        .expect_code(0);
+    assert!(read_json(&home.claude_json())["mcpServers"]["tandem-memory"].is_object());
+
+    let dry = run(&[
+        "install",
+        "--client",
+        "claude-code",
+        "--plugin",
+        "--dry-run",
+    ])
+    .await;
+    dry.expect_code(0);
+    assert!(dry.stdout.contains("would copy the marketplace"), "{dry:?}");
+    assert!(!home.tandem_home().join("claude-plugin").exists());
+
+    let ran = run(&["install", "--client", "claude-code", "--plugin"]).await;
+    ran.expect_code(0);
+    assert!(
+        ran.stdout
+            .contains("Tandem plugin (tandem@tandem) is installed"),
+        "{ran:?}"
+    );
+    let copy = home.tandem_home().join("claude-plugin");
+    assert!(copy.join(".claude-plugin/marketplace.json").is_file());
+    let servers = read_json(&home.claude_json())["mcpServers"].clone();
+    assert!(!servers.to_string().contains("tandem-"), "{servers}");
+    let settings = std::fs::read_to_string(home.claude_settings()).unwrap();
+    assert!(!settings.contains("tandem brief"), "{settings}");
+    assert!(settings.contains("tandem@tandem"), "{settings}");
+
+    let env = [("TANDEM_BIN", bin.as_str())];
+    let listing = claude_mcp_list(&home, &env).await;
+    assert_connected(&listing, "plugin:tandem:tandem-workspace");
+    assert_connected(&listing, "plugin:tandem:tandem-memory");
+    assert!(
+        !listing.lines().any(|l| l.starts_with("tandem-")),
+        "{listing}"
+    );
+    // Again: nothing to add, nothing doubled.
+    run(&["install", "--client", "claude-code", "--plugin"])
+        .await
+        .expect_code(0);
+    let listing = claude_mcp_list(&home, &env).await;
+    assert_eq!(listing.matches("plugin:tandem:tandem-memory").count(), 1);
+}

@@ -234,6 +234,10 @@ pub struct InstallArgs {
     /// Claude Code: run `tandem brief` at every session start (~/.claude/settings.json).
     #[arg(long)]
     pub session_hook: bool,
+    /// Claude Code: install the Tandem plugin with the `claude` CLI (from the marketplace this
+    /// tandem carries) instead of entries, and remove entries an earlier install wrote.
+    #[arg(long, conflicts_with_all = ["project", "session_hook", "transport"])]
+    pub plugin: bool,
     /// Install into a client that was not found here, and replace tandem-* entries that
     /// Tandem did not write.
     #[arg(long)]

@@ -5,13 +5,14 @@
 //! not add its own entries beside them. Read only; a file that is missing or does not parse
 //! means no plugin.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::{
     catalog::{ClientId, claude_code_dir, claude_code_settings_path},
     entry,
+    error::{ClientsError, Result},
     host::HostEnv,
     probe::ProbeTarget,
 };
@@ -104,6 +105,91 @@ pub fn claude_code_plugin(env: &HostEnv) -> Option<InstalledPlugin> {
     })
 }
 
+/// The marketplace listing the plugin (`tandem`): a folder with `.claude-plugin/marketplace.json`.
+pub const MARKETPLACE_NAME: &str = "tandem";
+/// Where Tandem keeps its copy of the marketplace, under the state folder.
+const MARKETPLACE_COPY: &str = "claude-plugin";
+
+/// The marketplace this `tandem` carries: where the packages put it beside the binary, else the
+/// source tree the binary was built from.
+pub fn packaged_marketplace(exe: &Path) -> Option<PathBuf> {
+    let dir = exe.parent()?;
+    [
+        // .deb and AppImage: usr/bin/tandem, usr/lib/Tandem/claude-plugin.
+        dir.join("../lib/Tandem/claude-plugin"),
+        // Windows: beside tandem.exe.
+        dir.join("claude-plugin"),
+        // macOS: Tandem.app/Contents/MacOS/tandem, Contents/Resources/claude-plugin.
+        dir.join("../Resources/claude-plugin"),
+        // A build from a checkout: the repository is the marketplace.
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    ]
+    .into_iter()
+    .find(|d| d.join(".claude-plugin/marketplace.json").is_file())
+}
+
+/// Copies the marketplace at `from` (its manifest and the plugin folders it lists) to
+/// `<state>/claude-plugin`, replacing an older copy, and returns the copy. Claude Code loads a
+/// local marketplace's plugin in place, so it must be somewhere that stays: an AppImage's files
+/// are gone when it exits, and a package's are replaced by the next version.
+pub fn copy_marketplace(from: &Path, state_dir: &Path) -> Result<PathBuf> {
+    let manifest_path = from.join(".claude-plugin/marketplace.json");
+    let manifest =
+        std::fs::read(&manifest_path).map_err(|e| ClientsError::io(&manifest_path, e))?;
+    let sources: Vec<String> = serde_json::from_slice::<Value>(&manifest)
+        .ok()
+        .and_then(|m| {
+            let plugins = m.get("plugins")?.as_array()?.clone();
+            Some(
+                plugins
+                    .iter()
+                    .filter_map(|p| p.get("source")?.as_str().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let dest = state_dir.join(MARKETPLACE_COPY);
+    let staging = state_dir.join(format!("{MARKETPLACE_COPY}.new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    copy_tree(
+        &from.join(".claude-plugin"),
+        &staging.join(".claude-plugin"),
+    )?;
+    for source in &sources {
+        let Some(rel) = source.strip_prefix("./") else {
+            continue;
+        };
+        if rel.split(['/', '\\']).any(|part| part == "..") {
+            continue;
+        }
+        copy_tree(&from.join(rel), &staging.join(rel))?;
+    }
+    if dest.exists() {
+        std::fs::remove_dir_all(&dest).map_err(|e| ClientsError::io(&dest, e))?;
+    }
+    std::fs::rename(&staging, &dest).map_err(|e| ClientsError::io(&dest, e))?;
+    Ok(dest)
+}
+
+/// A folder copied file by file (modes kept: the launcher stays executable).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| ClientsError::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| ClientsError::io(from, e))? {
+        let entry = entry.map_err(|e| ClientsError::io(from, e))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry
+            .file_type()
+            .map_err(|e| ClientsError::io(&src, e))?
+            .is_dir()
+        {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| ClientsError::io(&src, e))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +241,41 @@ mod tests {
             "{not json",
         );
         assert_eq!(claude_code_plugin(&env), None);
+    }
+
+    #[test]
+    fn the_marketplace_of_this_build_is_found_and_copied_with_its_plugin_only() {
+        let found = packaged_marketplace(Path::new("/nowhere/bin/tandem")).unwrap();
+        let state = tempfile::tempdir().unwrap();
+        std::fs::write(state.path().join("keep"), "x").unwrap();
+        let copy = copy_marketplace(&found, state.path()).unwrap();
+        assert_eq!(copy, state.path().join("claude-plugin"));
+        assert!(copy.join(".claude-plugin/marketplace.json").is_file());
+        let plugin = copy.join("integrations/claude-code");
+        assert!(plugin.join(".claude-plugin/plugin.json").is_file());
+        assert!(
+            !copy.join("crates").exists(),
+            "only what the marketplace lists"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(plugin.join("bin/tandem-launch"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_ne!(mode & 0o111, 0, "the launcher stays executable");
+        }
+        // Again: the copy is replaced, nothing else in the state folder is touched.
+        std::fs::write(copy.join("stale"), "old").unwrap();
+        copy_marketplace(&found, state.path()).unwrap();
+        assert!(!copy.join("stale").exists());
+        assert!(state.path().join("keep").exists());
+        let left: Vec<_> = std::fs::read_dir(state.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
     }
 }

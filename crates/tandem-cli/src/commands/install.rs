@@ -397,6 +397,21 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(USAGE));
     }
 
+    let mut targets = targets;
+    if args.plugin {
+        if !targets.contains(&ClientId::ClaudeCode) {
+            if !tally.failed {
+                report_error(
+                    "--plugin is for Claude Code, which is not among the clients to install \
+                     into; add --client claude-code.",
+                );
+            }
+            return Ok(ExitCode::from(USAGE));
+        }
+        targets.retain(|id| *id != ClientId::ClaudeCode);
+        super::plugin::install(ctx, &mut out, args.dry_run, &mut tally)?;
+    }
+
     let binary = binary()?;
     let entries = entries(ctx, &args, &binary)?;
     let options = InstallOptions {

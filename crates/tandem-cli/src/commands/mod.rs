@@ -7,6 +7,7 @@ mod folder;
 mod hook;
 mod install;
 mod memory;
+mod plugin;
 mod serve;
 mod share;
 mod status;
