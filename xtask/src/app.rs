@@ -228,18 +228,78 @@ pub fn check_deb(deb: &Path) -> Result {
         for file in [
             "/usr/bin/tandem-app",
             "/usr/share/applications/Tandem.desktop",
+            "/usr/lib/Tandem/claude-plugin/.claude-plugin/marketplace.json",
+            "/usr/lib/Tandem/claude-plugin/integrations/claude-code/.claude-plugin/plugin.json",
         ] {
             if !Path::new(file).exists() {
                 return Err(format!("the .deb installed no {file}"));
             }
         }
-        Ok(())
+        check_packaged_plugin()
     })();
     shell::step(
         "remove the .deb again",
         shell::command("dpkg", &["-r", &package]),
     )?;
     result
+}
+
+/// The installed `tandem` finds the plugin marketplace the package carries, and its launcher is
+/// executable: `tandem install --client claude-code --plugin --dry-run`, in a home of its own
+/// with the pinned `claude` CLI on PATH, says what it would add.
+fn check_packaged_plugin() -> Result {
+    let launcher =
+        Path::new("/usr/lib/Tandem/claude-plugin/integrations/claude-code/bin/tandem-launch");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(launcher)
+            .map_err(|e| format!("{}: {e}", launcher.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o111 == 0 {
+            return Err(format!(
+                "the .deb installed {} not executable",
+                launcher.display()
+            ));
+        }
+    }
+    let home = target_dir().join("deb-check-home");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).map_err(|e| format!("creating {}: {e}", home.display()))?;
+    let path = format!(
+        "{}:/usr/local/bin:/usr/bin:/bin",
+        target_dir().join("npm/node_modules/.bin").display()
+    );
+    let out = shell::command(
+        "/usr/bin/tandem",
+        &[
+            "install",
+            "--client",
+            "claude-code",
+            "--plugin",
+            "--dry-run",
+        ],
+    )
+    .env_clear()
+    .env("HOME", &home)
+    .env("PATH", path)
+    .output()
+    .map_err(|e| format!("running the installed /usr/bin/tandem: {e}"))?;
+    let _ = std::fs::remove_dir_all(&home);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() || !text.contains("would copy the marketplace") {
+        return Err(format!(
+            "the installed tandem did not find the packaged plugin ({}):\n{text}",
+            out.status
+        ));
+    }
+    println!("xtask: the installed tandem finds the packaged Claude Code plugin");
+    Ok(())
 }
 
 /// A stand-in `linuxdeploy` for Tauri's AppImage step, and the AppImage runtime, in a cache
