@@ -119,11 +119,17 @@ fn plan_one(
         .map_err(|e| e.to_string())
 }
 
-/// The clients to connect when none are named: every one detected on this machine.
+/// The clients to connect when none are named: every one detected on this machine, but not
+/// Claude Code when it reaches Tandem through the plugin.
 pub fn detected(installer: &Installer) -> Vec<ClientId> {
     ClientId::ALL
         .into_iter()
         .filter(|id| tandem_clients::catalog::detect(*id, installer.host()).detected())
+        .filter(|id| {
+            installer
+                .plugin_in_charge(*id, &InstallOptions::default())
+                .is_none()
+        })
         .collect()
 }
 

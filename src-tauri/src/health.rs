@@ -59,8 +59,14 @@ pub struct ClientView {
     pub config_paths: Vec<String>,
     pub restart_note: String,
     pub needs_restart: bool,
-    /// What the row says: `unreadable`, `needs-repair`, `connected`, `outdated` or
-    /// `not-connected`, and its words.
+    /// Claude Code reaches Tandem through the Tandem plugin (its id): no entry is needed.
+    pub plugin: Option<String>,
+    /// … and Tandem's own entries are there too, so each server starts twice.
+    pub doubled: bool,
+    /// What the person should do about the row's state, when there is something.
+    pub advice: Option<String>,
+    /// What the row says: `unreadable`, `doubled`, `plugin`, `needs-repair`, `connected`,
+    /// `outdated` or `not-connected`, and its words.
     pub state: &'static str,
     pub state_label: &'static str,
 }
@@ -69,6 +75,10 @@ impl ClientView {
     fn settle_state(&mut self) {
         (self.state, self.state_label) = if self.problem.is_some() {
             ("unreadable", "config file unreadable")
+        } else if self.doubled {
+            ("doubled", "connected twice (plugin and entries)")
+        } else if self.plugin.is_some() {
+            ("plugin", "connected through the Tandem plugin")
         } else if self.needs_repair {
             ("needs-repair", "needs repair")
         } else if self.current {
@@ -104,6 +114,9 @@ pub fn clients(
                 config_paths: Vec::new(),
                 restart_note: client.reload.hint(client),
                 needs_restart: client.reload.needs_restart(),
+                plugin: None,
+                doubled: false,
+                advice: None,
                 state: "",
                 state_label: "",
             };
@@ -136,6 +149,22 @@ pub fn clients(
             let any_tandem = named(WORKSPACE) || named(MEMORY);
             view.needs_repair = view.problem.is_none()
                 && ((any_tandem && !view.current) || (!any_tandem && was_connected.contains(&id)));
+            if let Some(plugin) = status.through_plugin() {
+                // The plugin's servers are Tandem's way in: nothing to connect or repair.
+                view.plugin = Some(plugin.id.clone());
+                view.doubled = status.doubled();
+                view.needs_repair = false;
+                view.connected = true;
+                view.current = true;
+                if view.doubled {
+                    view.advice = Some(format!(
+                        "The Tandem plugin ({}) and Tandem's own entries are both there, so \
+                         Claude Code starts each server twice: `tandem uninstall --client \
+                         claude-code` removes the entries.",
+                        plugin.id
+                    ));
+                }
+            }
             view.settle_state();
             view
         })
@@ -391,6 +420,9 @@ mod tests {
             config_paths: Vec::new(),
             restart_note: String::new(),
             needs_restart: false,
+            plugin: None,
+            doubled: false,
+            advice: None,
             state: "",
             state_label: "",
         }

@@ -695,3 +695,62 @@ fn files_left_in_an_earlier_folder_are_a_notice_until_dismissed_and_stay() {
         None
     );
 }
+
+#[test]
+fn claude_code_through_the_plugin_is_connected_and_entries_beside_it_are_named_as_doubles() {
+    let t = TestApp::start(|_| {});
+    let home = t.dir.path().join("home");
+    let plugins = home.join(".claude/plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::write(
+        plugins.join("installed_plugins.json"),
+        r#"{"version": 2, "plugins": {"tandem@tandem": [{"scope": "user", "version": "0.1.0",
+            "installPath": "/nowhere"}]}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".claude/settings.json"),
+        r#"{"enabledPlugins": {"tandem@tandem": true}}"#,
+    )
+    .unwrap();
+    t.tandem().refresh_clients();
+    let code = |h: &Value| client_view(h, "claude-code");
+    let h = t.ok("health", json!({}));
+    assert_eq!(code(&h)["state"], "plugin", "{h:#}");
+    assert_eq!(
+        code(&h)["stateLabel"],
+        "connected through the Tandem plugin"
+    );
+    assert_eq!(code(&h)["plugin"], "tandem@tandem");
+    assert_eq!(code(&h)["current"], true, "nothing to connect");
+    assert_eq!(code(&h)["needsRepair"], false);
+    // Connect adds no entry beside the plugin; it says why.
+    let plans = t.ok("connect_plan", json!({"clients": ["claude-code"]}));
+    let error = plans[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("Tandem plugin (tandem@tandem)"), "{plans}");
+    let results = t.ok("connect", json!({"clients": ["claude-code"]}));
+    assert_eq!(results[0]["ok"], false, "{results}");
+    assert!(
+        !t.claude_json().exists()
+            || !std::fs::read_to_string(t.claude_json())
+                .unwrap()
+                .contains("tandem-")
+    );
+    // Entries written anyway (as an older install did) are named as doubles, with the way out.
+    std::fs::write(
+        t.claude_json(),
+        serde_json::to_string(&json!({"mcpServers": {
+            "tandem-memory": {"command": t.dir.path().join("bin/tandem"), "args": ["mcp", "memory"]},
+        }}))
+        .unwrap(),
+    )
+    .unwrap();
+    t.tandem().refresh_clients();
+    let h = t.ok("health", json!({}));
+    assert_eq!(code(&h)["state"], "doubled", "{h:#}");
+    let advice = code(&h)["advice"].as_str().unwrap_or_default().to_string();
+    assert!(
+        advice.contains("tandem uninstall --client claude-code"),
+        "{advice}"
+    );
+}

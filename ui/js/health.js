@@ -53,6 +53,7 @@ export function renderHealth(h) {
           {},
           el("span", { class: `state ${c.state}`, text: c.stateLabel }),
           c.problem ? el("div", { class: "note warn", text: c.problem }) : null,
+          c.advice ? el("div", { class: "note warn", text: c.advice }) : null,
           ...c.entries.filter((e) => e.health !== "current").map((e) => el("div", { class: "note", text: `${e.name}: ${e.health}` })),
         ),
         el("td", { text: check }),
@@ -68,8 +69,10 @@ export function renderHealth(h) {
   // Once connected from here, the card stays to say what to restart.
   firstRun.hidden = !h.firstRun && !state.firstRunDone;
   if (h.firstRun && !state.firstRunDone) {
-    const detected = h.clients.filter((c) => c.detected).map((c) => c.id);
-    $("#first-run-clients").replaceChildren(...(detected.length ? h.clients.filter((c) => c.detected).map((c) => el("li", { text: c.name })) : [el("li", { text: "no client detected yet" })]));
+    // A client that reaches Tandem through its plugin needs nothing connected.
+    const toConnect = h.clients.filter((c) => c.detected && !c.plugin);
+    const detected = toConnect.map((c) => c.id);
+    $("#first-run-clients").replaceChildren(...(detected.length ? toConnect.map((c) => el("li", { text: c.name })) : [el("li", { text: "no client detected yet" })]));
     // What connecting them all would write, shown once per set of detected clients (health
     // events come often; the diff only changes with the clients).
     const shown = detected.join(",");

@@ -101,6 +101,12 @@ pub enum ClientsError {
     #[error("Tandem's install record {path} is unreadable ({reason}); move it aside and retry")]
     State { path: PathBuf, reason: String },
 
+    #[error(
+        "Claude Code reaches Tandem through the Tandem plugin ({plugin}): an entry beside it \
+         would start each server twice, so none is added (--force adds it anyway)"
+    )]
+    PluginInCharge { plugin: String },
+
     #[error("reading or writing {path}: {source}")]
     Io {
         path: PathBuf,

@@ -463,12 +463,32 @@ impl Installer {
     }
 
     /// Plans adding `entries` to a client's config. Nothing is written.
+    /// The Tandem plugin, when Claude Code reaches Tandem through it (installed and enabled)
+    /// and an install of Tandem's own entries into `id` would only double it: Claude Code,
+    /// the person's own config, no `force`.
+    pub fn plugin_in_charge(
+        &self,
+        id: ClientId,
+        options: &InstallOptions,
+    ) -> Option<crate::plugin::InstalledPlugin> {
+        if id != ClientId::ClaudeCode || options.force || options.project_dir.is_some() {
+            return None;
+        }
+        crate::plugin::claude_code_plugin(&self.host).filter(|p| p.enabled)
+    }
+
     pub fn plan_install(
         &self,
         id: ClientId,
         entries: &[NamedEntry],
         options: &InstallOptions,
     ) -> Result<Plan> {
+        let tandems_own = entries
+            .iter()
+            .any(|n| n.name == entry::WORKSPACE || n.name == entry::MEMORY);
+        if tandems_own && let Some(plugin) = self.plugin_in_charge(id, options) {
+            return Err(ClientsError::PluginInCharge { plugin: plugin.id });
+        }
         let c = client(id);
         let mut rendered = Vec::new();
         let mut secrets = Vec::new();

@@ -89,6 +89,17 @@ impl Reach {
 }
 
 impl ClientStatus {
+    /// The Tandem plugin, when this client reaches Tandem through it (installed and enabled).
+    pub fn through_plugin(&self) -> Option<&crate::plugin::InstalledPlugin> {
+        self.plugin.as_ref().filter(|p| p.enabled)
+    }
+
+    /// The plugin and Tandem's own entries are both there: the client starts each server twice.
+    pub fn doubled(&self) -> bool {
+        self.through_plugin().is_some()
+            && self.files.iter().any(|f| f.entries.iter().any(|e| e.ours))
+    }
+
     /// How this client reaches Tandem as its files read now: the way of its first Tandem
     /// entry that goes to a hub (with the hub's base URL), else stdio. Connect and Repair keep
     /// it: a client installed with `tandem install --transport http` stays on the hub, and

@@ -117,6 +117,8 @@ pub struct ClientStatus {
     pub detection: Detection,
     pub reload: Reload,
     pub files: Vec<FileStatus>,
+    /// Claude Code, the person's own config: the Tandem plugin when it is installed.
+    pub plugin: Option<crate::plugin::InstalledPlugin>,
 }
 
 impl ClientStatus {
@@ -260,6 +262,9 @@ impl Installer {
             detection: catalog::detect(id, self.host()),
             reload: client(id).reload,
             files,
+            plugin: (id == ClientId::ClaudeCode && *scope == Scope::User)
+                .then(|| crate::plugin::claude_code_plugin(self.host()))
+                .flatten(),
         };
         let Some(expected) = expected(&status) else {
             return Ok(status);

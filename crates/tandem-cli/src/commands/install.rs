@@ -10,7 +10,7 @@ use std::{
 use anyhow::Context as _;
 use tandem_clients::{
     Applied, ClientId, ClientsError, EntryAction, InstallOptions, NamedEntry, Outcome, Plan, Reach,
-    Reload, Scope, Transport, UninstallOptions, entry, plugin,
+    Reload, Scope, Transport, UninstallOptions, entry,
 };
 
 use super::{Context, USAGE, binary, named, report_error};
@@ -349,15 +349,6 @@ fn entries(ctx: &Context, args: &InstallArgs, binary: &Path) -> anyhow::Result<E
     })
 }
 
-/// The Tandem plugin, when it is installed and enabled in Claude Code (user scope) and the
-/// install does not override it (`--force`, or a project's own file).
-fn plugin_in_charge(ctx: &Context, overridden: bool) -> Option<plugin::InstalledPlugin> {
-    if overridden {
-        return None;
-    }
-    plugin::claude_code_plugin(&ctx.host).filter(|p| p.enabled)
-}
-
 pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
     if args.port.is_some() && args.transport != TransportArg::Http {
         report_error("--port is for --transport http; add it, or leave --port out.");
@@ -420,7 +411,9 @@ pub fn install(ctx: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
         bridge: None,
     };
     let mut token_in = Vec::new();
-    let plugin = plugin_in_charge(ctx, project.is_some() || args.force);
+    let plugin = ctx
+        .installer
+        .plugin_in_charge(ClientId::ClaudeCode, &options);
     for id in &targets {
         let label = id.client().name;
         if *id == ClientId::ClaudeCode

@@ -6,7 +6,6 @@ use std::{io::Write, process::ExitCode};
 use serde_json::{Value, json};
 use tandem_clients::{
     ClientId, ClientStatus, DoctorRecord, Health, HubReport, Scope, ServerEntry, entry, hook,
-    plugin,
 };
 use tandem_store::paths;
 
@@ -138,7 +137,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let doctor = DoctorRecord::load(&ctx.home);
     let hook_path = ctx.installer.session_hook_path();
     let hook = ctx.installer.session_hook();
-    let plugin = plugin::claude_code_plugin(&ctx.host);
+    let plugin = statuses.iter().find_map(|s| s.plugin.clone());
 
     if args.json {
         let (doctor_json, doctor_problem) = match &doctor {
@@ -194,8 +193,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     for s in &statuses {
         let has_file = s.files.iter().any(|f| f.exists || f.problem.is_some());
         let ours = s.files.iter().any(|f| f.entries.iter().any(|e| e.ours));
-        let by_plugin =
-            s.client == ClientId::ClaudeCode && plugin.as_ref().is_some_and(|p| p.enabled);
+        let by_plugin = s.through_plugin().is_some();
         let state = if by_plugin && !ours {
             term::paint(term::OK, "connected through the Tandem plugin")
         } else if s.healthy() {
