@@ -200,9 +200,11 @@ fn hook_command(event: &str) -> String {
 }
 
 /// Runs a hook as Claude Code does: its command through `sh -c`, the event's JSON on stdin.
+/// Claude Code is a process of its own, not this test, whose servers write as the other apps
+/// here (the hook leaves out what its own client process wrote): `timeout` stands in for it.
 async fn run_hook(home: &TestHome, event: &str, input: Value, env: &[(&str, &str)]) -> Ran {
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
+    let mut child = tokio::process::Command::new("timeout")
+        .args(["60", "sh", "-c"])
         .arg(hook_command(event))
         .envs(home.env())
         .envs(env.iter().copied())
@@ -433,4 +435,26 @@ async fn install_with_plugin_goes_through_the_real_cli_and_removes_the_older_ent
         .expect_code(0);
     let listing = claude_mcp_list(&home, &env).await;
     assert_eq!(listing.matches("plugin:tandem:tandem-memory").count(), 1);
+}
+
+#[tokio::test]
+async fn the_prompt_hook_leaves_out_what_the_session_itself_wrote() {
+    let home = TestHome::new();
+    let ran =
+        tandem_tests::run_node_script(&home, "hook-session.mjs", &[], &Default::default()).await;
+    let second = ran["second"].as_str().unwrap();
+    assert!(
+        second.contains("proj/theirs"),
+        "another session's write: {ran}"
+    );
+    if cfg!(target_os = "linux") {
+        assert!(
+            !second.contains("proj/own"),
+            "the session's own write: {ran}"
+        );
+        assert_eq!(ran["third"], "", "only its own write since: no news");
+    } else {
+        // No way to tell sessions apart here: too much rather than too little.
+        assert!(second.contains("proj/own"), "{ran}");
+    }
 }

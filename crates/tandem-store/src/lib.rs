@@ -5,6 +5,7 @@ pub mod brief;
 pub mod error;
 pub mod memory;
 pub mod news;
+pub mod origin;
 pub mod paths;
 pub mod settings;
 pub mod text;

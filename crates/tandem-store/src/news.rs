@@ -62,8 +62,9 @@ pub fn now(home: &Home) -> Seen {
 }
 
 /// What changed since `seen`, for a model (empty when nothing did), and where the session
-/// stands after reading it.
-pub fn since(home: &Home, seen: &Seen) -> (String, Seen) {
+/// stands after reading it. Memory changes written from `own` (the session's client process,
+/// [`crate::origin`]) are left out: the session made them.
+pub fn since(home: &Home, seen: &Seen, own: Option<&str>) -> (String, Seen) {
     let mut lines = Vec::new();
     let listed = list_handoffs(home.shared_dir());
     let mut next = Seen {
@@ -87,9 +88,13 @@ pub fn since(home: &Home, seen: &Seen) -> (String, Seen) {
     if let Some(store) = open_store(home)
         && let Ok(page) = store.changes(Some(seen.memory_seq), Some(CHANGES))
     {
+        // The session's own writes are not news to it.
+        let own: std::collections::HashSet<i64> = own
+            .and_then(|o| store.changes_from(o, seen.memory_seq, page.cursor).ok())
+            .unwrap_or_default();
         // The last change of each key, in commit order.
         let mut last: Vec<(String, Op, i64, String)> = Vec::new();
-        for c in &page.changes {
+        for c in page.changes.iter().filter(|c| !own.contains(&c.seq)) {
             last.retain(|(k, ..)| *k != c.key);
             last.push((c.key.clone(), c.op, c.version, c.by.clone()));
         }

@@ -86,7 +86,9 @@ fn context(home: &Home, event: HookEvent) -> Option<String> {
                 let _ = sessions.save(session, &news::now(home));
                 return None;
             };
-            let (text, next) = news::since(home, &seen);
+            // What this session's own servers wrote is left out (where that can be told).
+            let own = tandem_store::origin::client_process();
+            let (text, next) = news::since(home, &seen, own.as_deref());
             if next != seen {
                 let _ = sessions.save(session, &next);
             }

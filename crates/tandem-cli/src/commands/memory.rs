@@ -19,12 +19,20 @@ pub fn serve(home: &Home, db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The memory a server serves: the database, and commits from every process noticed.
+/// The memory a stdio server serves: the database, commits from every process noticed, and
+/// its own writes marked with its client process.
 pub(super) fn open(home: &Home, db: Option<PathBuf>) -> anyhow::Result<Arc<MemoryShared>> {
     let db = db_path(home, db);
     let shared = MemoryShared::open(&db)
         .with_context(|| format!("opening the memory database at {}", db.display()))?;
     tracing::info!(db = %db.display(), "memory server starting");
+    // A stdio server has one client, the process that started it: its writes carry that
+    // process, so the client's own prompt hook can leave them out of its news.
+    if let Some(origin) = tandem_store::origin::client_process()
+        && let Err(e) = shared.store().set_origin(origin)
+    {
+        tracing::warn!("writes will carry no origin: {e}");
+    }
     Ok(shared)
 }
 

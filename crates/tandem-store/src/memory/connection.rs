@@ -15,11 +15,21 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use super::{BUSY_TIMEOUT, SQLITE_HEADER, schema};
 use crate::{Result, StoreError};
 
+/// Which client process each version was written from, by its `seq` (only for writes from a
+/// store given an origin).
+pub(super) const ORIGINS_TABLE: &str = "CREATE TABLE IF NOT EXISTS write_origins (
+    seq     INTEGER PRIMARY KEY,
+    origin  TEXT NOT NULL
+)";
+
 /// The memory store. One per process; cheap to share behind an `Arc`.
 pub struct MemoryStore {
     pub(super) path: PathBuf,
     pub(super) writer: Mutex<Connection>,
     pub(super) reader: Mutex<Connection>,
+    /// The client process this store's writes come from (see [`crate::origin`]), recorded
+    /// with each write once set.
+    pub(super) origin: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -136,7 +146,20 @@ impl MemoryStore {
             path,
             writer: Mutex::new(conn),
             reader: Mutex::new(reader),
+            origin: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Records `origin` (a client process, [`crate::origin::client_process`]) with every write
+    /// from now on, so that news for a session can leave out its own writes. Set once; its table
+    /// is made here, outside the schema's versions, so that a `tandem` that predates it still
+    /// opens the database (and writes without an origin, which news then shows).
+    pub fn set_origin(&self, origin: String) -> Result<()> {
+        self.writer()
+            .execute_batch(ORIGINS_TABLE)
+            .map_err(|e| self.sqlite(e))?;
+        let _ = self.origin.set(origin);
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

@@ -119,7 +119,45 @@ impl MemoryStore {
         )
         .and_then(|mut s| s.execute(params![key, version, op.as_str(), value, tags_json, at, by]))
         .map_err(|e| self.sqlite(e))?;
+        if let Some(origin) = self.origin.get() {
+            tx.prepare_cached("INSERT INTO write_origins (seq, origin) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![tx.last_insert_rowid(), origin]))
+                .map_err(|e| self.sqlite(e))?;
+        }
         Ok(())
+    }
+
+    /// The changes after `since` (up to `until`) written from `origin`, by `seq`; none when no
+    /// store with an origin ever wrote here.
+    pub fn changes_from(
+        &self,
+        origin: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<std::collections::HashSet<i64>> {
+        self.read(|tx| {
+            let exists: bool = tx
+                .query_row(
+                    "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'write_origins'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.sqlite(e))?;
+            if !exists {
+                return Ok(Default::default());
+            }
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT seq FROM write_origins WHERE seq > ?1 AND seq <= ?2 AND origin = ?3",
+                )
+                .map_err(|e| self.sqlite(e))?;
+            let seqs = stmt
+                .query_map(params![since, until, origin], |r| r.get(0))
+                .map_err(|e| self.sqlite(e))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.sqlite(e))?;
+            Ok(seqs)
+        })
     }
 }
 

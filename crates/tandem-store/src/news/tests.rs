@@ -42,7 +42,7 @@ fn no_state_is_no_news_and_creates_nothing() {
     let f = fixture();
     let seen = now(&f.home);
     assert_eq!(seen, Seen::default());
-    assert_eq!(since(&f.home, &seen).0, "");
+    assert_eq!(since(&f.home, &seen, None).0, "");
     assert!(!f.home.state_dir().exists());
 }
 
@@ -53,7 +53,7 @@ fn changes_since_the_last_look_are_news_once() {
     handoff(&f, "Old plan");
     let seen = now(&f.home);
     assert_eq!(
-        since(&f.home, &seen).0,
+        since(&f.home, &seen, None).0,
         "",
         "what was there before is not news"
     );
@@ -61,7 +61,7 @@ fn changes_since_the_last_look_are_news_once() {
     let id = handoff(&f, "Move sessions to JWT");
     set(&f, "proj/auth-approach", "claude-ai 0.14");
     set(&f, "proj/auth-approach", "claude-ai 0.14");
-    let (text, next) = since(&f.home, &seen);
+    let (text, next) = since(&f.home, &seen, None);
     assert!(
         text.contains("handoff new: \"Move sessions to JWT\" (open"),
         "{text}"
@@ -79,7 +79,7 @@ fn changes_since_the_last_look_are_news_once() {
         !text.contains("proj/old") && !text.contains("Old plan"),
         "{text}"
     );
-    assert_eq!(since(&f.home, &next).0, "", "news is told once");
+    assert_eq!(since(&f.home, &next, None).0, "", "news is told once");
 
     workspace(&f)
         .handoff_update(
@@ -93,7 +93,7 @@ fn changes_since_the_last_look_are_news_once() {
         .unwrap();
     let store = MemoryStore::open(f.home.memory_db()).unwrap();
     store.delete("proj/old", None, "claude-code 2.1").unwrap();
-    let (text, _) = since(&f.home, &next);
+    let (text, _) = since(&f.home, &next, None);
     assert!(
         text.contains("handoff updated: \"Move sessions to JWT\" (claimed"),
         "{text}"
@@ -115,7 +115,7 @@ fn news_stays_within_its_bound() {
             "claude-ai 0.14",
         );
     }
-    let (text, next) = since(&f.home, &seen);
+    let (text, next) = since(&f.home, &seen, None);
     assert!(
         text.chars().count() <= MAX_CHARS,
         "{}",
@@ -124,7 +124,7 @@ fn news_stays_within_its_bound() {
     assert!(text.contains("more"), "{text}");
     // The cursor moves past what was read; the rest comes next time.
     assert!(next.memory_seq > seen.memory_seq);
-    assert!(!since(&f.home, &next).0.is_empty());
+    assert!(!since(&f.home, &next, None).0.is_empty());
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn a_long_list_is_cut_to_the_bound_with_its_count() {
             "claude-ai 0.14",
         );
     }
-    let (text, _) = since(&f.home, &seen);
+    let (text, _) = since(&f.home, &seen, None);
     assert!(
         text.chars().count() <= MAX_CHARS,
         "{}",
@@ -182,4 +182,38 @@ fn a_long_list_is_cut_to_the_bound_with_its_count() {
         )),
         "{text}"
     );
+}
+
+#[test]
+fn a_sessions_own_writes_are_left_out_and_every_other_write_is_shown() {
+    let f = fixture();
+    let seen = now(&f.home);
+    // This session's server writes with its client process as the origin; another session's
+    // with another; an older tandem (or the CLI) with none.
+    let own = MemoryStore::open(f.home.memory_db()).unwrap();
+    own.set_origin("pid:100".into()).unwrap();
+    own.set_plain("proj/mine", &json!(1), "claude-code 2.1")
+        .unwrap();
+    let other = MemoryStore::open(f.home.memory_db()).unwrap();
+    other.set_origin("pid:200".into()).unwrap();
+    other
+        .set_plain("proj/theirs", &json!(2), "claude-code 2.1")
+        .unwrap();
+    set(&f, "proj/plain", "tandem memory import");
+    let (text, next) = since(&f.home, &seen, Some("pid:100"));
+    assert!(!text.contains("proj/mine"), "{text}");
+    assert!(
+        text.contains("proj/theirs") && text.contains("proj/plain"),
+        "{text}"
+    );
+    // The cursor moves past the own write too: it is not news later either.
+    assert_eq!(since(&f.home, &next, Some("pid:100")).0, "");
+    // Without an origin to compare, everything is shown.
+    let (all, _) = since(&f.home, &seen, None);
+    assert!(all.contains("proj/mine"), "{all}");
+    // Only own writes: no news at all.
+    let quiet = now(&f.home);
+    own.set_plain("proj/mine", &json!(3), "claude-code 2.1")
+        .unwrap();
+    assert_eq!(since(&f.home, &quiet, Some("pid:100")).0, "");
 }
