@@ -76,12 +76,15 @@ pub fn since(home: &Home, seen: &Seen, own: Option<&str>) -> (String, Seen) {
         if was.is_some() && was == next.handoffs.get(&h.id) {
             continue;
         }
-        let what = if was.is_none() { "new" } else { "updated" };
+        let (what, by) = if was.is_none() {
+            ("new", &h.created_by)
+        } else {
+            ("updated", &h.updated_by)
+        };
         lines.push(format!(
-            "- handoff {what}: \"{}\" ({}, by {}) — handoff_read {{\"id\": \"{}\"}}",
+            "- handoff {what}: \"{}\" ({}, by {by}) — handoff_read {{\"id\": \"{}\"}}",
             clip(&h.title, 80),
             h.status.as_str(),
-            h.created_by,
             h.id
         ));
     }

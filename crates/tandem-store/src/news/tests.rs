@@ -217,3 +217,25 @@ fn a_sessions_own_writes_are_left_out_and_every_other_write_is_shown() {
         .unwrap();
     assert_eq!(since(&f.home, &quiet, Some("pid:100")).0, "");
 }
+
+#[test]
+fn an_updated_handoff_names_who_updated_it() {
+    let f = fixture();
+    let id = handoff(&f, "Plan");
+    let seen = now(&f.home);
+    workspace(&f)
+        .handoff_update(
+            &HandoffUpdateParams {
+                id,
+                status: HandoffStatus::Claimed,
+                note: None,
+            },
+            "claude-code 2.1",
+        )
+        .unwrap();
+    let (text, _) = since(&f.home, &seen, None);
+    assert!(
+        text.contains("handoff updated: \"Plan\" (claimed, by claude-code 2.1)"),
+        "{text}"
+    );
+}

@@ -156,6 +156,9 @@ pub struct HandoffSummary {
     pub created_at: String,
     pub created_by: String,
     pub updated_at: String,
+    /// Who made the last change (the creator until someone updates it).
+    #[serde(default)]
+    pub updated_by: String,
     /// Relative to the workspace root.
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,6 +195,9 @@ pub struct HandoffDoc {
     pub created_at: String,
     pub created_by: String,
     pub updated_at: String,
+    /// Who made the last change (the creator until someone updates it).
+    #[serde(default)]
+    pub updated_by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// Relative to the workspace root.
@@ -242,6 +248,8 @@ struct FrontMatter {
     created_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     project: Option<String>,
 }
@@ -298,6 +306,7 @@ impl Workspace {
                 created_at: Some(at.clone()),
                 created_by: Some(one_line(by)),
                 updated_at: Some(at.clone()),
+                updated_by: Some(one_line(by)),
                 project: p.project.as_deref().map(one_line).filter(|s| !s.is_empty()),
             };
             let markdown = render(&front, p, &at, by)?;
@@ -379,6 +388,7 @@ impl Workspace {
             created_at: summary.created_at,
             created_by: summary.created_by,
             updated_at: summary.updated_at,
+            updated_by: summary.updated_by,
             project: summary.project,
             path,
             markdown,
@@ -410,7 +420,15 @@ impl Workspace {
                 line.push_str(" — ");
                 line.push_str(&note);
             }
-            let updated = set_front_keys(&text, &[("status", status.as_str()), ("updatedAt", &at)]);
+            let by_line = one_line(by);
+            let updated = set_front_keys(
+                &text,
+                &[
+                    ("status", status.as_str()),
+                    ("updatedAt", &at),
+                    ("updatedBy", &by_line),
+                ],
+            );
             let updated = append_log(&updated, &line);
             if let Err(reason) = front_matter(&updated) {
                 return Err(WorkspaceError::InvalidHandoff { id, path, reason });
@@ -574,6 +592,10 @@ fn summarize(
                 status: f.status,
                 updated_at: f.updated_at.unwrap_or_else(|| created_at.clone()),
                 created_at,
+                updated_by: f
+                    .updated_by
+                    .or_else(|| f.created_by.clone())
+                    .unwrap_or_else(|| "unknown".to_string()),
                 created_by: f.created_by.unwrap_or_else(|| "unknown".to_string()),
                 path: path.to_string(),
                 project: f.project,
@@ -587,6 +609,7 @@ fn summarize(
             created_at: modified.to_string(),
             created_by: String::new(),
             updated_at: modified.to_string(),
+            updated_by: String::new(),
             path: path.to_string(),
             project: None,
             error: Some(error),

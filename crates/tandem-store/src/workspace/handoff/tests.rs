@@ -317,6 +317,15 @@ fn an_update_sets_the_status_logs_who_and_bumps_updated_at() {
     assert_eq!(doc.status, HandoffStatus::Done);
     assert!(doc.updated_at > before.updated_at);
     assert_eq!(doc.created_at, before.created_at);
+    // Who changed it last is kept beside who wrote it.
+    assert_eq!(before.updated_by, "claude-ai 0.14");
+    assert_eq!(doc.updated_by, "claude-code 2.0");
+    assert_eq!(doc.created_by, "claude-ai 0.14");
+    assert!(
+        doc.markdown.contains("\nupdatedBy: claude-code 2.0\n"),
+        "{}",
+        doc.markdown
+    );
     let log: Vec<_> = doc
         .markdown
         .split("## Log\n\n")
