@@ -24,7 +24,8 @@ commands:
                       .deb install check
   bundle              the tray app as a .deb and an AppImage, and the Claude Desktop
                       extension (tandem-<version>-<os>-<arch>.mcpb), release builds
-  mcpb                the Desktop extension from the debug build (what the tests run)
+  mcpb [debug|dist]   the Desktop extension alone, from the debug build (what the tests
+                      run) or the dist one
   bench [memory|workspace|hub|hook|app|all]
                       benchmark Tandem against the reference servers, same client;
                       `app`: the tray app's idle CPU and memory, window closed and open
@@ -47,7 +48,11 @@ fn main() -> ExitCode {
         Some("check") => check(),
         Some("run") => app::run(),
         Some("bundle") => bundle(),
-        Some("mcpb") => mcpb::pack("debug").map(|_| ()),
+        Some("mcpb") => match args.get(1).map(String::as_str) {
+            None | Some("debug") => mcpb::pack("debug").map(|_| ()),
+            Some("dist") => build_dist_tandem().and_then(|_| mcpb::pack("dist").map(|_| ())),
+            Some(other) => Err(format!("mcpb takes debug or dist, not {other:?}")),
+        },
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");

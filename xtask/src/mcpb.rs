@@ -94,6 +94,9 @@ pub fn pack(profile: &str) -> Result<Vec<PathBuf>> {
         );
         mcpb.current_dir(&stage);
         shell::step(&format!("pack {name}.mcpb (mcpb CLI)"), mcpb)?;
+        // The staged copy of the binary is not needed once packed.
+        std::fs::remove_dir_all(&stage)
+            .map_err(|e| format!("removing {}: {e}", stage.display()))?;
         let size = std::fs::metadata(&file)
             .map_err(|e| format!("reading {}: {e}", file.display()))?
             .len();
