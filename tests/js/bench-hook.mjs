@@ -52,7 +52,10 @@ for (let i = 0; i < QUIET; i++) {
   quiet.push(ms);
 }
 
-const transport = new StdioClientTransport({ command: TANDEM, args: ["mcp", "memory"], env, stderr: "ignore" });
+// The writer is another app (Claude Desktop), not this process, which plays the Claude Code
+// session whose hook runs: the hook leaves out what its own client process wrote. `timeout`
+// stands in as that other app's process.
+const transport = new StdioClientTransport({ command: "timeout", args: ["600", TANDEM, "mcp", "memory"], env, stderr: "ignore" });
 const client = new Client({ name: "claude-ai", version: "0.14" });
 await client.connect(transport);
 const busy = [];
