@@ -25,7 +25,8 @@ pub fn tandem_binary() -> PathBuf {
     let name = format!("tandem{}", std::env::consts::EXE_SUFFIX);
     std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.canonicalize().ok())
+        // Without the `\\?\` prefix on Windows: client entries name this path.
+        .and_then(|exe| dunce::canonicalize(exe).ok())
         .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
         .unwrap_or_else(|| PathBuf::from(name))
 }

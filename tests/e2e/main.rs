@@ -16,4 +16,5 @@ mod memory_interop;
 mod memory_safety;
 mod plugin;
 mod share;
+mod windows;
 mod workspace;

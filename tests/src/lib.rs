@@ -8,11 +8,13 @@ mod home;
 mod hub;
 mod mcp;
 mod node;
+mod wine;
 
 pub use home::*;
 pub use hub::*;
 pub use mcp::*;
 pub use node::*;
+pub use wine::*;
 
 use std::path::{Path, PathBuf};
 

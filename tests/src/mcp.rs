@@ -55,7 +55,11 @@ impl TestClient {
 
     /// Starts `tandem <args>` and completes `initialize` as this client.
     pub async fn connect(self, home: &TestHome, args: &[&str]) -> Session {
-        let cmd = home.command(args);
+        self.connect_command(home.command(args)).await
+    }
+
+    /// Starts `cmd` (a stdio server) and completes `initialize` as this client.
+    pub async fn connect_command(self, cmd: Command) -> Session {
         let (transport, _stderr) = TokioChildProcess::builder(cmd)
             .stderr(Stdio::null())
             .spawn()

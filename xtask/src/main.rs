@@ -11,6 +11,7 @@ mod bench;
 mod mcpb;
 mod prereq;
 mod shell;
+mod windows;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -19,7 +20,7 @@ commands:
   run                 install the build packages, build Tandem and start the tray app
   check               the edit-test loop: fmt, clippy and every crate's unit tests
                       (no end-to-end tests, no bundle; a few minutes)
-  test                install what the tests need, then fmt, a Windows check, clippy,
+  test                install what the tests need, then fmt, clippy, the Windows build,
                       every test (the tray app's WebDriver test among them) and the
                       .deb install check
   bundle              the tray app as a .deb and an AppImage, and the Claude Desktop
@@ -153,7 +154,9 @@ fn test() -> Result {
     // before clippy runs its build script).
     app::sidecar(false)?;
     format_and_clippy()?;
-    windows_check()?;
+    // Windows: `tandem.exe` cross-built (which also checks the crates under it compile there),
+    // run under Wine by the Windows end-to-end tests.
+    let windows_exe = windows::build()?;
     // Binaries and tests in one build with one feature resolution, so that the test run
     // reuses it (the end-to-end tests drive target/debug/tandem and tandem-app).
     shell::step(
@@ -168,7 +171,10 @@ fn test() -> Result {
     } else {
         shell::cargo(&["test", "--workspace", "--no-fail-fast"])
     };
-    shell::step("tests", tests)?;
+    let prefix = windows::start(&windows_exe)?;
+    let ran = shell::step("tests", tests);
+    windows::stop(&prefix)?;
+    ran?;
     if cfg!(target_os = "linux") {
         let bundling = std::time::Instant::now();
         let deb = app::bundle(false)?;
@@ -177,22 +183,6 @@ fn test() -> Result {
     }
     println!("xtask: all green in {:.0?}", started.elapsed());
     Ok(())
-}
-
-/// The crates without a GUI must build for Windows: a `check` (no codegen, no link) against
-/// the MinGW target catches Windows-only paths and code that does not compile; the bundled
-/// SQLite's build script needs the MinGW C compiler.
-const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
-const WINDOWS_CRATES: [&str; 4] = ["tandem-store", "tandem-mcp", "tandem-clients", "tandem-cli"];
-
-fn windows_check() -> Result {
-    prereq::rustup_target(WINDOWS_TARGET)?;
-    prereq::apt_packages(&["gcc-mingw-w64-x86-64"])?;
-    let mut args = vec!["check", "--target", WINDOWS_TARGET];
-    for krate in WINDOWS_CRATES {
-        args.extend(["-p", krate]);
-    }
-    shell::step("check for Windows", shell::cargo(&args))
 }
 
 /// Builds the `tandem` binary people run (profile `dist`: release with fat LTO) and returns

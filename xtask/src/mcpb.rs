@@ -11,7 +11,6 @@ use crate::{Result, root, shell, target_dir};
 const MANIFEST: &str = "integrations/claude-desktop/manifest.json";
 /// The manifest lists every platform; each bundle claims only its own.
 const ALL_PLATFORMS: &str = r#""platforms": ["darwin", "linux", "win32"]"#;
-const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
 
 /// A platform as the manifest and Node name it, and the binary built for it.
 struct Platform {
@@ -44,7 +43,7 @@ fn platforms(profile: &str) -> Vec<Platform> {
             os: "win32",
             arch: "x64",
             binary: target_dir()
-                .join(WINDOWS_TARGET)
+                .join(crate::windows::TARGET)
                 .join(profile)
                 .join("tandem.exe"),
         });

@@ -22,6 +22,9 @@ pub const BACKUPS_KEPT: usize = 10;
 /// truncates then rewrites leaves an empty or half-written file for a moment.
 const SETTLE_READS: usize = 6;
 const SETTLE_PAUSE: Duration = Duration::from_millis(20);
+/// A replace refused because the file is open elsewhere (Windows): tries, and the pause between.
+const REPLACE_RETRIES: usize = 25;
+const REPLACE_PAUSE: Duration = Duration::from_millis(20);
 
 /// Backups of config files under `$TANDEM_HOME/backups/<file>/<UTC timestamp>.bak`.
 #[derive(Debug, Clone)]
@@ -151,7 +154,7 @@ fn create_private(path: &Path) -> io::Result<File> {
 pub(crate) fn resolve(path: &Path) -> PathBuf {
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.into())
+            dunce::canonicalize(path).unwrap_or_else(|_| path.into())
         }
         _ => path.to_path_buf(),
     }
@@ -267,11 +270,7 @@ pub(crate) fn swap(
         return Ok(Swap::Changed);
     }
 
-    let replaced = match &temp {
-        Some(t) => fs::rename(t, path),
-        None => fs::remove_file(path),
-    };
-    if let Err(e) = replaced {
+    if let Err(e) = replace_guarded(temp.as_deref(), path, &mut current) {
         cleanup(&backup);
         return Err(ClientsError::io(path, e));
     }
@@ -302,6 +301,39 @@ pub(crate) fn swap(
         b.prune(path);
     }
     Ok(Swap::Done { backup })
+}
+
+/// Puts `temp` in place of `path` (`None` removes it) while `guard`, the old file, is open to
+/// catch a writer racing the replace. Where the system will not replace a file that is open —
+/// Windows without POSIX rename semantics (before Windows 10 1809, and Wine) — the guard is let
+/// go and the replace retried: that write only loses the check for a racing writer (the
+/// contents were compared just before). A file another program holds open without sharing is
+/// retried within a bound, then refused with what to do; nothing is half-written either way.
+fn replace_guarded(temp: Option<&Path>, path: &Path, guard: &mut Option<File>) -> io::Result<()> {
+    let act = || match temp {
+        Some(t) => fs::rename(t, path),
+        None => fs::remove_file(path),
+    };
+    let refused = |e: &io::Error| cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied;
+    let mut last = match act() {
+        Err(e) if refused(&e) => e,
+        other => return other,
+    };
+    guard.take();
+    for _ in 0..REPLACE_RETRIES {
+        match act() {
+            Err(e) if refused(&e) => last = e,
+            other => return other,
+        }
+        std::thread::sleep(REPLACE_PAUSE);
+    }
+    Err(io::Error::new(
+        last.kind(),
+        format!(
+            "{last}; another program keeps the file open: close it (or wait a moment) and try \
+             again"
+        ),
+    ))
 }
 
 /// Replaces `path` with `bytes` atomically (temp file, fsync, rename), whatever it holds now:

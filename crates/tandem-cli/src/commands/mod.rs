@@ -133,10 +133,11 @@ impl Context {
     }
 }
 
-/// This `tandem` binary's absolute, canonical path: what entries start.
+/// This `tandem` binary's absolute, canonical path: what entries start (on Windows without the
+/// `\\?\` prefix, which a client may not start).
 fn binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("finding the path of this tandem binary")?;
-    std::fs::canonicalize(&exe).with_context(|| {
+    dunce::canonicalize(&exe).with_context(|| {
         format!(
             "resolving the path of this tandem binary ({})",
             exe.display()

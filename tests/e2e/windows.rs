@@ -1,0 +1,140 @@
+//! The Windows `tandem.exe` (cross-built with MinGW) under Wine, doing what a Windows user does:
+//! install into the configs Claude Desktop and Claude Code already have, status, doctor,
+//! uninstall; the memory server with two processes writing at once. Each test has a Wine prefix
+//! of its own (see `tandem_tests::WinePrefix`).
+
+use serde_json::{Value, json};
+use tandem_tests::{TestClient, WinePrefix};
+
+fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn write(path: &std::path::Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test]
+async fn install_into_existing_configs_status_doctor_and_uninstall() {
+    let w = WinePrefix::new();
+    let version = w.tandem(&["--version"]).await;
+    version.expect_code(0);
+    assert_eq!(
+        version.stdout.trim(),
+        format!("tandem {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let desktop = w.appdata().join("Claude/claude_desktop_config.json");
+    let desktop_before = "{\n  \"globalShortcut\": \"Ctrl+Space\",\n  \"mcpServers\": {\n    \"notes\": {\n      \"command\": \"C:\\\\Tools\\\\notes.exe\",\n      \"args\": []\n    }\n  }\n}\n";
+    write(&desktop, desktop_before);
+    // Claude Code is installed: its folder is there, beside its `.claude.json`.
+    std::fs::create_dir_all(w.user_profile().join(".claude")).unwrap();
+    let claude_json = w.user_profile().join(".claude.json");
+    let code_before = json!({
+        "numStartups": 12,
+        "installMethod": "native",
+        "projects": {"C:\\code\\app": {"allowedTools": [], "hasTrustDialogAccepted": true}},
+        "mcpServers": {}
+    });
+    write(
+        &claude_json,
+        &serde_json::to_string_pretty(&code_before).unwrap(),
+    );
+
+    // The configs exist: the safe writer replaces them (it used to fail here, Access denied).
+    let ran = w
+        .tandem(&[
+            "install",
+            "--client",
+            "claude-desktop",
+            "--client",
+            "claude-code",
+        ])
+        .await;
+    ran.expect_code(0);
+    let written = read_json(&desktop);
+    assert_eq!(written["globalShortcut"], "Ctrl+Space");
+    assert_eq!(
+        written["mcpServers"]["notes"]["command"],
+        r"C:\Tools\notes.exe"
+    );
+    let memory = &written["mcpServers"]["tandem-memory"];
+    assert_eq!(memory["command"], w.tandem_windows(), "{written:#}");
+    assert_eq!(memory["args"], json!(["mcp", "memory"]));
+    // What Claude Desktop strips from a server's environment on Windows, given back.
+    let profile = w.user_profile_windows();
+    assert_eq!(
+        memory["env"]["APPDATA"],
+        format!(r"{profile}\AppData\Roaming")
+    );
+    assert_eq!(memory["env"]["USERPROFILE"], profile);
+    let code = read_json(&claude_json);
+    for key in ["numStartups", "installMethod", "projects"] {
+        assert_eq!(code[key], code_before[key], "{key} unchanged");
+    }
+    assert_eq!(
+        code["mcpServers"]["tandem-workspace"]["command"],
+        w.tandem_windows()
+    );
+    assert!(
+        ran.stdout
+            .contains(r"~\AppData\Roaming\Claude\claude_desktop_config.json"),
+        "paths shown the Windows way: {}",
+        ran.stdout
+    );
+
+    let status = w.tandem(&["status"]).await;
+    status.expect_code(0);
+    assert!(status.stdout.contains("connected"), "{}", status.stdout);
+    // The doctor starts each entry as its client would, under Wine too.
+    let doctor = w.tandem(&["doctor", "--client", "claude-desktop"]).await;
+    doctor.expect_code(0);
+    assert!(doctor.stdout.contains("2 passed, 0 failed"), "{doctor:?}");
+
+    w.tandem(&[
+        "uninstall",
+        "--client",
+        "claude-desktop",
+        "--client",
+        "claude-code",
+    ])
+    .await
+    .expect_code(0);
+    let back: Value = serde_json::from_str(desktop_before).unwrap();
+    assert_eq!(read_json(&desktop), back);
+    assert_eq!(read_json(&claude_json), code_before);
+}
+
+async fn writes(s: &tandem_tests::Session, who: &str) {
+    for i in 0..15 {
+        s.ok(
+            "memory_set",
+            json!({"key": format!("{who}/k{i}"), "value": {"i": i}}),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn two_memory_servers_write_at_once_and_each_sees_every_write() {
+    let w = WinePrefix::new();
+    let connect = |name: &'static str| {
+        let cmd = w.command(w.tandem_windows(), &["mcp", "memory"]);
+        TestClient::named(name, "1").connect_command(cmd)
+    };
+    let (a, b) = tokio::join!(connect("claude-ai"), connect("claude-code"));
+    tokio::join!(writes(&a, "a"), writes(&b, "b"));
+
+    for s in [&a, &b] {
+        let page = s
+            .ok("memory_changes", json!({"since": 0, "limit": 100}))
+            .await;
+        assert_eq!(page["changes"].as_array().unwrap().len(), 30, "{page}");
+        let got = s
+            .ok("memory_get", json!({"keys": ["a/k14", "b/k14"]}))
+            .await;
+        assert_eq!(got["missing"], json!([]), "{got}");
+    }
+}

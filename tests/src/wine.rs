@@ -1,0 +1,150 @@
+//! Windows under Wine: a prefix of its own for each test, copied from the one `cargo xtask
+//! test` makes for the run (its system folder hard-linked, the rest copied), with `tandem.exe`
+//! installed in it as `C:\Program Files\Tandem\tandem.exe`. Wine sets `%APPDATA%` and
+//! `%USERPROFILE%` from the prefix, so a prefix per test is what keeps tests apart.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+
+use tokio::process::Command;
+
+use crate::Ran;
+
+const WINE_ENV: &str = "TANDEM_TEST_WINE";
+const PREFIX_ENV: &str = "TANDEM_TEST_WINE_PREFIX";
+const BIN_ENV: &str = "TANDEM_TEST_WINDOWS_BIN";
+
+fn env(name: &str) -> PathBuf {
+    std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{name} is not set: the Windows tests run under `cargo xtask test`, which builds tandem.exe and makes the Wine prefix")
+    })
+}
+
+pub struct WinePrefix {
+    dir: tempfile::TempDir,
+    user: String,
+}
+
+impl Default for WinePrefix {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WinePrefix {
+    pub fn new() -> Self {
+        let template = env(PREFIX_ENV);
+        let parent = template.parent().unwrap().join("tests");
+        std::fs::create_dir_all(&parent).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("prefix-")
+            .tempdir_in(&parent)
+            .unwrap();
+        let copy = |args: &[&str], from: &Path, to: &Path| {
+            let ok = std::process::Command::new("cp")
+                .args(args)
+                .arg(from)
+                .arg(to)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "copying {}", from.display());
+        };
+        for entry in std::fs::read_dir(&template).unwrap().flatten() {
+            let name = entry.file_name();
+            if name == "drive_c" {
+                let drive = dir.path().join("drive_c");
+                std::fs::create_dir(&drive).unwrap();
+                for inner in std::fs::read_dir(entry.path()).unwrap().flatten() {
+                    let flags: &[&str] = if inner.file_name() == "windows" {
+                        &["-al"]
+                    } else {
+                        &["-a"]
+                    };
+                    copy(flags, &inner.path(), &drive);
+                }
+            } else {
+                copy(&["-a"], &entry.path(), dir.path());
+            }
+        }
+        let user = std::fs::read_dir(dir.path().join("drive_c/users"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n != "Public")
+            .expect("a user folder in the prefix");
+        let prefix = Self { dir, user };
+        let installed = prefix.program_dir();
+        std::fs::create_dir_all(&installed).unwrap();
+        let bin = env(BIN_ENV);
+        for file in ["tandem.exe", "bcryptprimitives.dll"] {
+            std::fs::hard_link(bin.with_file_name(file), installed.join(file)).unwrap();
+        }
+        prefix
+    }
+
+    /// `C:\` as a Linux path.
+    pub fn drive_c(&self) -> PathBuf {
+        self.dir.path().join("drive_c")
+    }
+
+    /// `%USERPROFILE%` as a Linux path.
+    pub fn user_profile(&self) -> PathBuf {
+        self.drive_c().join("users").join(&self.user)
+    }
+
+    /// `%APPDATA%` as a Linux path.
+    pub fn appdata(&self) -> PathBuf {
+        self.user_profile().join("AppData/Roaming")
+    }
+
+    /// `%USERPROFILE%` as Windows writes it.
+    pub fn user_profile_windows(&self) -> String {
+        format!(r"C:\users\{}", self.user)
+    }
+
+    fn program_dir(&self) -> PathBuf {
+        self.drive_c().join("Program Files/Tandem")
+    }
+
+    /// Where `tandem.exe` is installed, as Windows names it.
+    pub fn tandem_windows(&self) -> &'static str {
+        r"C:\Program Files\Tandem\tandem.exe"
+    }
+
+    /// `program` (a Windows path or a Linux one) with `args`, under this prefix's Wine.
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env(WINE_ENV));
+        cmd.arg(program)
+            .args(args)
+            .env("WINEPREFIX", self.dir.path())
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env_remove("TANDEM_HOME")
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// `tandem.exe <args>` to completion.
+    pub async fn tandem(&self, args: &[&str]) -> Ran {
+        let out = self
+            .command(self.tandem_windows(), args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("running tandem.exe under Wine");
+        Ran::from_output(out)
+    }
+}
+
+impl Drop for WinePrefix {
+    fn drop(&mut self) {
+        let server = env(WINE_ENV).with_file_name("wineserver");
+        let _ = std::process::Command::new(server)
+            .arg("--kill")
+            .env("WINEPREFIX", self.dir.path())
+            .status();
+    }
+}

@@ -1,0 +1,95 @@
+//! Windows, as far as a Linux machine allows: `tandem.exe` cross-built with MinGW (debug is
+//! enough for the suite), and Wine to run it — Debian's `wine64`, headless, in a prefix made
+//! fresh for each test run and removed after. The tests copy that prefix for each test (its
+//! system folder hard-linked), since Wine sets `%APPDATA%` and `%USERPROFILE%` from the prefix,
+//! not from the environment.
+//!
+//! Wine 8.0 lacks `bcryptprimitives.dll`, whose `ProcessPrng` every Rust >= 1.78 Windows binary
+//! imports: `tests/windows/bcryptprimitives.c` is a stand-in built here and put beside the
+//! executables. It is test scaffolding, never shipped.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Result, prereq, root, shell, target_dir};
+
+pub const TARGET: &str = "x86_64-pc-windows-gnu";
+/// Where Debian's `wine64` package puts its loader (not on PATH).
+const WINE: &str = "/usr/lib/wine/wine64";
+const WINESERVER: &str = "/usr/lib/wine/wineserver";
+
+/// What the Windows end-to-end tests read from the environment.
+pub const BIN_ENV: &str = "TANDEM_TEST_WINDOWS_BIN";
+pub const WINE_ENV: &str = "TANDEM_TEST_WINE";
+pub const PREFIX_ENV: &str = "TANDEM_TEST_WINE_PREFIX";
+
+/// Builds `tandem.exe` (debug) and the stand-in DLL beside it; returns the executable.
+pub fn build() -> Result<PathBuf> {
+    prereq::rustup_target(TARGET)?;
+    prereq::apt_packages(&["gcc-mingw-w64-x86-64"])?;
+    shell::step(
+        "build tandem.exe (Windows, MinGW)",
+        shell::cargo(&["build", "--target", TARGET, "-p", "tandem-cli"]),
+    )?;
+    let dir = target_dir().join(TARGET).join("debug");
+    let src = root().join("tests/windows");
+    let dll = dir.join("bcryptprimitives.dll");
+    let mut gcc = shell::command(
+        "x86_64-w64-mingw32-gcc",
+        &[
+            "-shared",
+            "-O2",
+            "-o",
+            &dll.to_string_lossy(),
+            &src.join("bcryptprimitives.c").to_string_lossy(),
+            &src.join("bcryptprimitives.def").to_string_lossy(),
+            "-ladvapi32",
+        ],
+    );
+    gcc.current_dir(&dir);
+    shell::step("build the ProcessPrng stand-in (test scaffolding)", gcc)?;
+    Ok(dir.join("tandem.exe"))
+}
+
+/// A fresh Wine prefix for this run, its path exported for the tests with the loader and the
+/// binary. [`stop`] ends its Wine server and removes it.
+pub fn start(exe: &Path) -> Result<PathBuf> {
+    prereq::apt_packages(&["wine64"])?;
+    let prefix = target_dir().join("wine/prefix");
+    remove(&prefix)?;
+    std::fs::create_dir_all(prefix.parent().unwrap_or(&prefix))
+        .map_err(|e| format!("creating {}: {e}", prefix.display()))?;
+    // The prefix links the user's folders (Documents, …) to $HOME: give it a home of its own.
+    let home = target_dir().join("wine/home");
+    std::fs::create_dir_all(&home).map_err(|e| format!("creating {}: {e}", home.display()))?;
+    let mut boot = shell::command(WINE, &["wineboot", "--init"]);
+    boot.env("WINEPREFIX", &prefix)
+        .env("WINEDEBUG", "-all")
+        // No Mono or Gecko installers: nothing here needs .NET or a browser engine.
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("HOME", &home);
+    shell::step("make a Wine prefix for this run", boot)?;
+    let mut wait = shell::command(WINESERVER, &["--wait"]);
+    wait.env("WINEPREFIX", &prefix);
+    shell::step("wait for Wine to settle", wait)?;
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    shell::set_env(WINE_ENV, WINE);
+    shell::set_env(PREFIX_ENV, leak(prefix.to_string_lossy().into_owned()));
+    shell::set_env(BIN_ENV, leak(exe.to_string_lossy().into_owned()));
+    Ok(prefix)
+}
+
+/// Ends the prefix's Wine server and removes the prefix (about 700 MB).
+pub fn stop(prefix: &Path) -> Result {
+    let mut kill = shell::command(WINESERVER, &["--kill"]);
+    kill.env("WINEPREFIX", prefix);
+    let _ = kill.status();
+    remove(prefix)
+}
+
+fn remove(dir: &Path) -> Result {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("removing {}: {e}", dir.display())),
+    }
+}
