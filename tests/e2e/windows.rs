@@ -1,10 +1,13 @@
 //! The Windows `tandem.exe` (cross-built with MinGW) under Wine, doing what a Windows user does:
 //! install into the configs Claude Desktop and Claude Code already have, status, doctor,
-//! uninstall; the memory server with two processes writing at once. Each test has a Wine prefix
+//! uninstall; the real Windows Claude Code CLI connecting to it; the memory server with two
+//! processes writing at once; the workspace server driven by the official TypeScript SDK. Each test has a Wine prefix
 //! of its own (see `tandem_tests::WinePrefix`).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
-use tandem_tests::{TestClient, WinePrefix};
+use tandem_tests::{TestClient, TestHome, WinePrefix, assert_connected, run_node_script};
 
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())
@@ -137,4 +140,76 @@ async fn two_memory_servers_write_at_once_and_each_sees_every_write() {
             .await;
         assert_eq!(got["missing"], json!([]), "{got}");
     }
+}
+
+#[tokio::test]
+async fn the_real_windows_claude_code_cli_connects_to_both_servers() {
+    let w = WinePrefix::new();
+    std::fs::create_dir_all(w.user_profile().join(".claude")).unwrap();
+    let claude_json = w.user_profile().join(".claude.json");
+    let before = json!({
+        "numStartups": 40,
+        "theme": "dark",
+        "projects": {"C:\\code\\app": {"allowedTools": ["Bash(cargo:*)"]}},
+        "mcpServers": {}
+    });
+    write(
+        &claude_json,
+        &serde_json::to_string_pretty(&before).unwrap(),
+    );
+    w.tandem(&["install", "--client", "claude-code"])
+        .await
+        .expect_code(0);
+    // Every other key as it was (the CLI may rewrite its own file once it runs: its business).
+    let after = read_json(&claude_json);
+    for key in ["numStartups", "theme", "projects"] {
+        assert_eq!(after[key], before[key], "{key} unchanged");
+    }
+    let listed = w.claude(&["mcp", "list"]).await;
+    eprintln!(
+        "Windows claude mcp list:\n{}{}",
+        listed.stdout, listed.stderr
+    );
+    assert_connected(&listed.stdout, "tandem-workspace");
+    assert_connected(&listed.stdout, "tandem-memory");
+    assert!(
+        listed.stdout.contains(w.tandem_windows()),
+        "{}",
+        listed.stdout
+    );
+}
+
+#[tokio::test]
+async fn the_official_typescript_client_drives_the_windows_workspace_server() {
+    let w = WinePrefix::new();
+    let home = TestHome::new();
+    let mut env: BTreeMap<String, String> = w.env().into_iter().collect();
+    env.insert(
+        "TANDEM_LAUNCH".into(),
+        json!({"command": w.wine(), "args": [w.tandem_windows()]}).to_string(),
+    );
+    // The state folder as Windows names it (not the Linux one the test home would give).
+    env.insert(
+        "TANDEM_HOME".into(),
+        format!(r"{}\tandem-state", w.user_profile_windows()),
+    );
+    let out = run_node_script(&home, "workspace-interop.mjs", &[], &env).await;
+    assert_eq!(out["tools"].as_array().unwrap().len(), 16, "{out}");
+    assert_eq!(out["read"]["content"], "beta\n");
+    assert_eq!(out["grep"]["matches"][0]["file"], "notes/a.md", "{out}");
+    assert_eq!(out["latest"]["id"], out["created"]["id"]);
+    assert_eq!(out["updated"]["status"], "claimed");
+    assert!(
+        out["deniedText"]
+            .as_str()
+            .unwrap()
+            .starts_with("Access denied"),
+        "{out}"
+    );
+    assert!(
+        w.user_profile()
+            .join("tandem-state/shared/notes/a.md")
+            .is_file(),
+        "written where Windows put the shared folder"
+    );
 }

@@ -8,9 +8,13 @@ const fail = (msg) => {
   process.exit(1);
 };
 
+// TANDEM_LAUNCH (JSON {command, args}) starts tandem another way, e.g. tandem.exe under Wine.
+const launch = process.env.TANDEM_LAUNCH
+  ? JSON.parse(process.env.TANDEM_LAUNCH)
+  : { command: process.env.TANDEM_BIN, args: [] };
 const transport = new StdioClientTransport({
-  command: process.env.TANDEM_BIN,
-  args: ["mcp", "workspace"],
+  command: launch.command,
+  args: [...launch.args, "mcp", "workspace"],
   env: process.env,
   stderr: "inherit",
 });

@@ -15,6 +15,7 @@ use crate::Ran;
 const WINE_ENV: &str = "TANDEM_TEST_WINE";
 const PREFIX_ENV: &str = "TANDEM_TEST_WINE_PREFIX";
 const BIN_ENV: &str = "TANDEM_TEST_WINDOWS_BIN";
+const CLAUDE_ENV: &str = "TANDEM_TEST_WINDOWS_CLAUDE";
 
 fn env(name: &str) -> PathBuf {
     std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| {
@@ -114,17 +115,49 @@ impl WinePrefix {
         r"C:\Program Files\Tandem\tandem.exe"
     }
 
+    /// The Wine loader.
+    pub fn wine(&self) -> PathBuf {
+        env(WINE_ENV)
+    }
+
+    /// What a process run under this prefix's Wine needs in its environment.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "WINEPREFIX".into(),
+                self.dir.path().to_string_lossy().into_owned(),
+            ),
+            ("WINEDEBUG".into(), "-all".into()),
+            ("WINEDLLOVERRIDES".into(), "mscoree,mshtml=".into()),
+        ]
+    }
+
     /// `program` (a Windows path or a Linux one) with `args`, under this prefix's Wine.
     pub fn command(&self, program: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(env(WINE_ENV));
         cmd.arg(program)
             .args(args)
-            .env("WINEPREFIX", self.dir.path())
-            .env("WINEDEBUG", "-all")
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .envs(self.env())
             .env_remove("TANDEM_HOME")
             .kill_on_drop(true);
         cmd
+    }
+
+    /// The real Windows Claude Code CLI with `args`, from `%USERPROFILE%`, to completion.
+    pub async fn claude(&self, args: &[&str]) -> Ran {
+        let exe = env(CLAUDE_ENV);
+        let mut cmd = self.command(&exe.to_string_lossy(), args);
+        cmd.current_dir(self.user_profile())
+            // No update checks, telemetry or other traffic from a test.
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .stdin(Stdio::null());
+        let out = tokio::time::timeout(std::time::Duration::from_secs(180), cmd.output())
+            .await
+            .expect("the Windows claude timed out")
+            .expect("running the Windows claude under Wine");
+        Ran::from_output(out)
     }
 
     /// `tandem.exe <args>` to completion.

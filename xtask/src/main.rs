@@ -166,12 +166,13 @@ fn test() -> Result {
     // The Desktop extension's end-to-end test unpacks and runs the bundle as Desktop would: it
     // packs the debug binary, which the build just made.
     mcpb::pack("debug")?;
+    // Before the test command is made: it takes the variables that say where Wine is.
+    let prefix = windows::start(&windows_exe)?;
     let tests = if prereq::has_nextest() {
         shell::cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
     } else {
         shell::cargo(&["test", "--workspace", "--no-fail-fast"])
     };
-    let prefix = windows::start(&windows_exe)?;
     let ran = shell::step("tests", tests);
     windows::stop(&prefix)?;
     ran?;

@@ -21,6 +21,7 @@ const WINESERVER: &str = "/usr/lib/wine/wineserver";
 pub const BIN_ENV: &str = "TANDEM_TEST_WINDOWS_BIN";
 pub const WINE_ENV: &str = "TANDEM_TEST_WINE";
 pub const PREFIX_ENV: &str = "TANDEM_TEST_WINE_PREFIX";
+pub const CLAUDE_ENV: &str = "TANDEM_TEST_WINDOWS_CLAUDE";
 
 /// Builds `tandem.exe` (debug) and the stand-in DLL beside it; returns the executable.
 pub fn build() -> Result<PathBuf> {
@@ -75,6 +76,10 @@ pub fn start(exe: &Path) -> Result<PathBuf> {
     shell::set_env(WINE_ENV, WINE);
     shell::set_env(PREFIX_ENV, leak(prefix.to_string_lossy().into_owned()));
     shell::set_env(BIN_ENV, leak(exe.to_string_lossy().into_owned()));
+    shell::set_env(
+        CLAUDE_ENV,
+        leak(claude_cli()?.to_string_lossy().into_owned()),
+    );
     Ok(prefix)
 }
 
@@ -92,4 +97,37 @@ fn remove(dir: &Path) -> Result {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(format!("removing {}: {e}", dir.display())),
     }
+}
+
+/// The real Windows Claude Code CLI, at the version the tests pin for the Linux one
+/// (`tests/js/package.json`), unpacked from npm with the stand-in DLL beside it (its `npm
+/// install` step would write the main package's own `bin/claude.exe`, so the platform package
+/// is fetched on its own). Fetched once per version.
+pub fn claude_cli() -> Result<PathBuf> {
+    let manifest = std::fs::read_to_string(root().join("tests/js/package.json"))
+        .map_err(|e| format!("reading tests/js/package.json: {e}"))?;
+    let pin = "\"@anthropic-ai/claude-code\": \"";
+    let version = manifest
+        .split_once(pin)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(v, _)| v.to_string())
+        .ok_or("tests/js/package.json pins no @anthropic-ai/claude-code")?;
+    let dir = target_dir().join("npm-win").join(&version);
+    let exe = dir.join("package/claude.exe");
+    if !exe.is_file() {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let spec = format!("@anthropic-ai/claude-code-win32-x64@{version}");
+        let mut pack = shell::command("npm", &["pack", &spec, "--loglevel=error"]);
+        pack.current_dir(&dir);
+        shell::step("fetch the Windows Claude Code CLI (npm)", pack)?;
+        let tarball = format!("anthropic-ai-claude-code-win32-x64-{version}.tgz");
+        let mut untar = shell::command("tar", &["xzf", &tarball]);
+        untar.current_dir(&dir);
+        shell::step("unpack the Windows Claude Code CLI", untar)?;
+        let _ = std::fs::remove_file(dir.join(&tarball));
+    }
+    let dll = target_dir().join(TARGET).join("debug/bcryptprimitives.dll");
+    std::fs::copy(&dll, dir.join("package/bcryptprimitives.dll"))
+        .map_err(|e| format!("copying the stand-in DLL: {e}"))?;
+    Ok(exe)
 }
