@@ -213,3 +213,75 @@ async fn the_official_typescript_client_drives_the_windows_workspace_server() {
         "written where Windows put the shared folder"
     );
 }
+
+#[tokio::test]
+async fn the_windows_workspace_server_denies_windows_paths_out_and_names_that_do_not_travel() {
+    let w = WinePrefix::new();
+    let root = format!(r"{}\Plans", w.user_profile_windows());
+    let cmd = w.command(w.tandem_windows(), &["mcp", "workspace", "--root", &root]);
+    let s = TestClient::named("claude-code", "1")
+        .connect_command(cmd)
+        .await;
+    s.ok(
+        "write_file",
+        json!({"path": "notes.md", "content": "inside\n"}),
+    )
+    .await;
+    // Out of the folder, however Windows spells it; and the root in another case, which the
+    // jail does not take for the root (denied, the safe side).
+    let upper = format!(r"{}\NOTES.md", root.to_uppercase());
+    for path in [
+        &upper,
+        r"C:\windows\win.ini",
+        r"C:windows\win.ini",
+        r"\windows\win.ini",
+        r"\\server\share\x",
+        r"\\?\C:\windows\win.ini",
+        r"\\.\C:\windows\win.ini",
+        r"..\..\AppData\Roaming\x",
+        r"sub/..\..\x",
+    ] {
+        let err = s.err("read_text_file", json!({"path": path})).await;
+        assert!(err.starts_with("Access denied"), "{path}: {err}");
+        assert!(
+            err.contains(&format!("workspace {root},")),
+            "the root is shown as people write it: {err}"
+        );
+    }
+    // Inside, with backslashes or mixed slashes, or absolute.
+    for path in [
+        r"notes.md",
+        r".\notes.md",
+        r"sub\..\notes.md",
+        &format!(r"{root}\notes.md"),
+    ] {
+        let read = s.ok("read_text_file", json!({"path": path})).await;
+        assert_eq!(read["content"], "inside\n", "{path}");
+    }
+    // Devices and streams are never opened or created.
+    for path in [
+        "CON",
+        "nul.txt",
+        r"sub\AUX.md",
+        "notes.md:hidden",
+        "notes.md::$DATA",
+    ] {
+        let err = s
+            .err("write_file", json!({"path": path, "content": "x"}))
+            .await;
+        assert!(
+            err.contains("does not work on every system"),
+            "{path}: {err}"
+        );
+        let err = s.err("read_text_file", json!({"path": path})).await;
+        assert!(
+            err.contains("does not work on every system"),
+            "{path}: {err}"
+        );
+    }
+    let read = s.ok("read_text_file", json!({"path": "notes.md"})).await;
+    assert_eq!(
+        read["content"], "inside\n",
+        "the file and no stream was written"
+    );
+}

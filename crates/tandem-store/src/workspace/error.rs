@@ -16,6 +16,18 @@ pub enum WorkspaceError {
         root: PathBuf,
     },
 
+    /// A new name that some system would refuse or read differently. Nothing was written.
+    #[error(
+        "{path:?}: the name {name:?} does not work on every system ({reason}). Nothing was \
+         written. The shared folder may be opened on Windows, macOS or Linux: choose another \
+         name"
+    )]
+    NotPortable {
+        path: String,
+        name: String,
+        reason: String,
+    },
+
     #[error("{path:?} does not exist; list_directory or search_files shows what is there")]
     NotFound { path: String },
 

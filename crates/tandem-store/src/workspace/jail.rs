@@ -145,13 +145,14 @@ impl Jail {
             aliases.push(given);
         }
         Ok(Self {
-            root: canonical,
+            // Shown to people and models, and named in resource URIs: `C:\…`, not `\\?\C:\…`.
+            root: strip_verbatim(&canonical).unwrap_or(canonical),
             aliases,
             dir,
         })
     }
 
-    /// The canonical root.
+    /// The canonical root (on Windows without the `\\?\` prefix).
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -225,7 +226,12 @@ impl Jail {
                 Step::Name(name) => name,
             };
             let candidate = done.join(&name);
+            // Windows opens a device for `CON` or `nul.txt` in any folder: never look there.
+            if cfg!(windows) {
+                portable(input, &name)?;
+            }
             if missing {
+                portable(input, &name)?;
                 done = candidate;
                 continue;
             }
@@ -237,6 +243,8 @@ impl Jail {
                         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
                     ) =>
                 {
+                    // From here on the names are new: each must work on every system.
+                    portable(input, &name)?;
                     missing = true;
                     meta = None;
                     done = candidate;
@@ -334,6 +342,21 @@ impl Jail {
                 })
                 .collect()
         })
+    }
+}
+
+/// Refuses a name that would not work on every system ([`super::portable`]).
+fn portable(input: &str, name: &OsStr) -> WsResult<()> {
+    let Some(text) = name.to_str() else {
+        return Ok(());
+    };
+    match super::portable::unportable(text) {
+        None => Ok(()),
+        Some(reason) => Err(WorkspaceError::NotPortable {
+            path: input.to_string(),
+            name: text.to_string(),
+            reason,
+        }),
     }
 }
 
