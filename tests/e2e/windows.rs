@@ -285,3 +285,31 @@ async fn the_windows_workspace_server_denies_windows_paths_out_and_names_that_do
         "the file and no stream was written"
     );
 }
+
+#[tokio::test]
+async fn the_plugin_installs_in_the_windows_cli_and_its_cmd_launcher_starts_both_servers() {
+    let w = WinePrefix::new();
+    std::fs::create_dir_all(w.user_profile().join(".claude")).unwrap();
+    // The repository as Windows sees it (Wine's Z: drive is /).
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let repo = format!(r"Z:{}", repo.display().to_string().replace('/', r"\"));
+    let vars = [("TANDEM_BIN", w.tandem_windows())];
+    let added = w
+        .claude_with(&["plugin", "marketplace", "add", &repo], &vars)
+        .await;
+    added.expect_code(0);
+    let installed = w
+        .claude_with(&["plugin", "install", "tandem@tandem"], &vars)
+        .await;
+    installed.expect_code(0);
+    let listed = w.claude_with(&["mcp", "list"], &vars).await;
+    eprintln!(
+        "Windows claude mcp list (plugin):\n{}{}",
+        listed.stdout, listed.stderr
+    );
+    // `bin/tandem-launch` resolves to `bin/tandem-launch.cmd` on Windows.
+    assert_connected(&listed.stdout, "plugin:tandem:tandem-workspace");
+    assert_connected(&listed.stdout, "plugin:tandem:tandem-memory");
+}

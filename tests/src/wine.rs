@@ -145,9 +145,15 @@ impl WinePrefix {
 
     /// The real Windows Claude Code CLI with `args`, from `%USERPROFILE%`, to completion.
     pub async fn claude(&self, args: &[&str]) -> Ran {
+        self.claude_with(args, &[]).await
+    }
+
+    /// [`Self::claude`] with more variables.
+    pub async fn claude_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Ran {
         let exe = env(CLAUDE_ENV);
         let mut cmd = self.command(&exe.to_string_lossy(), args);
-        cmd.current_dir(self.user_profile())
+        cmd.envs(vars.iter().copied())
+            .current_dir(self.user_profile())
             // No update checks, telemetry or other traffic from a test.
             .env("DISABLE_AUTOUPDATER", "1")
             .env("DISABLE_TELEMETRY", "1")
