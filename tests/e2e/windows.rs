@@ -194,18 +194,7 @@ async fn the_official_typescript_client_drives_the_windows_workspace_server() {
         format!(r"{}\tandem-state", w.user_profile_windows()),
     );
     let out = run_node_script(&home, "workspace-interop.mjs", &[], &env).await;
-    assert_eq!(out["tools"].as_array().unwrap().len(), 16, "{out}");
-    assert_eq!(out["read"]["content"], "beta\n");
-    assert_eq!(out["grep"]["matches"][0]["file"], "notes/a.md", "{out}");
-    assert_eq!(out["latest"]["id"], out["created"]["id"]);
-    assert_eq!(out["updated"]["status"], "claimed");
-    assert!(
-        out["deniedText"]
-            .as_str()
-            .unwrap()
-            .starts_with("Access denied"),
-        "{out}"
-    );
+    crate::workspace::assert_interop(&out);
     assert!(
         w.user_profile()
             .join("tandem-state/shared/notes/a.md")
