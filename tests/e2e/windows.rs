@@ -302,3 +302,28 @@ async fn the_plugin_installs_in_the_windows_cli_and_its_cmd_launcher_starts_both
     assert_connected(&listed.stdout, "plugin:tandem:tandem-workspace");
     assert_connected(&listed.stdout, "plugin:tandem:tandem-memory");
 }
+
+#[tokio::test]
+async fn after_a_killed_server_the_next_one_starts_cleanly() {
+    let w = WinePrefix::new();
+    let connect = || {
+        let cmd = w.command(w.tandem_windows(), &["mcp", "memory"]);
+        TestClient::named("claude-code", "1").connect_command(cmd)
+    };
+    let first = connect().await;
+    first
+        .ok("memory_set", json!({"key": "p/a", "value": 1}))
+        .await;
+    // Killed, not closed: the process is gone with whatever it held.
+    drop(first);
+    let second = connect().await;
+    let set = second
+        .ok(
+            "memory_set",
+            json!({"key": "p/a", "value": 2, "expectedVersion": 1}),
+        )
+        .await;
+    assert_eq!(set["version"], 2, "{set}");
+    let got = second.ok("memory_get", json!({"keys": ["p/a"]})).await;
+    assert_eq!(got["entries"][0]["value"], 2, "{got}");
+}
