@@ -122,10 +122,13 @@ impl ServerHandler for AllServer {
         } else if self.workspace.has_prompt(&request.name) {
             self.workspace.get_prompt(request, context).await
         } else {
+            let mut offered = self.workspace.prompt_names();
+            offered.extend(self.memory.prompt_names());
             Err(ErrorData::invalid_params(
                 format!(
-                    "unknown prompt {:?}; this server offers: handoff, pickup, recall",
-                    request.name
+                    "unknown prompt {:?}; this server offers: {}",
+                    request.name,
+                    offered.join(", ")
                 ),
                 None,
             ))

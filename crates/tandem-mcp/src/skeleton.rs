@@ -186,6 +186,14 @@ macro_rules! session_parts {
         pub(crate) fn has_prompt(&self, name: &str) -> bool {
             self.prompt_router.has_route(name)
         }
+
+        pub(crate) fn prompt_names(&self) -> Vec<String> {
+            self.prompt_router
+                .list_all()
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        }
     };
 }
 

@@ -81,6 +81,16 @@ async fn calls_prompts_and_resources_reach_the_server_that_owns_them() {
         .await
         .unwrap();
     assert!(!recall.messages.is_empty());
+    let unknown = all
+        .client
+        .get_prompt(GetPromptRequestParams::new("recal"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("recal") && unknown.contains("handoff, pickup, recall"),
+        "{unknown}"
+    );
 
     // Every resource of both servers, page by page, ends with a cursor of none.
     let mut uris = Vec::new();
