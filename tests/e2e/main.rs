@@ -17,4 +17,5 @@ mod memory_safety;
 mod plugin;
 mod share;
 mod windows;
+mod windows_configs;
 mod workspace;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use tandem_store::workspace::path_forms::{INSIDE_TEXT, Outcome, PATH_FORMS, ROOT_NAME};
 use tandem_tests::{TestClient, TestHome, WinePrefix, assert_connected, run_node_script};
 
 fn read_json(path: &std::path::Path) -> Value {
@@ -203,74 +204,77 @@ async fn the_official_typescript_client_drives_the_windows_workspace_server() {
     );
 }
 
+/// The path-form table (`tandem_store::workspace::path_forms`, also run on Linux by
+/// tandem-store's tests) on the Windows server: each form read, and each that is not inside
+/// also written, to the outcome the table gives Windows.
 #[tokio::test]
-async fn the_windows_workspace_server_denies_windows_paths_out_and_names_that_do_not_travel() {
+async fn the_windows_workspace_server_gives_each_path_form_what_the_table_says() {
     let w = WinePrefix::new();
-    let root = format!(r"{}\Plans", w.user_profile_windows());
+    let parent = w.user_profile_windows();
+    let root = format!(r"{parent}\{ROOT_NAME}");
+    let inside = w.user_profile().join(ROOT_NAME);
+    std::fs::create_dir_all(inside.join("sub")).unwrap();
+    std::fs::write(inside.join("notes.md"), INSIDE_TEXT).unwrap();
     let cmd = w.command(w.tandem_windows(), &["mcp", "workspace", "--root", &root]);
     let s = TestClient::named("claude-code", "1")
         .connect_command(cmd)
         .await;
-    s.ok(
-        "write_file",
-        json!({"path": "notes.md", "content": "inside\n"}),
-    )
-    .await;
-    // Out of the folder, however Windows spells it; and the root in another case, which the
-    // jail does not take for the root (denied, the safe side).
-    let upper = format!(r"{}\NOTES.md", root.to_uppercase());
-    for path in [
-        &upper,
-        r"C:\windows\win.ini",
-        r"C:windows\win.ini",
-        r"\windows\win.ini",
-        r"\\server\share\x",
-        r"\\?\C:\windows\win.ini",
-        r"\\.\C:\windows\win.ini",
-        r"..\..\AppData\Roaming\x",
-        r"sub/..\..\x",
-    ] {
-        let err = s.err("read_text_file", json!({"path": path})).await;
-        assert!(err.starts_with("Access denied"), "{path}: {err}");
-        assert!(
-            err.contains(&format!("workspace {root},")),
-            "the root is shown as people write it: {err}"
-        );
+    let mut wrong = Vec::new();
+    let mut table = String::new();
+    for form in PATH_FORMS {
+        let path = form.path_for(&root, &parent);
+        let read = s.call("read_text_file", json!({"path": path})).await;
+        let text = tandem_tests::text_of(&read);
+        let content = read
+            .structured_content
+            .as_ref()
+            .and_then(|v| v["content"].as_str().map(str::to_string));
+        let got = if read.is_error == Some(true) {
+            Outcome::of(Err(&text))
+        } else {
+            Outcome::of(Ok(content.as_deref().unwrap_or_default()))
+        };
+        table.push_str(&format!(
+            "{:<40} {:<8} {:<8} {}\n",
+            form.path,
+            form.unix.name(),
+            got.map_or("?", Outcome::name),
+            form.what
+        ));
+        if got != Some(form.windows) {
+            wrong.push(format!("{path:?} ({}): {text}", form.what));
+        }
+        if got == Some(Outcome::Denied) && !text.contains(&format!("workspace {root},")) {
+            wrong.push(format!(
+                "{path:?}: the root is not shown as people write it: {text}"
+            ));
+        }
+        if form.windows != Outcome::Inside {
+            let wrote = s
+                .call("write_file", json!({"path": path, "content": "x"}))
+                .await;
+            let message = tandem_tests::text_of(&wrote);
+            if wrote.is_error != Some(true) || Outcome::of(Err(&message)) != Some(form.windows) {
+                wrong.push(format!("write {path:?} ({}): {message}", form.what));
+            }
+        }
     }
-    // Inside, with backslashes or mixed slashes, or absolute.
-    for path in [
-        r"notes.md",
-        r".\notes.md",
-        r"sub\..\notes.md",
-        &format!(r"{root}\notes.md"),
-    ] {
-        let read = s.ok("read_text_file", json!({"path": path})).await;
-        assert_eq!(read["content"], "inside\n", "{path}");
-    }
-    // Devices and streams are never opened or created.
-    for path in [
-        "CON",
-        "nul.txt",
-        r"sub\AUX.md",
-        "notes.md:hidden",
-        "notes.md::$DATA",
-    ] {
-        let err = s
-            .err("write_file", json!({"path": path, "content": "x"}))
-            .await;
-        assert!(
-            err.contains("does not work on every system"),
-            "{path}: {err}"
-        );
-        let err = s.err("read_text_file", json!({"path": path})).await;
-        assert!(
-            err.contains("does not work on every system"),
-            "{path}: {err}"
-        );
-    }
-    let read = s.ok("read_text_file", json!({"path": "notes.md"})).await;
+    eprintln!("path form / Unix / Windows (under Wine) / what it is\n{table}");
+    assert!(
+        wrong.is_empty(),
+        "not as the table says:\n{}",
+        wrong.join("\n")
+    );
+    let mut left: Vec<_> = std::fs::read_dir(&inside)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["notes.md", "sub"], "nothing else was created");
     assert_eq!(
-        read["content"], "inside\n",
+        std::fs::read_to_string(inside.join("notes.md")).unwrap(),
+        INSIDE_TEXT,
         "the file and no stream was written"
     );
 }
@@ -326,4 +330,48 @@ async fn after_a_killed_server_the_next_one_starts_cleanly() {
     assert_eq!(set["version"], 2, "{set}");
     let got = second.ok("memory_get", json!({"keys": ["p/a"]})).await;
     assert_eq!(got["entries"][0]["value"], 2, "{got}");
+}
+
+/// Wine shows a Unix symlink as what it points to, so the jail's own walk sees no link; the
+/// Windows build asks the system where a path really is, and that finds them (on Windows the
+/// same catches junctions and a network share's server-side links).
+#[tokio::test]
+async fn links_only_the_system_sees_do_not_lead_out_of_the_windows_workspace() {
+    let w = WinePrefix::new();
+    let root = format!(r"{}\{ROOT_NAME}", w.user_profile_windows());
+    let inside = w.user_profile().join(ROOT_NAME);
+    let outside = w.user_profile().join("Secret");
+    std::fs::create_dir_all(&inside).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("key.txt"), "TOP SECRET\n").unwrap();
+    std::fs::write(inside.join("notes.md"), INSIDE_TEXT).unwrap();
+    std::os::unix::fs::symlink(&outside, inside.join("out")).unwrap();
+    std::os::unix::fs::symlink(outside.join("key.txt"), inside.join("key.txt")).unwrap();
+    let cmd = w.command(w.tandem_windows(), &["mcp", "workspace", "--root", &root]);
+    let s = TestClient::named("claude-code", "1")
+        .connect_command(cmd)
+        .await;
+    for path in [r"out\key.txt", "key.txt", "out", r"out\new.md"] {
+        let err = s.err("read_text_file", json!({"path": path})).await;
+        assert!(err.starts_with("Access denied"), "{path}: {err}");
+        let err = s
+            .err("write_file", json!({"path": path, "content": "x"}))
+            .await;
+        assert!(err.starts_with("Access denied"), "{path}: {err}");
+    }
+    let listed = s
+        .ok("directory_tree", json!({"path": "."}))
+        .await
+        .to_string();
+    assert!(
+        !listed.contains("key.txt") && !listed.contains("out"),
+        "{listed}"
+    );
+    let found = s.ok("grep", json!({"pattern": "SECRET"})).await;
+    assert_eq!(found["matches"], json!([]), "{found}");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("key.txt")).unwrap(),
+        "TOP SECRET\n"
+    );
+    assert!(!outside.join("new.md").exists());
 }

@@ -110,6 +110,41 @@ impl WinePrefix {
         self.drive_c().join("Program Files/Tandem")
     }
 
+    /// A path under this prefix's `C:` (or any other Linux path, through Wine's `Z:`) as
+    /// Windows names it.
+    pub fn windows_path(&self, path: &Path) -> String {
+        let (drive, rest) = match path.strip_prefix(self.drive_c()) {
+            Ok(rest) => ("C:", rest),
+            Err(_) => ("Z:", path.strip_prefix("/").unwrap_or(path)),
+        };
+        let rest = rest.to_string_lossy().replace('/', r"\");
+        format!(r"{drive}\{rest}")
+    }
+
+    /// Holds `path` open without sharing it, as an editor or a backup tool can on Windows,
+    /// until the returned holder is dropped (`tests/windows/hold.c`).
+    pub async fn hold(&self, path: &Path) -> Holder {
+        use tokio::io::AsyncBufReadExt;
+        let exe = env(BIN_ENV).with_file_name("hold.exe");
+        let mut child = self
+            .command(&exe.to_string_lossy(), &[&self.windows_path(path)])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starting hold.exe under Wine");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("hold.exe timed out")
+            .expect("reading hold.exe");
+        assert_eq!(
+            first.as_deref(),
+            Some("held"),
+            "hold.exe could not open the file"
+        );
+        Holder { child }
+    }
+
     /// Where `tandem.exe` is installed, as Windows names it.
     pub fn tandem_windows(&self) -> &'static str {
         r"C:\Program Files\Tandem\tandem.exe"
@@ -175,6 +210,19 @@ impl WinePrefix {
             .await
             .expect("running tandem.exe under Wine");
         Ran::from_output(out)
+    }
+}
+
+/// A file held open by `hold.exe`; dropping it lets the file go.
+pub struct Holder {
+    child: tokio::process::Child,
+}
+
+impl Holder {
+    /// Lets the file go and waits until the holder has exited.
+    pub async fn release(mut self) {
+        drop(self.child.stdin.take());
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), self.child.wait()).await;
     }
 }
 

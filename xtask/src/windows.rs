@@ -6,7 +6,8 @@
 //!
 //! Wine 8.0 lacks `bcryptprimitives.dll`, whose `ProcessPrng` every Rust >= 1.78 Windows binary
 //! imports: `tests/windows/bcryptprimitives.c` is a stand-in built here and put beside the
-//! executables. It is test scaffolding, never shipped.
+//! executables; `tests/windows/hold.c` holds a file open without sharing it. Both are test
+//! scaffolding, never shipped.
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,18 @@ pub fn build() -> Result<PathBuf> {
     );
     gcc.current_dir(&dir);
     shell::step("build the ProcessPrng stand-in (test scaffolding)", gcc)?;
+    let hold = dir.join("hold.exe");
+    let gcc = shell::command(
+        "x86_64-w64-mingw32-gcc",
+        &[
+            "-municode",
+            "-O2",
+            "-o",
+            &hold.to_string_lossy(),
+            &src.join("hold.c").to_string_lossy(),
+        ],
+    );
+    shell::step("build the file holder (test scaffolding)", gcc)?;
     Ok(dir.join("tandem.exe"))
 }
 

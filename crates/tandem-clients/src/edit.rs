@@ -2,7 +2,7 @@
 //! concrete syntax tree, TOML through toml_edit. Only the named entries (and, when asked, the
 //! servers container) change; every other key, value, comment and blank keeps its bytes.
 
-use std::path::Path;
+use std::{borrow::Cow, path::Path};
 
 use jsonc_parser::{
     CollectOptions, ParseOptions,
@@ -30,8 +30,86 @@ const BOM: char = '\u{feff}';
 /// A parsed config file, ready for edits.
 pub(crate) struct ConfigDoc {
     key: &'static str,
-    bom: bool,
+    layout: TextLayout,
     kind: Kind,
+}
+
+/// How a file's text is laid down in bytes, kept through an edit: a UTF-8 byte-order mark
+/// (Windows editors write one) and line breaks. A file whose every line break is CRLF is edited
+/// as LF text and written back with CRLF throughout, lines Tandem adds included; a file with
+/// mixed breaks keeps each of its own, and the lines Tandem adds end in LF.
+#[derive(Debug, Clone, Copy, Default)]
+struct TextLayout {
+    bom: bool,
+    crlf: bool,
+}
+
+impl TextLayout {
+    /// The text to parse and its layout. Text that is not UTF-8 is refused with the reason
+    /// (UTF-16, Notepad's "Unicode", named as such: no client reads it).
+    fn decode(bytes: &[u8]) -> std::result::Result<(Self, Cow<'_, str>), (String, String)> {
+        if let Some(encoding) = utf16(bytes) {
+            return Err((
+                String::new(),
+                format!(
+                    "the file is {encoding} text (Notepad's \"Unicode\"), which the client \
+                     cannot read either: save it as UTF-8"
+                ),
+            ));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let before = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+            (before, "the file is not UTF-8 text".to_string())
+        })?;
+        let bom = text.starts_with(BOM);
+        let text = text.strip_prefix(BOM).unwrap_or(text);
+        let breaks = text.matches('\n').count();
+        let crlf = breaks > 0 && text.matches("\r\n").count() == breaks;
+        let text = if crlf {
+            Cow::Owned(text.replace("\r\n", "\n"))
+        } else {
+            Cow::Borrowed(text)
+        };
+        Ok((Self { bom, crlf }, text))
+    }
+
+    fn encode(self, body: String) -> String {
+        let body = if self.crlf {
+            body.replace('\n', "\r\n")
+        } else {
+            body
+        };
+        if self.bom {
+            format!("{BOM}{body}")
+        } else {
+            body
+        }
+    }
+}
+
+/// Whether bytes are UTF-16 text: a UTF-16 byte-order mark, or ASCII text with every other
+/// byte zero (UTF-16 without a mark).
+fn utf16(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] => return Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16 (big-endian)"),
+        _ => {}
+    }
+    let head = &bytes[..bytes.len().min(64) & !1];
+    if head.len() < 4 {
+        return None;
+    }
+    let zero_at = |odd: bool| {
+        head.chunks(2)
+            .all(|pair| (pair[usize::from(odd)] == 0) && pair[usize::from(!odd)] != 0)
+    };
+    if zero_at(true) {
+        Some("UTF-16 (little-endian)")
+    } else if zero_at(false) {
+        Some("UTF-16 (big-endian)")
+    } else {
+        None
+    }
 }
 
 enum Kind {
@@ -84,10 +162,11 @@ impl ConfigDoc {
     pub(crate) fn parse_settings(path: &Path, bytes: Option<&[u8]>) -> Result<Self> {
         let doc = Self::parse_as(ClientId::ClaudeCode, path, bytes, Format::Json, HOOKS)?;
         // parse_as accepted it, so it is UTF-8 JSON with an object at the top.
-        let text = bytes
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or(NEW_JSON);
-        let text = text.strip_prefix(BOM).unwrap_or(text);
+        let text = match bytes.map(TextLayout::decode) {
+            Some(Ok((_, text))) => text,
+            _ => Cow::Borrowed(NEW_JSON),
+        };
+        let text = text.as_ref();
         let options = parse_options(Format::Json);
         if let Ok(ast) = parse_to_ast(text, &CollectOptions::default(), &options)
             && let Some(ast::Value::Object(root)) = &ast.value
@@ -127,18 +206,18 @@ impl ConfigDoc {
                 reason,
             }
         };
-        let text = match bytes {
-            None => match format {
-                Format::Toml => "",
-                Format::Json | Format::Jsonc => NEW_JSON,
-            },
-            Some(bytes) => std::str::from_utf8(bytes).map_err(|e| {
-                let text = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
-                malformed(&text, text.len(), "the file is not UTF-8 text".into())
-            })?,
+        let (layout, text) = match bytes {
+            None => (
+                TextLayout::default(),
+                Cow::Borrowed(match format {
+                    Format::Toml => "",
+                    Format::Json | Format::Jsonc => NEW_JSON,
+                }),
+            ),
+            Some(bytes) => TextLayout::decode(bytes)
+                .map_err(|(before, reason)| malformed(&before, before.len(), reason))?,
         };
-        let bom = text.starts_with(BOM);
-        let text = text.strip_prefix(BOM).unwrap_or(text);
+        let text = text.as_ref();
         let kind = match format {
             Format::Json | Format::Jsonc => {
                 if text.trim().is_empty() {
@@ -201,7 +280,7 @@ impl ConfigDoc {
                 })?)
             }
         };
-        Ok(Self { key, bom, kind })
+        Ok(Self { key, layout, kind })
     }
 
     fn json_servers(root: &CstRootNode, key: &str) -> Option<CstObject> {
@@ -380,11 +459,7 @@ impl ConfigDoc {
             Kind::Json(root) => root.to_string(),
             Kind::Toml(doc) => doc.to_string(),
         };
-        if self.bom {
-            format!("{BOM}{body}")
-        } else {
-            body
-        }
+        self.layout.encode(body)
     }
 }
 
@@ -661,6 +736,65 @@ mod tests {
             d.remove_container();
         }
         (installed, d.text())
+    }
+
+    #[test]
+    fn crlf_files_stay_crlf_and_mixed_ones_keep_each_break() {
+        let text = "{\r\n  \"mcpServers\": {\r\n    \"x\": {\"command\": \"a\"}\r\n  }\r\n}\r\n";
+        let (installed, after) = round_trip(ClientId::ClaudeDesktop, text);
+        assert_eq!(
+            installed.matches('\n').count(),
+            installed.matches("\r\n").count()
+        );
+        assert!(installed.contains("tandem-memory"));
+        assert_eq!(after, text);
+        // Mixed: each existing break as it was; Tandem's own lines end in LF.
+        let text =
+            "{\r\n  \"a\": 1,\n  \"mcpServers\": {\r\n    \"x\": {\"command\": \"a\"}\n  }\r\n}\n";
+        let (installed, after) = round_trip(ClientId::ClaudeDesktop, text);
+        assert!(installed.starts_with("{\r\n  \"a\": 1,\n"), "{installed:?}");
+        assert_eq!(after, text);
+        // TOML too.
+        let text = "model = \"o4\"\r\n\r\n[mcp_servers.x]\r\ncommand = \"a\"\r\n";
+        let (installed, after) = round_trip(ClientId::Codex, text);
+        assert_eq!(
+            installed.matches('\n').count(),
+            installed.matches("\r\n").count()
+        );
+        assert_eq!(after, text);
+    }
+
+    #[test]
+    fn utf16_files_are_refused_with_the_reason() {
+        let text = "{\"mcpServers\": {}}\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let cases = [
+            ([&[0xFF, 0xFE][..], &le].concat(), "UTF-16 (little-endian)"),
+            ([&[0xFE, 0xFF][..], &be].concat(), "UTF-16 (big-endian)"),
+            (le.clone(), "UTF-16 (little-endian)"),
+            (be.clone(), "UTF-16 (big-endian)"),
+        ];
+        for (bytes, encoding) in cases {
+            let err = ConfigDoc::parse(ClientId::ClaudeDesktop, Path::new("/cfg"), Some(&bytes))
+                .err()
+                .expect("refused");
+            let message = err.to_string();
+            assert!(
+                message.contains(encoding) && message.contains("save it as UTF-8"),
+                "{message}"
+            );
+            assert!(message.contains("Tandem changed nothing"), "{message}");
+        }
+        // Latin-1 is not UTF-16: said as it is.
+        let err = ConfigDoc::parse(
+            ClientId::ClaudeDesktop,
+            Path::new("/cfg"),
+            Some(b"{\"a\": \"caf\xe9\"}"),
+        )
+        .err()
+        .expect("refused");
+        assert!(err.to_string().contains("not UTF-8 text"), "{err}");
     }
 
     #[test]

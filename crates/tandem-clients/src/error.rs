@@ -47,6 +47,13 @@ pub enum ClientsError {
     },
 
     #[error(
+        "{path} is open in another program that does not share it (Tandem waited {waited_ms} \
+         ms); nothing was changed. Close that program (an editor, a sync or backup tool), then \
+         run the command again"
+    )]
+    HeldOpen { path: PathBuf, waited_ms: u64 },
+
+    #[error(
         "{} cannot use {transport} servers; install a stdio entry, or bridge the HTTP \
          server with `tandem connect`",
         client.client().name

@@ -22,9 +22,10 @@ pub const BACKUPS_KEPT: usize = 10;
 /// truncates then rewrites leaves an empty or half-written file for a moment.
 const SETTLE_READS: usize = 6;
 const SETTLE_PAUSE: Duration = Duration::from_millis(20);
-/// A replace refused because the file is open elsewhere (Windows): tries, and the pause between.
-const REPLACE_RETRIES: usize = 25;
-const REPLACE_PAUSE: Duration = Duration::from_millis(20);
+/// A read or replace refused because another program holds the file open without sharing it
+/// (Windows): tries, and the pause between.
+const HELD_RETRIES: u32 = 50;
+const HELD_PAUSE: Duration = Duration::from_millis(20);
 
 /// Backups of config files under `$TANDEM_HOME/backups/<file>/<UTC timestamp>.bak`.
 #[derive(Debug, Clone)]
@@ -162,10 +163,55 @@ pub(crate) fn resolve(path: &Path) -> PathBuf {
 
 /// The file's bytes, `None` when it does not exist.
 pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>> {
-    match fs::read(path) {
+    match when_free(Held::Reading, || fs::read(path)) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ClientsError::io(path, e)),
+        Err(e) => Err(failed(Held::Reading, path, e)),
+    }
+}
+
+/// What was being done to a file when another program's hold on it got in the way.
+#[derive(Clone, Copy)]
+enum Held {
+    Reading,
+    Replacing,
+}
+
+/// Whether `e` is Windows refusing because another program holds the file open without sharing
+/// it: a sharing or lock violation, or — for a replace — access denied, which is what a rename
+/// over an open file gets where POSIX rename semantics are missing.
+fn held_elsewhere(what: Held, e: &io::Error) -> bool {
+    const SHARING_VIOLATION: i32 = 32;
+    const LOCK_VIOLATION: i32 = 33;
+    cfg!(windows)
+        && (matches!(e.raw_os_error(), Some(SHARING_VIOLATION | LOCK_VIOLATION))
+            || matches!(what, Held::Replacing) && e.kind() == io::ErrorKind::PermissionDenied)
+}
+
+/// Runs `act` again while another program holds the file, within a bound.
+fn when_free<T>(what: Held, mut act: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let mut tries = 0;
+    loop {
+        match act() {
+            Err(e) if held_elsewhere(what, &e) && tries < HELD_RETRIES => {
+                tries += 1;
+                std::thread::sleep(HELD_PAUSE);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The error for a failed read or replace: a file still held elsewhere after the retries says
+/// so and what to do.
+fn failed(what: Held, path: &Path, e: io::Error) -> ClientsError {
+    if held_elsewhere(what, &e) {
+        ClientsError::HeldOpen {
+            path: path.to_path_buf(),
+            waited_ms: (HELD_PAUSE * HELD_RETRIES).as_millis() as u64,
+        }
+    } else {
+        ClientsError::io(path, e)
     }
 }
 
@@ -250,12 +296,12 @@ pub(crate) fn swap(
         _ => None,
     };
 
-    let mut current = match File::open(path) {
+    let mut current = match when_free(Held::Reading, || File::open(path)) {
         Ok(f) => Some(f),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => {
             cleanup(&backup);
-            return Err(ClientsError::io(path, e));
+            return Err(failed(Held::Reading, path, e));
         }
     };
     let now = match current.as_mut().map(read_all).transpose() {
@@ -272,7 +318,7 @@ pub(crate) fn swap(
 
     if let Err(e) = replace_guarded(temp.as_deref(), path, &mut current) {
         cleanup(&backup);
-        return Err(ClientsError::io(path, e));
+        return Err(failed(Held::Replacing, path, e));
     }
     sync_dir(dir);
 
@@ -314,26 +360,12 @@ fn replace_guarded(temp: Option<&Path>, path: &Path, guard: &mut Option<File>) -
         Some(t) => fs::rename(t, path),
         None => fs::remove_file(path),
     };
-    let refused = |e: &io::Error| cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied;
-    let mut last = match act() {
-        Err(e) if refused(&e) => e,
+    match act() {
+        Err(e) if held_elsewhere(Held::Replacing, &e) => {}
         other => return other,
-    };
-    guard.take();
-    for _ in 0..REPLACE_RETRIES {
-        match act() {
-            Err(e) if refused(&e) => last = e,
-            other => return other,
-        }
-        std::thread::sleep(REPLACE_PAUSE);
     }
-    Err(io::Error::new(
-        last.kind(),
-        format!(
-            "{last}; another program keeps the file open: close it (or wait a moment) and try \
-             again"
-        ),
-    ))
+    guard.take();
+    when_free(Held::Replacing, act)
 }
 
 /// Replaces `path` with `bytes` atomically (temp file, fsync, rename), whatever it holds now:
@@ -341,9 +373,9 @@ fn replace_guarded(temp: Option<&Path>, path: &Path, guard: &mut Option<File>) -
 pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let temp = write_temp(path, dir, bytes)?;
-    if let Err(e) = fs::rename(&temp, path) {
+    if let Err(e) = when_free(Held::Replacing, || fs::rename(&temp, path)) {
         let _ = fs::remove_file(&temp);
-        return Err(ClientsError::io(path, e));
+        return Err(failed(Held::Replacing, path, e));
     }
     sync_dir(dir);
     Ok(())

@@ -367,14 +367,34 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn install_then_uninstall_gives_back_the_original_bytes(c in config()) {
+    fn install_then_uninstall_gives_back_the_original_bytes(
+        c in config(),
+        bom in any::<bool>(),
+        crlf in any::<bool>(),
+    ) {
         let f = Fixture::new();
-        let original = render(&c);
+        // As Windows editors save files too: a UTF-8 byte-order mark, CRLF line breaks.
+        let mut original = render(&c);
+        if crlf {
+            original = original.replace('\n', "\r\n");
+        }
+        if bom {
+            original.insert(0, '\u{feff}');
+        }
         let path = f.write(c.client, &original);
 
         f.install(c.client);
         let installed = read(&path);
         prop_assert_ne!(&installed, &original);
+        prop_assert_eq!(installed.starts_with('\u{feff}'), bom, "the mark kept or not added");
+        if crlf && original.contains('\n') {
+            prop_assert_eq!(
+                installed.matches('\n').count(),
+                installed.matches("\r\n").count(),
+                "a CRLF file stays CRLF, added lines too:\n{:?}",
+                installed
+            );
+        }
         prop_assert!(installed.contains("tandem-memory") && installed.contains("tandem-workspace"));
         if let Some(servers) = &c.servers {
             for name in servers {

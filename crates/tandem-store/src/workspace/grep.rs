@@ -130,6 +130,9 @@ impl Workspace {
             let Ok(rel) = entry.path().strip_prefix(root) else {
                 continue;
             };
+            if !jail.really_inside(rel) {
+                continue;
+            }
             if let Some(glob) = &glob {
                 let from_start = entry
                     .path()

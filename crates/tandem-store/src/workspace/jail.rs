@@ -294,6 +294,18 @@ impl Jail {
             }
             meta = None;
         }
+        // The part that exists, as the system itself resolves it (the link itself kept when
+        // asked to keep the last one).
+        let checked = match (final_link, missing) {
+            (FinalLink::Keep, false) => done.parent().unwrap_or(Path::new("")),
+            _ => &done,
+        };
+        if !self.really_inside(checked) {
+            return Err(self.denied(
+                input,
+                "leads outside the workspace through a link the system follows",
+            ));
+        }
         if !missing && meta.is_none() {
             // The root itself, or a folder reached by `..` from a link target.
             let m = self
@@ -310,6 +322,22 @@ impl Jail {
             rel: done,
             meta: if missing { None } else { meta },
         })
+    }
+
+    /// Whether `rel` (relative to the root; the part of it that exists) is inside the root as
+    /// the system resolves it. On Unix the walk above sees every link, so this holds without
+    /// asking. On Windows the system may follow links the jail cannot see — Wine shows a Unix
+    /// symlink as what it points to, and a network share's server follows its own — so the
+    /// system is asked where the path really is (the final path of an open handle).
+    pub fn really_inside(&self, rel: &Path) -> bool {
+        if !cfg!(windows) || rel.as_os_str().is_empty() {
+            return true;
+        }
+        let full = self.root.join(rel);
+        let Some(real) = full.ancestors().find_map(|p| std::fs::canonicalize(p).ok()) else {
+            return false;
+        };
+        self.aliases.iter().any(|alias| real.starts_with(alias))
     }
 
     /// The components, relative to the root, that `input` names before any link is followed.

@@ -234,6 +234,9 @@ fn walk(
             .collect();
         children.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (name, kind) in children {
+            if !jail.really_inside(&dir_rel.join(&name)) {
+                continue;
+            }
             let rel = if start_rel.is_empty() {
                 name.clone()
             } else {
