@@ -10,11 +10,17 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use tandem_tests::{TestClient, TestHome, desktop_environment, npm_dir, run_node_script};
+use tandem_tests::{
+    TestClient, TestHome, WinePrefix, desktop_environment, npm_dir, run_node_script,
+};
 use tokio::process::Command;
 
 fn bundle() -> PathBuf {
-    let name = format!("tandem-{}-linux-x64.mcpb", env!("CARGO_PKG_VERSION"));
+    bundle_for("linux-x64")
+}
+
+fn bundle_for(platform: &str) -> PathBuf {
+    let name = format!("tandem-{}-{platform}.mcpb", env!("CARGO_PKG_VERSION"));
     let path = tandem_tests::target_profile_dir()
         .join("bundle/mcpb")
         .join(&name);
@@ -258,4 +264,88 @@ async fn signed_and_checked(file: &Path, work: &Path) {
     std::fs::write(&content, &changed).unwrap();
     let bad = check(&content);
     assert!(!bad.status.success(), "a changed bundle passed the check");
+}
+
+/// The Windows bundle (`tandem-<version>-win32-x64.mcpb`, with the cross-built `tandem.exe`):
+/// unpacked where Claude Desktop on Windows keeps extensions, validated, and its server started
+/// under Wine as Desktop starts it there (the `win32` command, `${__dirname}` a Windows path);
+/// a Claude Code session's memory server on the same computer sees its write.
+#[tokio::test]
+async fn the_windows_extension_unpacks_and_its_server_runs_under_wine() {
+    let w = WinePrefix::new();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("tandem.mcpb");
+    std::fs::copy(bundle_for("win32-x64"), &file).unwrap();
+    let dir = w
+        .appdata()
+        .join("Claude/Claude Extensions/local.mcpb.tandem.tandem");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    ok(
+        "mcpb unpack",
+        &mcpb(&["unpack", &file.to_string_lossy(), &dir_arg], work.path()).await,
+    );
+    let manifest_path = dir.join("manifest.json");
+    let validated = ok(
+        "mcpb validate",
+        &mcpb(&["validate", &manifest_path.to_string_lossy()], work.path()).await,
+    );
+    assert!(validated.contains("validation passes"), "{validated}");
+    let manifest = read_json(&manifest_path);
+    assert_eq!(manifest["compatibility"]["platforms"], json!(["win32"]));
+    assert!(dir.join("server/tandem.exe").is_file());
+    // Test scaffolding, as for every tandem.exe run under Wine 8 (see tests/windows/).
+    let dll = std::path::PathBuf::from(std::env::var_os("TANDEM_TEST_WINDOWS_BIN").unwrap())
+        .with_file_name("bcryptprimitives.dll");
+    std::fs::copy(dll, dir.join("server/bcryptprimitives.dll")).unwrap();
+
+    let config = &manifest["server"]["mcp_config"]["platform_overrides"]["win32"];
+    let command = config["command"]
+        .as_str()
+        .unwrap()
+        .replace("${__dirname}", &w.windows_path(&dir));
+    let args: Vec<&str> = config["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args, ["mcp", "all"]);
+    let s = TestClient::named("claude-ai", "0.14.1")
+        .connect_command(w.command(&command, &args))
+        .await;
+    let mut offered: Vec<String> = s
+        .service
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    offered.sort();
+    let mut listed: Vec<String> = manifest["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        offered, listed,
+        "the manifest lists what the Windows server offers"
+    );
+    s.ok(
+        "memory_set",
+        json!({"key": "proj-x/auth-approach", "value": {"method": "JWT"}}),
+    )
+    .await;
+    s.close().await;
+
+    let code = TestClient::named("claude-code", "2.1.332")
+        .connect_command(w.command(w.tandem_windows(), &["mcp", "memory"]))
+        .await;
+    let got = code
+        .ok("memory_get", json!({"keys": ["proj-x/auth-approach"]}))
+        .await;
+    assert_eq!(got["entries"][0]["value"]["method"], "JWT", "{got}");
+    assert_eq!(got["entries"][0]["updatedBy"], "claude-ai 0.14.1", "{got}");
 }

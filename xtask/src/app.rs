@@ -62,10 +62,16 @@ pub fn sidecar(release: bool) -> Result<PathBuf> {
     let built = target_dir()
         .join(if release { "release" } else { "debug" })
         .join(exe("tandem"));
+    place_sidecar(&built, &host_triple()?, std::env::consts::EXE_SUFFIX)
+}
+
+/// Copies a built `tandem` to `src-tauri/binaries/tandem-<triple><suffix>` (only when it
+/// differs, so that an unchanged sidecar rebuilds nothing).
+pub fn place_sidecar(built: &Path, triple: &str, suffix: &str) -> Result<PathBuf> {
     let dir = root().join("src-tauri/binaries");
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let dest = dir.join(exe(&format!("tandem-{}", host_triple()?)));
-    let new = std::fs::read(&built).map_err(|e| format!("reading {}: {e}", built.display()))?;
+    let dest = dir.join(format!("tandem-{triple}{suffix}"));
+    let new = std::fs::read(built).map_err(|e| format!("reading {}: {e}", built.display()))?;
     if std::fs::read(&dest).ok().as_deref() != Some(&new[..]) {
         let tmp = dest.with_extension("tmp");
         std::fs::write(&tmp, &new).map_err(|e| format!("writing {}: {e}", tmp.display()))?;

@@ -8,6 +8,7 @@ use std::{
 
 mod app;
 mod bench;
+mod macos;
 mod mcpb;
 mod prereq;
 mod shell;
@@ -20,11 +21,15 @@ commands:
   run                 install the build packages, build Tandem and start the tray app
   check               the edit-test loop: fmt, clippy and every crate's unit tests
                       (no end-to-end tests, no bundle; a few minutes)
-  test                install what the tests need, then fmt, clippy, the Windows build,
-                      every test (the tray app's WebDriver test among them) and the
-                      .deb install check
-  bundle              the tray app as a .deb and an AppImage, and the Claude Desktop
-                      extension (tandem-<version>-<os>-<arch>.mcpb), release builds
+  test                install what the tests need, then fmt, clippy, the Windows build
+                      (and a Windows check of the tray app), a macOS check of the CLI's
+                      crates, every test (the tray app's WebDriver test among them; the
+                      Windows suite under Wine) and the .deb install check
+  bundle              the tray app as a .deb and an AppImage and, cross-built, as a
+                      Windows zip; the Claude Desktop extension for Linux and Windows
+                      (tandem-<version>-<os>-<arch>.mcpb); release builds
+  bundle windows [debug]
+                      the Windows zip alone (debug: from debug builds, quicker)
   mcpb [debug|dist]   the Desktop extension alone, from the debug build (what the tests
                       run) or the dist one
   bench [memory|workspace|hub|hook|app|all]
@@ -48,7 +53,15 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("check") => check(),
         Some("run") => app::run(),
-        Some("bundle") => bundle(),
+        Some("bundle") => match (
+            args.get(1).map(String::as_str),
+            args.get(2).map(String::as_str),
+        ) {
+            (None, None) => bundle(),
+            (Some("windows"), None) => windows::bundle(true).map(|_| ()),
+            (Some("windows"), Some("debug")) => windows::bundle(false).map(|_| ()),
+            _ => Err("bundle takes nothing, `windows` or `windows debug`".to_string()),
+        },
         Some("mcpb") => match args.get(1).map(String::as_str) {
             None | Some("debug") => mcpb::pack("debug").map(|_| ()),
             Some("dist") => build_dist_tandem().and_then(|_| mcpb::pack("dist").map(|_| ())),
@@ -136,6 +149,8 @@ fn format_and_clippy() -> Result {
 fn bundle() -> Result {
     app::bundle(true)?;
     build_dist_tandem()?;
+    // Windows: the tray app as a zip, and the dist tandem.exe the Windows extension carries.
+    windows::bundle(true)?;
     mcpb::pack("dist")?;
     Ok(())
 }
@@ -157,6 +172,9 @@ fn test() -> Result {
     // Windows: `tandem.exe` cross-built (which also checks the crates under it compile there),
     // run under Wine by the Windows end-to-end tests.
     let windows_exe = windows::build()?;
+    windows::check_app(&windows_exe)?;
+    // macOS: the CLI's crates type-checked and linted (nothing links without Apple's SDK).
+    macos::check()?;
     // Binaries and tests in one build with one feature resolution, so that the test run
     // reuses it (the end-to-end tests drive target/debug/tandem and tandem-app).
     shell::step(

@@ -64,6 +64,25 @@ pub fn build() -> Result<PathBuf> {
     Ok(dir.join("tandem.exe"))
 }
 
+/// Type-checks (and lints) the tray app for Windows, with the debug `tandem.exe` as its
+/// sidecar: a full Windows build of the app is `cargo xtask bundle`'s, not every run's.
+pub fn check_app(exe: &Path) -> Result {
+    crate::app::place_sidecar(exe, TARGET, ".exe")?;
+    shell::step(
+        "check the tray app for Windows",
+        shell::cargo(&[
+            "clippy",
+            "--target",
+            TARGET,
+            "-p",
+            "tandem-app",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )
+}
+
 /// A fresh Wine prefix for this run, its path exported for the tests with the loader and the
 /// binary. [`stop`] ends its Wine server and removes it.
 pub fn start(exe: &Path) -> Result<PathBuf> {
@@ -143,4 +162,125 @@ pub fn claude_cli() -> Result<PathBuf> {
     std::fs::copy(&dll, dir.join("package/bcryptprimitives.dll"))
         .map_err(|e| format!("copying the stand-in DLL: {e}"))?;
     Ok(exe)
+}
+
+/// `cargo xtask bundle`'s Windows part: the tray app cross-built for Windows and packed as
+/// `tandem-<version>-windows-x64.zip` with its sidecar `tandem.exe`, `WebView2Loader.dll` (the
+/// GNU build loads it at run time), the Claude Code plugin and a README. No installer: Tauri's
+/// NSIS step downloads its plugin DLL from GitHub, which the build machines cannot reach.
+pub fn bundle(release: bool) -> Result<PathBuf> {
+    prereq::rustup_target(TARGET)?;
+    prereq::apt_packages(&["gcc-mingw-w64-x86-64"])?;
+    let (cli_profile, app_profile) = if release {
+        ("dist", "release")
+    } else {
+        ("debug", "debug")
+    };
+    let mut build = vec!["build", "--target", TARGET, "-p", "tandem-cli"];
+    if release {
+        build.extend(["--profile", "dist"]);
+    }
+    shell::step("build tandem.exe (Windows)", shell::cargo(&build))?;
+    let tandem = target_dir()
+        .join(TARGET)
+        .join(cli_profile)
+        .join("tandem.exe");
+    crate::app::place_sidecar(&tandem, TARGET, ".exe")?;
+    // Through the Tauri CLI, which builds the app as `tauri build` does (assets embedded); no
+    // installer.
+    let cli = target_dir().join("npm/node_modules/@tauri-apps/cli/tauri.js");
+    let cli = cli.to_string_lossy();
+    let mut args = vec![&*cli, "build", "--ci", "--no-bundle", "--target", TARGET];
+    if !release {
+        args.push("--debug");
+    }
+    let mut tauri = shell::command("node", &args);
+    tauri
+        .current_dir(root().join("src-tauri"))
+        .env("CARGO_TARGET_DIR", target_dir());
+    shell::step(&format!("tauri build (Windows, {app_profile})"), tauri)?;
+
+    let built = target_dir().join(TARGET).join(app_profile);
+    let out = built.join("bundle/zip");
+    let stage = out.join("Tandem");
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage)
+            .map_err(|e| format!("emptying {}: {e}", stage.display()))?;
+    }
+    std::fs::create_dir_all(&stage).map_err(|e| format!("creating {}: {e}", stage.display()))?;
+    for (from, to) in [
+        (built.join("tandem-app.exe"), "tandem-app.exe"),
+        (tandem.clone(), "tandem.exe"),
+        (built.join("WebView2Loader.dll"), "WebView2Loader.dll"),
+    ] {
+        copy_file(&from, &stage.join(to))?;
+    }
+    // Where the app and `tandem install --plugin` look for the plugin: beside the executables,
+    // as the Tauri resources put it in the other packages.
+    for (from, to) in [
+        (".claude-plugin", "claude-plugin/.claude-plugin"),
+        (
+            "integrations/claude-code",
+            "claude-plugin/integrations/claude-code",
+        ),
+    ] {
+        copy_tree(&root().join(from), &stage.join(to))?;
+    }
+    // Notepad's line breaks.
+    let readme = std::fs::read_to_string(root().join("integrations/windows/README.txt"))
+        .map_err(|e| format!("reading integrations/windows/README.txt: {e}"))?;
+    std::fs::write(stage.join("README.txt"), readme.replace('\n', "\r\n"))
+        .map_err(|e| format!("writing README.txt: {e}"))?;
+
+    let zip = out.join(format!(
+        "tandem-{}-windows-x64.zip",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let _ = std::fs::remove_file(&zip);
+    // Python's archiver (deflated; `python3 -m zipfile` would store the files uncompressed).
+    let base = zip.with_extension("");
+    let pack = shell::command(
+        "python3",
+        &[
+            "-c",
+            "import shutil, sys; shutil.make_archive(sys.argv[1], 'zip', sys.argv[2], 'Tandem')",
+            &base.to_string_lossy(),
+            &out.to_string_lossy(),
+        ],
+    );
+    shell::step("pack the Windows zip", pack)?;
+    let size = std::fs::metadata(&zip)
+        .map_err(|e| format!("reading {}: {e}", zip.display()))?
+        .len();
+    println!(
+        "xtask: {} ({:.1} MB)",
+        zip.display(),
+        size as f64 / 1_000_000.0
+    );
+    Ok(zip)
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    let entries =
+        std::fs::read_dir(from).map_err(|e| format!("reading {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("reading {}: {e}", from.display()))?;
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &dest)?;
+        } else {
+            copy_file(&path, &dest)?;
+        }
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! command, so its logic is tested with any program; `hub.rs` points it at `tandem serve`.
 
 pub mod state;
+mod tree;
 
 use std::{
     ffi::OsString,
@@ -14,6 +15,7 @@ use std::{
 };
 
 pub use state::{ChildState, Phase};
+use tree::Tree;
 
 /// What to run.
 #[derive(Clone)]
@@ -80,6 +82,8 @@ type Listener = Box<dyn Fn(&ChildState) + Send + Sync>;
 struct Control {
     stopping: bool,
     pid: Option<u32>,
+    /// The running child and what it started, to stop as one.
+    tree: Option<Arc<Tree>>,
 }
 
 struct Shared {
@@ -140,6 +144,7 @@ impl Supervisor {
             control: Mutex::new(Control {
                 stopping: false,
                 pid: None,
+                tree: None,
             }),
             wake: Condvar::new(),
             state: Mutex::new(ChildState::new()),
@@ -170,23 +175,25 @@ impl Supervisor {
             .clone()
     }
 
-    /// Stops the child (SIGTERM to its process group, SIGKILL after a grace period) and the
-    /// supervision; returns once the child is reaped and (on Linux) nothing of its group runs.
+    /// Stops the child (SIGTERM to its process group, SIGKILL after a grace period; on
+    /// Windows its job ends) and the supervision; returns once the child is reaped and (on
+    /// Linux) nothing of its group runs.
     pub fn stop(&mut self) {
-        let pid = {
+        let tree = {
             let mut control = self.shared.control();
             control.stopping = true;
-            control.pid
+            control.tree.clone()
         };
         self.shared.wake.notify_all();
-        if let Some(pid) = pid {
-            signal(pid, false);
+        if let Some(tree) = &tree {
+            tree.stop(false);
         }
         if let Some(done) = self.done.take()
             && done.recv_timeout(STOP_GRACE).is_err()
         {
-            if let Some(pid) = self.shared.control().pid {
-                signal(pid, true);
+            let tree = self.shared.control().tree.clone();
+            if let Some(tree) = tree {
+                tree.stop(true);
             }
             let _ = done.recv_timeout(STOP_GRACE);
         }
@@ -194,8 +201,8 @@ impl Supervisor {
             let _ = thread.join();
         }
         #[cfg(target_os = "linux")]
-        if let Some(pid) = pid {
-            wait_group_gone(pid);
+        if let Some(tree) = tree {
+            wait_group_gone(tree.pid());
         }
     }
 }
@@ -206,7 +213,7 @@ impl Supervisor {
 fn wait_group_gone(pgid: u32) {
     let deadline = Instant::now() + STOP_GRACE;
     while !running_in_group(pgid).is_empty() && Instant::now() < deadline {
-        signal(pgid, true);
+        tree::signal_group(pgid, true);
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -260,6 +267,7 @@ fn supervise(shared: &Arc<Shared>, spec: &ChildSpec, backoff: Backoff) {
             let spawned = spawn(spec);
             if let Ok(child) = &spawned {
                 control.pid = Some(child.id());
+                control.tree = Some(Arc::new(Tree::of(child)));
             }
             spawned
         };
@@ -276,7 +284,12 @@ fn supervise(shared: &Arc<Shared>, spec: &ChildSpec, backoff: Backoff) {
                     watch_readiness(shared.clone(), pid, ready);
                 }
                 let status = child.wait();
-                shared.control().pid = None;
+                {
+                    let mut control = shared.control();
+                    control.pid = None;
+                    // On Windows, closing the job ends whatever the child left running.
+                    control.tree = None;
+                }
                 match status {
                     Ok(status) => state::describe_exit(&status),
                     Err(e) => format!("could not be waited for: {e}"),
@@ -380,31 +393,9 @@ fn orphan_guard(cmd: &mut Command) {
     }
 }
 
+/// On Windows the child's Job Object does this, once it is started ([`Tree::of`]).
 #[cfg(not(unix))]
 fn orphan_guard(_cmd: &mut Command) {}
-
-/// SIGTERM (or SIGKILL when `kill`) to the child's process group.
-#[cfg(unix)]
-fn signal(pid: u32, kill: bool) {
-    use rustix::process::{Pid, Signal, kill_process_group};
-    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
-        return;
-    };
-    let sig = if kill { Signal::KILL } else { Signal::TERM };
-    if let Err(e) = kill_process_group(pid, sig) {
-        log::debug!("signalling process group {pid:?}: {e}");
-    }
-}
-
-#[cfg(windows)]
-fn signal(pid: u32, _kill: bool) {
-    // Windows has no SIGTERM; end the process tree.
-    let _ = Command::new("taskkill")
-        .args(["/PID", &pid.to_string(), "/T", "/F"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
 
 #[cfg(test)]
 mod tests;
