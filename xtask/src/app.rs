@@ -542,13 +542,13 @@ pub fn bench() -> Result {
     result
 }
 
-struct Xvfb {
+pub(crate) struct Xvfb {
     child: std::process::Child,
-    name: String,
+    pub(crate) name: String,
 }
 
 impl Xvfb {
-    fn start() -> Result<Self> {
+    pub(crate) fn start() -> Result<Self> {
         let number = 200 + std::process::id() % 300;
         let child = Command::new("Xvfb")
             .args([

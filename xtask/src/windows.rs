@@ -32,7 +32,15 @@ pub fn build() -> Result<PathBuf> {
         "build tandem.exe (Windows, MinGW)",
         shell::cargo(&["build", "--target", TARGET, "-p", "tandem-cli"]),
     )?;
+    scaffolding()?;
+    Ok(target_dir().join(TARGET).join("debug/tandem.exe"))
+}
+
+/// The test scaffolding beside the debug `tandem.exe`: the `ProcessPrng` stand-in and the file
+/// holder (see the top of this file).
+fn scaffolding() -> Result {
     let dir = target_dir().join(TARGET).join("debug");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let src = root().join("tests/windows");
     let dll = dir.join("bcryptprimitives.dll");
     let mut gcc = shell::command(
@@ -61,7 +69,7 @@ pub fn build() -> Result<PathBuf> {
         ],
     );
     shell::step("build the file holder (test scaffolding)", gcc)?;
-    Ok(dir.join("tandem.exe"))
+    Ok(())
 }
 
 /// Type-checks (and lints) the tray app for Windows, with the debug `tandem.exe` as its
@@ -94,16 +102,7 @@ pub fn start(exe: &Path) -> Result<PathBuf> {
     // The prefix links the user's folders (Documents, …) to $HOME: give it a home of its own.
     let home = target_dir().join("wine/home");
     std::fs::create_dir_all(&home).map_err(|e| format!("creating {}: {e}", home.display()))?;
-    let mut boot = shell::command(WINE, &["wineboot", "--init"]);
-    boot.env("WINEPREFIX", &prefix)
-        .env("WINEDEBUG", "-all")
-        // No Mono or Gecko installers: nothing here needs .NET or a browser engine.
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env("HOME", &home);
-    shell::step("make a Wine prefix for this run", boot)?;
-    let mut wait = shell::command(WINESERVER, &["--wait"]);
-    wait.env("WINEPREFIX", &prefix);
-    shell::step("wait for Wine to settle", wait)?;
+    make_prefix(&prefix, &home)?;
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     shell::set_env(WINE_ENV, WINE);
     shell::set_env(PREFIX_ENV, leak(prefix.to_string_lossy().into_owned()));
@@ -113,6 +112,20 @@ pub fn start(exe: &Path) -> Result<PathBuf> {
         leak(claude_cli()?.to_string_lossy().into_owned()),
     );
     Ok(prefix)
+}
+
+/// Makes a Wine prefix at `prefix` (headless, no Mono or Gecko), its user folders in `home`.
+fn make_prefix(prefix: &Path, home: &Path) -> Result {
+    let mut boot = shell::command(WINE, &["wineboot", "--init"]);
+    boot.env("WINEPREFIX", prefix)
+        .env("WINEDEBUG", "-all")
+        // No Mono or Gecko installers: nothing here needs .NET or a browser engine.
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("HOME", home);
+    shell::step("make a Wine prefix", boot)?;
+    let mut wait = shell::command(WINESERVER, &["--wait"]);
+    wait.env("WINEPREFIX", prefix);
+    shell::step("wait for Wine to settle", wait)
 }
 
 /// Ends the prefix's Wine server and removes the prefix (about 700 MB).
@@ -257,7 +270,119 @@ pub fn bundle(release: bool) -> Result<PathBuf> {
         zip.display(),
         size as f64 / 1_000_000.0
     );
+    check_zip(&zip)?;
     Ok(zip)
+}
+
+/// The zip as a person uses it, under Wine and a virtual display: unpacked, the app started;
+/// it starts and supervises its hub (`tandem.exe serve`, which answers on its port); a second
+/// start leaves (one instance); and when the app is killed its hub goes with it (the Job
+/// Object). The window is not opened: Wine has no WebView2.
+fn check_zip(zip: &Path) -> Result {
+    use std::{net::TcpStream, time::Duration};
+    prereq::apt_packages(&["wine64", "xvfb"])?;
+    let dir = target_dir().join("wine/zip-check");
+    if dir.join("prefix").exists() {
+        stop(&dir.join("prefix"))?;
+    }
+    remove(&dir)?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let unpack = shell::command(
+        "python3",
+        &[
+            "-m",
+            "zipfile",
+            "-e",
+            &zip.to_string_lossy(),
+            &dir.to_string_lossy(),
+        ],
+    );
+    shell::step("unpack the Windows zip", unpack)?;
+    let app = dir.join("Tandem");
+    scaffolding()?;
+    // Test scaffolding (see the top of this file), as for every tandem.exe run under Wine 8.
+    let dll = target_dir().join(TARGET).join("debug/bcryptprimitives.dll");
+    std::fs::copy(&dll, app.join("bcryptprimitives.dll"))
+        .map_err(|e| format!("copying the stand-in DLL: {e}"))?;
+    let prefix = dir.join("prefix");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).map_err(|e| format!("creating {}: {e}", home.display()))?;
+    make_prefix(&prefix, &home)?;
+    let display = crate::app::Xvfb::start()?;
+    let port = free_port()?;
+    let start = || {
+        std::process::Command::new(WINE)
+            .arg(app.join("tandem-app.exe"))
+            .env("WINEPREFIX", &prefix)
+            .env("WINEDEBUG", "-all")
+            .env("DISPLAY", &display.name)
+            .env("HOME", &home)
+            .env("TANDEM_HUB_PORT", port.to_string())
+            .env_remove("TANDEM_HOME")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting tandem-app.exe under Wine: {e}"))
+    };
+    let answers = || {
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+            .is_ok()
+    };
+    let within = |seconds: u64, what: &mut dyn FnMut() -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+        while std::time::Instant::now() < deadline {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        what()
+    };
+    let mut first = start()?;
+    let result = (|| -> Result {
+        if !within(90, &mut || answers()) {
+            return Err(format!(
+                "the Windows app's hub never answered on port {port}"
+            ));
+        }
+        println!("xtask: the Windows app started its hub (port {port})");
+        let mut second = start()?;
+        let left = within(60, &mut || matches!(second.try_wait(), Ok(Some(_))));
+        let _ = second.kill();
+        let _ = second.wait();
+        if !left {
+            return Err("a second Windows app did not leave (single instance)".into());
+        }
+        if !matches!(first.try_wait(), Ok(None)) {
+            return Err("the first Windows app ended when the second started".into());
+        }
+        println!("xtask: a second start left the first running (one instance)");
+        first
+            .kill()
+            .map_err(|e| format!("killing the Windows app: {e}"))?;
+        let _ = first.wait();
+        if !within(30, &mut || !answers()) {
+            return Err("the hub outlived the killed Windows app (no Job Object?)".into());
+        }
+        println!("xtask: the hub went with the killed app (Job Object)");
+        Ok(())
+    })();
+    let _ = first.kill();
+    let _ = first.wait();
+    drop(display);
+    stop(&prefix)?;
+    remove(&dir)?;
+    result
+}
+
+/// A port nothing listens on now.
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("finding a free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("finding a free port: {e}"))
 }
 
 fn copy_file(from: &Path, to: &Path) -> Result {
