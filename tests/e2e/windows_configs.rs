@@ -245,6 +245,8 @@ async fn exit_codes_and_messages_are_the_same_as_on_linux() {
         &["frobnicate"],
         &["mcp", "memory", "--db"],
         &["status", "--client", "claude-desktop"],
+        &["status"],
+        &["doctor", "--client", "claude-desktop"],
     ];
     // The same words; the homes and the config folders differ, and so does where the
     // terminal width wraps a line.
