@@ -59,6 +59,22 @@ fn ok(what: &str, output: &Output) -> String {
     text
 }
 
+/// `mcpb unpack` of `file` into `dir`, then `mcpb validate`; returns the manifest.
+async fn unpack_and_validate(file: &Path, dir: &Path, work: &Path) -> Value {
+    let dir_arg = dir.to_string_lossy();
+    ok(
+        "mcpb unpack",
+        &mcpb(&["unpack", &file.to_string_lossy(), &dir_arg], work).await,
+    );
+    let manifest_path = dir.join("manifest.json");
+    let validated = ok(
+        "mcpb validate",
+        &mcpb(&["validate", &manifest_path.to_string_lossy()], work).await,
+    );
+    assert!(validated.contains("validation passes"), "{validated}");
+    read_json(&manifest_path)
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -95,17 +111,7 @@ async fn the_extension_installs_runs_as_desktop_runs_it_and_shares_memory_with_c
         .desktop_dir()
         .join("Claude Extensions/local.mcpb.tandem.tandem");
     let dir_arg = dir.to_string_lossy().into_owned();
-    ok(
-        "mcpb unpack",
-        &mcpb(&["unpack", &file_arg, &dir_arg], work.path()).await,
-    );
-    let manifest_path = dir.join("manifest.json");
-    let validated = ok(
-        "mcpb validate",
-        &mcpb(&["validate", &manifest_path.to_string_lossy()], work.path()).await,
-    );
-    assert!(validated.contains("validation passes"), "{validated}");
-    let manifest = read_json(&manifest_path);
+    let manifest = unpack_and_validate(&file, &dir, work.path()).await;
     assert_eq!(manifest["manifest_version"], "0.3");
     assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest["server"]["type"], "binary");
@@ -279,24 +285,10 @@ async fn the_windows_extension_unpacks_and_its_server_runs_under_wine() {
     let dir = w
         .appdata()
         .join("Claude/Claude Extensions/local.mcpb.tandem.tandem");
-    let dir_arg = dir.to_string_lossy().into_owned();
-    ok(
-        "mcpb unpack",
-        &mcpb(&["unpack", &file.to_string_lossy(), &dir_arg], work.path()).await,
-    );
-    let manifest_path = dir.join("manifest.json");
-    let validated = ok(
-        "mcpb validate",
-        &mcpb(&["validate", &manifest_path.to_string_lossy()], work.path()).await,
-    );
-    assert!(validated.contains("validation passes"), "{validated}");
-    let manifest = read_json(&manifest_path);
+    let manifest = unpack_and_validate(&file, &dir, work.path()).await;
     assert_eq!(manifest["compatibility"]["platforms"], json!(["win32"]));
     assert!(dir.join("server/tandem.exe").is_file());
-    // Test scaffolding, as for every tandem.exe run under Wine 8 (see tests/windows/).
-    let dll = std::path::PathBuf::from(std::env::var_os("TANDEM_TEST_WINDOWS_BIN").unwrap())
-        .with_file_name("bcryptprimitives.dll");
-    std::fs::copy(dll, dir.join("server/bcryptprimitives.dll")).unwrap();
+    w.add_stand_in(&dir.join("server"));
 
     let config = &manifest["server"]["mcp_config"]["platform_overrides"]["win32"];
     let command = config["command"]

@@ -48,19 +48,14 @@ async fn msix_desktop_cursor_vscode_and_codex_get_windows_paths_written_right() 
         "model = \"o4\"\n\n[mcp_servers.docs]\ncommand = 'C:\\Tools\\docs.exe'\nargs = []\n";
     write(&codex, codex_before);
 
-    let ran = w
-        .tandem(&[
-            "install",
-            "--client",
-            "claude-desktop",
-            "--client",
-            "cursor",
-            "--client",
-            "vscode",
-            "--client",
-            "codex",
-        ])
-        .await;
+    let clients = |command: &'static str| {
+        let mut args = vec![command];
+        for id in ["claude-desktop", "cursor", "vscode", "codex"] {
+            args.extend(["--client", id]);
+        }
+        args
+    };
+    let ran = w.tandem(&clients("install")).await;
     ran.expect_code(0);
     let exe = w.tandem_windows();
 
@@ -113,19 +108,7 @@ async fn msix_desktop_cursor_vscode_and_codex_get_windows_paths_written_right() 
         assert!(text.contains(id), "{id} in {text}");
     }
 
-    w.tandem(&[
-        "uninstall",
-        "--client",
-        "claude-desktop",
-        "--client",
-        "cursor",
-        "--client",
-        "vscode",
-        "--client",
-        "codex",
-    ])
-    .await
-    .expect_code(0);
+    w.tandem(&clients("uninstall")).await.expect_code(0);
     assert_eq!(std::fs::read_to_string(&codex).unwrap(), codex_before);
     let vs_after = std::fs::read_to_string(&vscode).unwrap();
     assert!(

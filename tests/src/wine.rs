@@ -79,11 +79,16 @@ impl WinePrefix {
         let prefix = Self { dir, user };
         let installed = prefix.program_dir();
         std::fs::create_dir_all(&installed).unwrap();
-        let bin = env(BIN_ENV);
-        for file in ["tandem.exe", "bcryptprimitives.dll"] {
-            std::fs::hard_link(bin.with_file_name(file), installed.join(file)).unwrap();
-        }
+        std::fs::hard_link(env(BIN_ENV), installed.join("tandem.exe")).unwrap();
+        prefix.add_stand_in(&installed);
         prefix
+    }
+
+    /// Puts the `ProcessPrng` stand-in beside the executables in `dir` (test scaffolding for
+    /// Wine 8, see `tests/windows/`).
+    pub fn add_stand_in(&self, dir: &Path) {
+        let dll = env(BIN_ENV).with_file_name("bcryptprimitives.dll");
+        std::fs::hard_link(dll, dir.join("bcryptprimitives.dll")).unwrap();
     }
 
     /// `C:\` as a Linux path.
