@@ -117,9 +117,9 @@ fn check() -> Result {
     app::sidecar(false)?;
     format_and_clippy()?;
     let units = if prereq::has_nextest() {
-        shell::cargo(&["nextest", "run", "--workspace", "--lib", "--bins"])
+        with_postgres(&["nextest", "run", "--workspace", "--lib", "--bins"])?
     } else {
-        shell::cargo(&["test", "--workspace", "--lib", "--bins"])
+        with_postgres(&["test", "--workspace", "--lib", "--bins"])?
     };
     shell::step("unit tests", units)?;
     println!(
@@ -127,6 +127,20 @@ fn check() -> Result {
         started.elapsed()
     );
     Ok(())
+}
+
+/// `cargo <args>` with a throw-away PostgreSQL for the team-store tests: Debian's
+/// `pg_virtualenv` makes a cluster in a temporary folder (as root too), exports `PGHOST`,
+/// `PGPORT`, `PGUSER`, `PGPASSWORD` and `PGDATABASE` to the command, and drops the cluster when
+/// it ends.
+fn with_postgres(args: &[&str]) -> Result<std::process::Command> {
+    prereq::apt_packages(&["postgresql"])?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut all = vec!["-t", cargo.as_str()];
+    all.extend_from_slice(args);
+    let mut cmd = shell::command("pg_virtualenv", &all);
+    cmd.current_dir(root());
+    Ok(cmd)
 }
 
 /// `cargo fmt --check`, then clippy over every target with warnings as errors.
@@ -187,9 +201,9 @@ fn test() -> Result {
     // Before the test command is made: it takes the variables that say where Wine is.
     let prefix = windows::start(&windows_exe)?;
     let tests = if prereq::has_nextest() {
-        shell::cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
+        with_postgres(&["nextest", "run", "--workspace", "--no-fail-fast"])?
     } else {
-        shell::cargo(&["test", "--workspace", "--no-fail-fast"])
+        with_postgres(&["test", "--workspace", "--no-fail-fast"])?
     };
     let ran = shell::step("tests", tests);
     windows::stop(&prefix)?;

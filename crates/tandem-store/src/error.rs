@@ -65,6 +65,15 @@ pub enum StoreError {
         known: i64,
     },
 
+    #[error("team store {at}: {reason}")]
+    Team { at: String, reason: String },
+
+    #[error(
+        "the team store {at} was set up by a newer Tandem (schema {found}, this build knows \
+         {known}); upgrade Tandem"
+    )]
+    NewerTeamSchema { at: String, found: i64, known: i64 },
+
     #[error("creating {path}: {source}")]
     CreateDir {
         path: PathBuf,
@@ -88,6 +97,38 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// A PostgreSQL error as a person can act on it: the server's own message (with its detail
+    /// and hint) or the connection's error and its causes.
+    pub(crate) fn team(at: impl Into<String>, e: &postgres::Error) -> Self {
+        let reason = match e.as_db_error() {
+            Some(db) => {
+                let mut text = db.message().to_string();
+                for extra in [db.detail(), db.hint()].into_iter().flatten() {
+                    text.push_str(" (");
+                    text.push_str(extra);
+                    text.push(')');
+                }
+                text
+            }
+            None => {
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(e);
+                while let Some(c) = cause {
+                    text.push_str(": ");
+                    text.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                text
+            }
+        };
+        Self::Team {
+            at: at.into(),
+            reason,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -7,6 +7,7 @@ mod import;
 mod key;
 mod schema;
 mod search;
+mod team;
 mod types;
 
 use std::io::Read;
@@ -17,6 +18,7 @@ use serde_json::Value;
 pub use connection::MemoryStore;
 pub use import::ImportReport;
 pub use key::{MAX_KEY_CHARS, MAX_TAG_CHARS, MAX_TAGS, normalize_tags, validate_key};
+pub use team::{TEAM_SCHEMA, TeamMemory, valid_team_name};
 use types::SQLITE_HEADER;
 pub use types::*;
 
@@ -603,5 +605,7 @@ fn decode_cursor(cursor: &str) -> Result<String> {
         })
 }
 
+#[cfg(test)]
+mod engine_tests;
 #[cfg(test)]
 mod tests;

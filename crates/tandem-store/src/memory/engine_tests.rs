@@ -1,0 +1,465 @@
+//! The memory contract, run once per engine: the SQLite file and the team store on PostgreSQL.
+//! The PostgreSQL server is a throw-away one that `cargo xtask test` starts for the run (its
+//! settings in `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`); each test has a
+//! team (schema) of its own, dropped after.
+
+use std::{
+    sync::{Arc, Barrier},
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// What both engines offer, for the tests that run on each.
+trait Engine: Send + Sync {
+    fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome>;
+    fn get(&self, keys: &[String]) -> Result<GetResult>;
+    fn delete(&self, key: &str, expected: Option<i64>, by: &str) -> Result<DeleteOutcome>;
+    fn history(&self, key: &str, limit: Option<usize>) -> Result<Vec<HistoryItem>>;
+    fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage>;
+    fn last_seq(&self) -> Result<i64>;
+}
+
+macro_rules! engine {
+    ($t:ty) => {
+        impl Engine for $t {
+            fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
+                <$t>::set(self, req, by)
+            }
+            fn get(&self, keys: &[String]) -> Result<GetResult> {
+                <$t>::get(self, keys)
+            }
+            fn delete(&self, key: &str, expected: Option<i64>, by: &str) -> Result<DeleteOutcome> {
+                <$t>::delete(self, key, expected, by)
+            }
+            fn history(&self, key: &str, limit: Option<usize>) -> Result<Vec<HistoryItem>> {
+                <$t>::history(self, key, limit)
+            }
+            fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {
+                <$t>::changes(self, since, limit)
+            }
+            fn last_seq(&self) -> Result<i64> {
+                <$t>::last_seq(self)
+            }
+        }
+    };
+}
+engine!(MemoryStore);
+engine!(TeamMemory);
+
+/// The throw-away server's settings.
+fn pg_url() -> String {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set: the team-store tests run under `cargo xtask test`, which \
+                 starts a throw-away PostgreSQL"
+            )
+        })
+    };
+    format!(
+        "host={} port={} user={} password={} dbname={}",
+        var("PGHOST"),
+        var("PGPORT"),
+        var("PGUSER"),
+        var("PGPASSWORD"),
+        var("PGDATABASE")
+    )
+}
+
+/// One engine's store for a test, and how to open it again (another process's connection).
+enum Place {
+    Sqlite(tempfile::TempDir),
+    Team(String),
+}
+
+impl Place {
+    fn sqlite() -> Self {
+        Self::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    fn team() -> Self {
+        let name = format!(
+            "test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        Self::Team(name)
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Team(_) => "postgres",
+        }
+    }
+
+    fn open(&self) -> Box<dyn Engine> {
+        match self {
+            Self::Sqlite(dir) => Box::new(MemoryStore::open(dir.path().join("memory.db")).unwrap()),
+            Self::Team(team) => Box::new(TeamMemory::connect(&pg_url(), team).unwrap()),
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Self::Team(team) = self
+            && let Ok(mut client) = postgres::Client::connect(&pg_url(), postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{team}\" CASCADE"));
+        }
+    }
+}
+
+/// Runs `test` on each engine.
+fn on_each(test: impl Fn(&Place, &dyn Engine)) {
+    for place in [Place::sqlite(), Place::team()] {
+        let store = place.open();
+        eprintln!("engine: {}", place.name());
+        test(&place, store.as_ref());
+    }
+}
+
+fn req<'a>(key: &'a str, value: &'a Value, expected: Option<i64>) -> SetRequest<'a> {
+    SetRequest {
+        key,
+        value,
+        tags: None,
+        expected_version: expected,
+    }
+}
+
+#[test]
+fn versions_count_up_and_compare_and_swap_refuses_a_stale_version() {
+    on_each(|place, s| {
+        let v = json!({"method": "JWT"});
+        let first = s.set(&req("auth", &v, Some(0)), "a").unwrap();
+        assert_eq!(
+            (first.version, first.created),
+            (1, true),
+            "{}",
+            place.name()
+        );
+        let second = s.set(
+            &req("auth", &json!({"method": "JWT", "library": "jose"}), None),
+            "b",
+        );
+        assert_eq!(second.unwrap().version, 2);
+        for stale in [0, 1, 3] {
+            let err = s.set(&req("auth", &v, Some(stale)), "c").unwrap_err();
+            assert!(
+                matches!(err, StoreError::VersionConflict { current: 2, .. }),
+                "{}: {err}",
+                place.name()
+            );
+        }
+        assert_eq!(s.set(&req("auth", &v, Some(2)), "c").unwrap().version, 3);
+        let got = s.get(&["auth".into(), "nope".into()]).unwrap();
+        assert_eq!(got.entries[0].value, v);
+        assert_eq!(got.entries[0].updated_by, "c");
+        assert_eq!(got.missing, ["nope"]);
+    });
+}
+
+#[test]
+fn a_delete_leaves_a_tombstone_and_versions_go_on_after_it() {
+    on_each(|place, s| {
+        let v = json!(1);
+        s.set(&req("k", &v, None), "a").unwrap();
+        let gone = s.delete("k", Some(1), "a").unwrap();
+        assert_eq!((gone.deleted, gone.version), (true, 2), "{}", place.name());
+        assert_eq!(s.get(&["k".into()]).unwrap().missing, ["k"]);
+        assert!(!s.delete("k", None, "a").unwrap().deleted);
+        let err = s.set(&req("k", &v, Some(2)), "a").unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::VersionConflict {
+                current: 0,
+                tombstone: Some(2),
+                ..
+            }
+        ));
+        let again = s.set(&req("k", &json!(2), Some(0)), "b").unwrap();
+        assert_eq!((again.version, again.created), (3, true));
+        let history = s.history("k", None).unwrap();
+        let ops: Vec<(i64, Op, bool)> = history
+            .iter()
+            .map(|h| (h.version, h.op, h.deleted))
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                (3, Op::Set, false),
+                (2, Op::Delete, true),
+                (1, Op::Set, false)
+            ]
+        );
+        assert_eq!(history[1].value, Value::Null);
+        assert_eq!(history[2].value, json!(1));
+    });
+}
+
+#[test]
+fn tags_stay_unless_given_and_bad_input_is_refused() {
+    on_each(|place, s| {
+        let v = json!("x");
+        let tags = vec!["Auth".to_string(), "auth ".to_string(), "api".to_string()];
+        s.set(
+            &SetRequest {
+                key: "t",
+                value: &v,
+                tags: Some(&tags),
+                expected_version: None,
+            },
+            "a",
+        )
+        .unwrap();
+        s.set(&req("t", &json!("y"), None), "a").unwrap();
+        let got = s.get(&["t".into()]).unwrap();
+        assert_eq!(got.entries[0].tags, ["Auth", "auth", "api"], "{}", place.name());
+        let big = Value::String("x".repeat(MAX_VALUE_BYTES + 1));
+        assert!(matches!(
+            s.set(&req("t", &big, None), "a"),
+            Err(StoreError::ValueTooLarge { .. })
+        ));
+        assert!(matches!(
+            s.set(&req("", &v, None), "a"),
+            Err(StoreError::InvalidKey { .. })
+        ));
+        assert_eq!(
+            s.history("t", None).unwrap().len(),
+            2,
+            "nothing written by the refusals"
+        );
+    });
+}
+
+#[test]
+fn the_feed_pages_by_cursor_in_commit_order() {
+    on_each(|place, s| {
+        assert_eq!(s.last_seq().unwrap(), 0);
+        let empty = s.changes(None, None).unwrap();
+        assert_eq!(
+            (empty.changes.len(), empty.cursor),
+            (0, 0),
+            "{}",
+            place.name()
+        );
+        for i in 0..5 {
+            s.set(&req(&format!("k{i}"), &json!(i), None), "a").unwrap();
+        }
+        s.delete("k0", None, "b").unwrap();
+        let page = s.changes(Some(0), Some(4)).unwrap();
+        let seqs: Vec<i64> = page.changes.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+        assert!(page.more);
+        let rest = s.changes(Some(page.cursor), Some(4)).unwrap();
+        assert_eq!(rest.changes.len(), 2);
+        assert!(!rest.more);
+        assert_eq!(rest.changes[1].op, Op::Delete);
+        assert_eq!(rest.changes[1].by, "b");
+        assert_eq!(rest.cursor, 6);
+        assert_eq!(s.last_seq().unwrap(), 6);
+        let newest = s.changes(None, Some(2)).unwrap();
+        assert_eq!(
+            newest.changes.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            [5, 6]
+        );
+        assert_eq!(s.changes(Some(6), None).unwrap().cursor, 6);
+    });
+}
+
+/// Four writers (each its own connection, as separate processes have) and a reader that polls
+/// by cursor with pauses: the reader sees every change once, numbered 1, 2, 3, … with no gap,
+/// and a counter kept by compare-and-swap loses no increment.
+#[test]
+fn concurrent_writers_and_a_paused_reader_see_every_change_once_in_order() {
+    const WRITERS: usize = 4;
+    const EACH: usize = 40;
+    on_each(|place, _| {
+        let start = Arc::new(Barrier::new(WRITERS + 1));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let store = place.open();
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    for i in 0..EACH {
+                        store
+                            .set(&req(&format!("w{w}/k{i}"), &json!(i), None), "w")
+                            .unwrap();
+                        // A compare-and-swap increment, retried on conflict.
+                        loop {
+                            let now = store.get(&["counter".into()]).unwrap();
+                            let (value, version) = now
+                                .entries
+                                .first()
+                                .map(|e| (e.value.as_i64().unwrap_or(0), e.version))
+                                .unwrap_or((0, 0));
+                            let next = json!(value + 1);
+                            match store.set(&req("counter", &next, Some(version)), "w") {
+                                Ok(_) => break,
+                                Err(StoreError::VersionConflict { .. }) => continue,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let reader = place.open();
+        start.wait();
+        let total = (WRITERS * EACH * 2) as i64;
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while (seen.len() as i64) < total && std::time::Instant::now() < deadline {
+            let page = reader.changes(Some(cursor), Some(17)).unwrap();
+            seen.extend(page.changes.iter().map(|c| c.seq));
+            cursor = page.cursor;
+            // Paused while the writers go on.
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        seen.extend(
+            reader
+                .changes(Some(cursor), Some(1000))
+                .unwrap()
+                .changes
+                .iter()
+                .map(|c| c.seq),
+        );
+        let expected: Vec<i64> = (1..=total).collect();
+        assert_eq!(
+            seen,
+            expected,
+            "{}: every change once, in order",
+            place.name()
+        );
+        let counter = reader.get(&["counter".into()]).unwrap();
+        assert_eq!(
+            counter.entries[0].value,
+            json!(WRITERS * EACH),
+            "{}",
+            place.name()
+        );
+        assert_eq!(counter.entries[0].version, (WRITERS * EACH) as i64);
+    });
+}
+
+#[test]
+fn the_team_schema_is_made_once_when_several_processes_start_together() {
+    let place = Place::team();
+    let Place::Team(team) = &place else {
+        unreachable!()
+    };
+    let start = Arc::new(Barrier::new(4));
+    let opened: Vec<_> = (0..4)
+        .map(|_| {
+            let team = team.clone();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                TeamMemory::connect(&pg_url(), &team).map(|_| ())
+            })
+        })
+        .collect();
+    for o in opened {
+        o.join().unwrap().unwrap();
+    }
+    let store = place.open();
+    store.set(&req("k", &json!(1), None), "a").unwrap();
+    assert_eq!(store.last_seq().unwrap(), 1);
+}
+
+#[test]
+fn a_team_schema_from_a_newer_tandem_is_refused_and_bad_team_names_too() {
+    let place = Place::team();
+    let Place::Team(team) = &place else {
+        unreachable!()
+    };
+    drop(place.open());
+    let mut client = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
+    client
+        .execute(
+            &format!("UPDATE \"{team}\".meta SET value = 99 WHERE name = 'schema'"),
+            &[],
+        )
+        .unwrap();
+    let err = TeamMemory::connect(&pg_url(), team).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("newer Tandem") && message.contains("schema 99"),
+        "{message}"
+    );
+    for bad in ["", "Team", "1team", "a-b", "a\"b", &"a".repeat(49)] {
+        let err = TeamMemory::connect(&pg_url(), bad).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot name a team"),
+            "{bad:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_write_that_would_wait_for_another_writer_is_not_run_by_try_set() {
+    let place = Place::team();
+    let Place::Team(team) = &place else {
+        unreachable!()
+    };
+    let store = TeamMemory::connect(&pg_url(), team).unwrap();
+    let mut other = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
+    let mut holding = other.transaction().unwrap();
+    holding
+        .execute(
+            &format!("SELECT seq FROM \"{team}\".feed_counter FOR UPDATE"),
+            &[],
+        )
+        .unwrap();
+    let v = json!(1);
+    assert!(store.try_set(&req("k", &v, None), "a").unwrap().is_none());
+    holding.rollback().unwrap();
+    assert_eq!(
+        store
+            .try_set(&req("k", &v, None), "a")
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(
+        store.last_seq().unwrap(),
+        1,
+        "the refused try wrote nothing"
+    );
+}
+
+#[test]
+fn an_unreachable_team_store_is_a_clear_error_at_once() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = std::time::Instant::now();
+    let err = TeamMemory::connect(
+        &format!("host=127.0.0.1 port={port} user=x dbname=x connect_timeout=5"),
+        "team",
+    )
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let message = err.to_string();
+    assert!(message.starts_with("team store 127.0.0.1/x:"), "{message}");
+    let wrong = pg_url().replace("password=", "password=wrong");
+    let err = TeamMemory::connect(&wrong, "team").unwrap_err();
+    assert!(err.to_string().contains("password"), "{err}");
+}
