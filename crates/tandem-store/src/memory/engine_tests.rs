@@ -222,7 +222,12 @@ fn tags_stay_unless_given_and_bad_input_is_refused() {
         .unwrap();
         s.set(&req("t", &json!("y"), None), "a").unwrap();
         let got = s.get(&["t".into()]).unwrap();
-        assert_eq!(got.entries[0].tags, ["Auth", "auth", "api"], "{}", place.name());
+        assert_eq!(
+            got.entries[0].tags,
+            ["Auth", "auth", "api"],
+            "{}",
+            place.name()
+        );
         let big = Value::String("x".repeat(MAX_VALUE_BYTES + 1));
         assert!(matches!(
             s.set(&req("t", &big, None), "a"),
