@@ -29,7 +29,12 @@ impl ChangeWatcher {
         store: Arc<MemoryStore>,
         on_change: impl Fn(Vec<Change>) + Send + 'static,
     ) -> Result<Self> {
-        let db = store.path().to_path_buf();
+        // The team store will ring its own bell (LISTEN/NOTIFY); it is not watched yet.
+        let Some(db) = store.path().map(|p| p.to_path_buf()) else {
+            return Err(StoreError::InvalidArgument(
+                "changes on the team store are not watched yet".into(),
+            ));
+        };
         let dir = db
             .parent()
             .map(PathBuf::from)

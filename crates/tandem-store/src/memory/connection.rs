@@ -23,7 +23,7 @@ pub(super) const ORIGINS_TABLE: &str = "CREATE TABLE IF NOT EXISTS write_origins
 )";
 
 /// The memory store. One per process; cheap to share behind an `Arc`.
-pub struct MemoryStore {
+pub struct LocalMemory {
     pub(super) path: PathBuf,
     pub(super) writer: Mutex<Connection>,
     pub(super) reader: Mutex<Connection>,
@@ -32,9 +32,9 @@ pub struct MemoryStore {
     pub(super) origin: std::sync::OnceLock<String>,
 }
 
-impl std::fmt::Debug for MemoryStore {
+impl std::fmt::Debug for LocalMemory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore")
+        f.debug_struct("LocalMemory")
             .field("path", &self.path)
             .finish()
     }
@@ -90,7 +90,7 @@ pub(super) fn check_header(path: &Path) -> Result<()> {
     })
 }
 
-impl MemoryStore {
+impl LocalMemory {
     /// Opens (creating it and its folders if needed) the database at `path`. A file that is
     /// not a SQLite database, or is damaged, is refused and left byte-identical.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {

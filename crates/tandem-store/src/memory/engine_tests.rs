@@ -12,43 +12,6 @@ use serde_json::{Value, json};
 
 use super::*;
 
-/// What both engines offer, for the tests that run on each.
-trait Engine: Send + Sync {
-    fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome>;
-    fn get(&self, keys: &[String]) -> Result<GetResult>;
-    fn delete(&self, key: &str, expected: Option<i64>, by: &str) -> Result<DeleteOutcome>;
-    fn history(&self, key: &str, limit: Option<usize>) -> Result<Vec<HistoryItem>>;
-    fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage>;
-    fn last_seq(&self) -> Result<i64>;
-}
-
-macro_rules! engine {
-    ($t:ty) => {
-        impl Engine for $t {
-            fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
-                <$t>::set(self, req, by)
-            }
-            fn get(&self, keys: &[String]) -> Result<GetResult> {
-                <$t>::get(self, keys)
-            }
-            fn delete(&self, key: &str, expected: Option<i64>, by: &str) -> Result<DeleteOutcome> {
-                <$t>::delete(self, key, expected, by)
-            }
-            fn history(&self, key: &str, limit: Option<usize>) -> Result<Vec<HistoryItem>> {
-                <$t>::history(self, key, limit)
-            }
-            fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {
-                <$t>::changes(self, since, limit)
-            }
-            fn last_seq(&self) -> Result<i64> {
-                <$t>::last_seq(self)
-            }
-        }
-    };
-}
-engine!(MemoryStore);
-engine!(TeamMemory);
-
 /// The throw-away server's settings.
 fn pg_url() -> String {
     let var = |name: &str| {
@@ -99,10 +62,10 @@ impl Place {
         }
     }
 
-    fn open(&self) -> Box<dyn Engine> {
+    fn open(&self) -> MemoryStore {
         match self {
-            Self::Sqlite(dir) => Box::new(MemoryStore::open(dir.path().join("memory.db")).unwrap()),
-            Self::Team(team) => Box::new(TeamMemory::connect(&pg_url(), team).unwrap()),
+            Self::Sqlite(dir) => MemoryStore::open(dir.path().join("memory.db")).unwrap(),
+            Self::Team(team) => MemoryStore::connect_team(&pg_url(), team).unwrap(),
         }
     }
 }
@@ -118,11 +81,11 @@ impl Drop for Place {
 }
 
 /// Runs `test` on each engine.
-fn on_each(test: impl Fn(&Place, &dyn Engine)) {
+fn on_each(mut test: impl FnMut(&Place, &MemoryStore)) {
     for place in [Place::sqlite(), Place::team()] {
         let store = place.open();
-        eprintln!("engine: {}", place.name());
-        test(&place, store.as_ref());
+        assert_eq!(store.engine(), place.name());
+        test(&place, &store);
     }
 }
 
@@ -467,4 +430,156 @@ fn an_unreachable_team_store_is_a_clear_error_at_once() {
     let wrong = pg_url().replace("password=", "password=wrong");
     let err = TeamMemory::connect(&wrong, "team").unwrap_err();
     assert!(err.to_string().contains("password"), "{err}");
+}
+
+#[test]
+fn lists_page_in_key_order_under_a_prefix_and_a_tag() {
+    on_each(|place, s| {
+        let tagged = vec!["api".to_string()];
+        for key in ["p/b", "p/a", "p/c", "p/B", "q/a", "p/d"] {
+            s.set(
+                &SetRequest {
+                    key,
+                    value: &json!({"k": key, "long": "x".repeat(300)}),
+                    tags: Some(if key.ends_with('a') || key == "p/d" {
+                        &tagged
+                    } else {
+                        &[]
+                    }),
+                    expected_version: None,
+                },
+                "a",
+            )
+            .unwrap();
+        }
+        s.delete("p/c", None, "a").unwrap();
+        let first = s.list(Some("p/"), None, Some(2), None).unwrap();
+        let keys = |p: &ListPage| p.entries.iter().map(|e| e.key.clone()).collect::<Vec<_>>();
+        // Bytewise order on both: upper case first.
+        assert_eq!(keys(&first), ["p/B", "p/a"], "{}", place.name());
+        assert!(first.entries[0].preview.ends_with('…'));
+        let next = s
+            .list(Some("p/"), None, Some(2), first.next_cursor.as_deref())
+            .unwrap();
+        assert_eq!(keys(&next), ["p/b", "p/d"]);
+        assert!(next.next_cursor.is_none());
+        let tagged = s.list(None, Some("api"), None, None).unwrap();
+        assert_eq!(keys(&tagged), ["p/a", "p/d", "q/a"]);
+        assert_eq!(s.stats().unwrap().entries, 5);
+        let mut all = Vec::new();
+        s.for_each_entry(|e| {
+            all.push(e.key);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(all, ["p/B", "p/a", "p/b", "p/d", "q/a"]);
+        assert_eq!(s.changed_since("", 2).unwrap().len(), 2);
+        assert_eq!(s.integrity_check().unwrap(), "ok");
+    });
+}
+
+#[test]
+fn restore_writes_an_old_value_as_a_new_version_and_refuses_tombstones() {
+    on_each(|place, s| {
+        s.set(&req("k", &json!("one"), None), "a").unwrap();
+        s.set(&req("k", &json!("two"), None), "a").unwrap();
+        s.delete("k", None, "a").unwrap();
+        let back = s.restore("k", 1, "b").unwrap();
+        assert_eq!(
+            (back.version, back.restored_from),
+            (4, 1),
+            "{}",
+            place.name()
+        );
+        assert_eq!(s.get(&["k".into()]).unwrap().entries[0].value, json!("one"));
+        assert_eq!(s.history("k", Some(1)).unwrap()[0].op, Op::Restore);
+        assert!(matches!(
+            s.restore("k", 3, "b"),
+            Err(StoreError::RestoreTombstone { .. })
+        ));
+        assert!(matches!(
+            s.restore("k", 9, "b"),
+            Err(StoreError::NoSuchVersion { .. })
+        ));
+        let n = s
+            .set_many(
+                &[
+                    ("m/1".into(), json!(1), vec![]),
+                    ("k".into(), json!("five"), vec!["t".into()]),
+                ],
+                "import",
+            )
+            .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(s.get(&["k".into()]).unwrap().entries[0].version, 5);
+    });
+}
+
+/// The same entries are found on both engines (rankings may differ): all words, the last word
+/// as a prefix while it is typed, any word as the last resort, a tag filter, and hostile text
+/// as plain words.
+#[test]
+fn search_finds_the_same_entries_on_both_engines() {
+    let mut found = Vec::new();
+    on_each(|_, s| {
+        for (key, value) in [
+            (
+                "auth-approach",
+                json!({"method": "JWT with refresh tokens", "library": "jose"}),
+            ),
+            (
+                "db-choice",
+                json!({"engine": "PostgreSQL", "why": "teams share it"}),
+            ),
+            ("deploy", json!("ship with a blue green deployment")),
+            ("tokens", json!("rotate refresh tokens weekly")),
+        ] {
+            s.set(&req(key, &value, None), "a").unwrap();
+        }
+        let tag = vec!["ops".to_string()];
+        s.set(
+            &SetRequest {
+                key: "ops-note",
+                value: &json!("refresh the deployment tokens"),
+                tags: Some(&tag),
+                expected_version: None,
+            },
+            "a",
+        )
+        .unwrap();
+        let keys = |q: &str, tag: Option<&str>| {
+            let mut k: Vec<String> = s
+                .search(q, tag, None)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.key)
+                .collect();
+            k.sort();
+            k
+        };
+        let answers = vec![
+            keys("refresh tokens", None),
+            keys("jos", None),
+            keys("postgresql nonsense", None),
+            keys("refresh", Some("ops")),
+            keys("\"; DROP TABLE entries; --", None),
+            keys("AND OR NOT ( ) * :", None),
+            keys("", None),
+        ];
+        let hit = s.search("jose", None, None).unwrap();
+        assert!(hit[0].snippet.contains("**jose**"), "{:?}", hit[0]);
+        found.push(answers);
+    });
+    assert_eq!(
+        found[0], found[1],
+        "sqlite and postgres found different entries"
+    );
+    assert_eq!(
+        found[0][0],
+        ["auth-approach", "ops-note", "tokens"],
+        "all words"
+    );
+    assert_eq!(found[0][1], ["auth-approach"], "a prefix while typing");
+    assert_eq!(found[0][2], ["db-choice"], "any word");
+    assert_eq!(found[0][3], ["ops-note"], "the tag");
 }

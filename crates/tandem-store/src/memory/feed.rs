@@ -5,12 +5,12 @@
 use rusqlite::{Connection, Transaction, params};
 
 use super::{
-    CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, EntrySummary, MemoryStore, Op,
+    CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, EntrySummary, LocalMemory, Op,
     PREVIEW_CHARS, clamp_limit, entry_summary,
 };
 use crate::Result;
 
-impl MemoryStore {
+impl LocalMemory {
     /// Changes committed after `since` (every process, commit order). Without `since`, the
     /// newest `limit` changes.
     pub fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {

@@ -7,17 +7,17 @@ mod import;
 mod key;
 mod schema;
 mod search;
+mod store;
 mod team;
 mod types;
-
-use std::io::Read;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
-pub use connection::MemoryStore;
+pub use connection::LocalMemory;
 pub use import::ImportReport;
 pub use key::{MAX_KEY_CHARS, MAX_TAG_CHARS, MAX_TAGS, normalize_tags, validate_key};
+pub use store::MemoryStore;
 pub use team::{TEAM_SCHEMA, TeamMemory, valid_team_name};
 use types::SQLITE_HEADER;
 pub use types::*;
@@ -29,26 +29,12 @@ pub fn now_rfc3339() -> String {
     crate::text::now()
 }
 
-impl MemoryStore {
+impl LocalMemory {
     /// Writes a value (compare-and-swap when `expected_version` is given), waiting for the
     /// write lock if another writer holds it.
     pub fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
         let prepared = PreparedSet::new(req)?;
         self.write(|tx| self.apply_set(tx, req, prepared, by))
-    }
-
-    /// `set` with the current tags and no version check, for tests.
-    #[cfg(test)]
-    pub(crate) fn set_plain(&self, key: &str, value: &Value, by: &str) -> Result<SetOutcome> {
-        self.set(
-            &SetRequest {
-                key,
-                value,
-                tags: None,
-                expected_version: None,
-            },
-            by,
-        )
     }
 
     /// [`Self::set`] if the write lock is free right now; `Ok(None)` (nothing written) when
@@ -395,11 +381,6 @@ impl MemoryStore {
         let conn = self.reader();
         conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(|e| self.sqlite(e))
-    }
-
-    /// Imports an `@modelcontextprotocol/server-memory` JSONL file.
-    pub fn import_server_memory(&self, reader: impl Read, by: &str) -> Result<ImportReport> {
-        import::import(self, reader, by)
     }
 
     fn current(&self, tx: &Transaction<'_>, key: &str) -> Result<Option<Current>> {

@@ -153,7 +153,7 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         })
 }
 
-impl super::MemoryStore {
+impl super::LocalMemory {
     /// Ranked full-text search over key words, tags and the value's text. Any query string is
     /// safe: it is reduced to words. Entries containing every word, best first; when there
     /// are none, the last word also matches as a prefix (search as you type), and when that

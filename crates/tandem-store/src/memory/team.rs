@@ -9,8 +9,9 @@
 //! write gives its numbers back). A `bigserial` would not do: its numbers are taken at insert,
 //! not at commit, so a later number can become visible first.
 //!
-//! Not here yet (the SQLite store has them): listing, search, restore, import, stats and the
-//! write origins; `tandem` does not open a team store from its commands yet.
+//! Search is PostgreSQL's own (`english` stemming, `ts_rank`): the same words and fallbacks as
+//! on SQLite, so the same entries are found, ranked its way. Not here yet: the write origins
+//! (news then shows every change); `tandem` does not open a team store from its commands yet.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -18,9 +19,13 @@ use postgres::{Client, NoTls, Transaction, error::SqlState};
 use serde_json::Value;
 
 use super::{
-    CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, DeleteOutcome, Entry, GET_MAX_KEYS,
-    GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, Op, PreparedSet, SetOutcome, SetRequest,
-    check_expected, clamp_limit, now_rfc3339, parse_json, parse_tags, validate_key,
+    CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, DeleteOutcome, Entry, EntrySummary,
+    GET_MAX_KEYS, GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, LIST_DEFAULT, LIST_MAX,
+    ListPage, Op, PREVIEW_CHARS, PreparedSet, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX,
+    SearchHit, SetOutcome, SetRequest, Stats, check_expected, clamp_limit, decode_cursor,
+    encode_cursor, normalize_tags, now_rfc3339, parse_json, parse_tags, preview,
+    search::{self, query_words},
+    serialize_value, validate_key,
 };
 use crate::{Result, StoreError};
 
@@ -68,6 +73,8 @@ pub const TEAM_SCHEMA: i64 = MIGRATIONS.len() as i64;
 /// Memory in one team's schema of a PostgreSQL database.
 pub struct TeamMemory {
     client: Mutex<Client>,
+    /// The team's name (its schema).
+    team: String,
     /// The schema, quoted for SQL.
     schema: String,
     /// Where, for messages: the server and database (never the password).
@@ -122,6 +129,7 @@ impl TeamMemory {
             .map_err(|e| StoreError::team(shown.clone(), &e))?;
         let store = Self {
             client: Mutex::new(client),
+            team: team.to_string(),
             schema: format!("\"{team}\""),
             shown,
         };
@@ -388,6 +396,266 @@ impl TeamMemory {
         last_seq(&mut client, &self.sql("SELECT seq FROM {s}.feed_counter"))
             .map_err(|e| self.err(e))
     }
+
+    /// Writes many values in one transaction (import). Existing keys get a new version.
+    pub fn set_many(&self, items: &[(String, Value, Vec<String>)], by: &str) -> Result<usize> {
+        let mut prepared = Vec::with_capacity(items.len());
+        for (key, value, tags) in items {
+            validate_key(key)?;
+            let tags = normalize_tags(tags)?;
+            let text = serialize_value(key, value)?;
+            prepared.push((key, text, search::value_text(value), tags));
+        }
+        self.write(true, |w| {
+            for (key, text, body, tags) in &prepared {
+                let existing = w.current(key)?;
+                w.put(key, existing.as_ref(), text, body, tags, Op::Set, by)?;
+            }
+            Ok(prepared.len())
+        })?
+        .ok_or_else(|| StoreError::InvalidArgument("the import did not run".into()))
+    }
+
+    /// Writes an old version's value and tags as a new version.
+    pub fn restore(&self, key: &str, version: i64, by: &str) -> Result<RestoreOutcome> {
+        validate_key(key)?;
+        self.write(true, |w| {
+            let sql = w
+                .store
+                .sql("SELECT op, value, tags FROM {s}.versions WHERE key = $1 AND version = $2");
+            let old =
+                w.tx.query_opt(&sql, &[&key, &version])
+                    .map_err(|e| w.err(e))?;
+            let Some(old) = old else {
+                return Err(StoreError::NoSuchVersion {
+                    key: key.to_string(),
+                    version,
+                });
+            };
+            let op = Op::parse(old.get(0));
+            let value: Option<String> = old.get(1);
+            let Some(text) = value.filter(|_| op != Op::Delete) else {
+                return Err(StoreError::RestoreTombstone {
+                    key: key.to_string(),
+                    version,
+                });
+            };
+            let body = search::value_text(&parse_json(&text));
+            let tags = parse_tags(old.get(2));
+            let existing = w.current(key)?;
+            let new_version =
+                w.put(key, existing.as_ref(), &text, &body, &tags, Op::Restore, by)?;
+            Ok(RestoreOutcome {
+                key: key.to_string(),
+                version: new_version,
+                restored_from: version,
+            })
+        })?
+        .ok_or_else(|| StoreError::InvalidArgument("the restore did not run".into()))
+    }
+
+    /// Lists live entries in key order (bytewise, as on SQLite), optionally under a prefix
+    /// and/or with a tag.
+    pub fn list(
+        &self,
+        prefix: Option<&str>,
+        tag: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<ListPage> {
+        let limit = clamp_limit(limit, LIST_DEFAULT, LIST_MAX)?;
+        let after = cursor.map(decode_cursor).transpose()?;
+        let prefix = prefix.filter(|p| !p.is_empty()).unwrap_or("");
+        let tag = tag.map(str::trim);
+        let mut client = self.client();
+        let rows = client
+            .query(
+                &self.sql(
+                    "SELECT key, tags, version, updated_at, updated_by, left(value, $1) FROM {s}.entries e
+                     WHERE NOT deleted AND starts_with(key, $2)
+                       AND ($3::text IS NULL OR key COLLATE \"C\" > $3)
+                       AND ($4::text IS NULL OR id IN
+                            (SELECT entry_id FROM {s}.entry_tags WHERE tag = $4))
+                     ORDER BY key COLLATE \"C\" LIMIT $5",
+                ),
+                &[
+                    &((PREVIEW_CHARS + 1) as i32),
+                    &prefix,
+                    &after,
+                    &tag,
+                    &((limit + 1) as i64),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let mut entries: Vec<EntrySummary> = rows.iter().map(summary).collect();
+        let next_cursor = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|e| encode_cursor(&e.key))
+        } else {
+            None
+        };
+        Ok(ListPage {
+            entries,
+            next_cursor,
+        })
+    }
+
+    /// Ranked full-text search (PostgreSQL's own: `english` stemming, `ts_rank`), with the
+    /// same words, fallbacks and snippets as the SQLite store; rankings may differ.
+    pub fn search(
+        &self,
+        query: &str,
+        tag: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<SearchHit>> {
+        let limit = clamp_limit(limit, SEARCH_DEFAULT, SEARCH_MAX)?;
+        let words = query_words(query);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tag = tag.map(str::trim);
+        let mut client = self.client();
+        // Whole words first (stemmed as English, or as written: the body holds both), then
+        // the last word as a prefix, then any word as a prefix, as on SQLite. The words are
+        // letters and digits only, so quoting them is all the escaping needed.
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let last = quoted.len() - 1;
+        let mut prefixed = quoted.clone();
+        prefixed[last] = format!("{}:*", quoted[last]);
+        let any: Vec<String> = quoted.iter().map(|w| format!("{w}:*")).collect();
+        let stemmed = "(to_tsquery('english', $1) || to_tsquery('simple', $1))";
+        let plain = "to_tsquery('simple', $1)";
+        let mut attempts = vec![(stemmed, quoted.join(" & ")), (plain, prefixed.join(" & "))];
+        if words.len() > 1 {
+            attempts.push((plain, any.join(" | ")));
+        }
+        for (query, expression) in &attempts {
+            let sql = self.sql(&format!(
+                "SELECT key, value, tags, version, updated_at, ts_rank(body, t.q) AS score
+                 FROM {{s}}.entries, (SELECT {query} AS q) AS t
+                 WHERE NOT deleted AND body @@ t.q
+                   AND ($2::text IS NULL OR id IN
+                        (SELECT entry_id FROM {{s}}.entry_tags WHERE tag = $2))
+                 ORDER BY score DESC, key COLLATE \"C\" LIMIT $3"
+            ));
+            let rows = client
+                .query(&sql, &[expression, &tag, &(limit as i64)])
+                .map_err(|e| self.err(e))?;
+            if rows.is_empty() {
+                continue;
+            }
+            return Ok(rows
+                .iter()
+                .map(|r| {
+                    let key: String = r.get(0);
+                    let value: Option<String> = r.get(1);
+                    let score: f32 = r.get(5);
+                    SearchHit {
+                        snippet: search::hit_snippet(
+                            &key,
+                            value.as_deref().unwrap_or("null"),
+                            r.get(2),
+                            &words,
+                        ),
+                        key,
+                        score: f64::from(score),
+                        version: r.get(3),
+                        updated_at: r.get(4),
+                    }
+                })
+                .collect());
+        }
+        Ok(Vec::new())
+    }
+
+    /// Visits every live entry in key order (export).
+    pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> Result<()>) -> Result<()> {
+        let mut client = self.client();
+        let rows = client
+            .query(
+                &self.sql(
+                    "SELECT key, value, tags, version, created_at, updated_at, updated_by
+                     FROM {s}.entries WHERE NOT deleted ORDER BY key COLLATE \"C\"",
+                ),
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        drop(client);
+        for r in &rows {
+            f(entry(r))?;
+        }
+        Ok(())
+    }
+
+    /// Live entries, the newest change, and the team's size on the server.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut client = self.client();
+        let row = client
+            .query_one(
+                &self.sql(
+                    "SELECT (SELECT count(*) FROM {s}.entries WHERE NOT deleted),
+                            (SELECT seq FROM {s}.feed_counter),
+                            (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+                             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             WHERE n.nspname = $1 AND c.relkind = 'r')",
+                ),
+                &[&self.team],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(Stats {
+            entries: row.get(0),
+            last_seq: row.get(1),
+            file_bytes: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+        })
+    }
+
+    /// The server keeps its own files sound; this checks that the team's tables answer.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.last_seq().map(|_| "ok".to_string())
+    }
+
+    /// Live entries changed at or after `since` (RFC 3339), newest first.
+    pub fn changed_since(&self, since: &str, limit: usize) -> Result<Vec<EntrySummary>> {
+        let mut client = self.client();
+        let rows = client
+            .query(
+                &self.sql(
+                    "SELECT key, tags, version, updated_at, updated_by, left(value, $3)
+                     FROM {s}.entries WHERE NOT deleted AND updated_at >= $1
+                     ORDER BY updated_at DESC LIMIT $2",
+                ),
+                &[&since, &(limit as i64), &((PREVIEW_CHARS + 1) as i32)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(rows.iter().map(summary).collect())
+    }
+}
+
+/// A live entry's row: key, value, tags, version, created_at, updated_at, updated_by.
+fn entry(r: &postgres::Row) -> Entry {
+    let value: Option<String> = r.get(1);
+    Entry {
+        key: r.get(0),
+        value: value.as_deref().map(parse_json).unwrap_or(Value::Null),
+        tags: parse_tags(r.get(2)),
+        version: r.get(3),
+        created_at: r.get(4),
+        updated_at: r.get(5),
+        updated_by: r.get(6),
+    }
+}
+
+/// A summary's row: key, tags, version, updated_at, updated_by, the value's start.
+fn summary(r: &postgres::Row) -> EntrySummary {
+    let start: Option<String> = r.get(5);
+    EntrySummary {
+        key: r.get(0),
+        tags: parse_tags(r.get(1)),
+        version: r.get(2),
+        updated_at: r.get(3),
+        updated_by: r.get(4),
+        preview: preview(start.as_deref().unwrap_or("null")),
+    }
 }
 
 fn last_seq(client: &mut Client, sql: &str) -> std::result::Result<i64, postgres::Error> {
@@ -449,10 +717,30 @@ impl Writing<'_, '_> {
             (None, _) => Vec::new(),
         };
         let created = existing.as_ref().is_none_or(|e| e.deleted);
+        let version = self.put(req.key, existing.as_ref(), &text, &body, &tags, Op::Set, by)?;
+        Ok(SetOutcome {
+            key: req.key.to_string(),
+            version,
+            created,
+        })
+    }
+
+    /// Writes a new version of `key` and logs it.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &mut self,
+        key: &str,
+        existing: Option<&Row>,
+        text: &str,
+        body: &str,
+        tags: &[String],
+        op: Op,
+        by: &str,
+    ) -> Result<i64> {
         let now = now_rfc3339();
-        let tags_json = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
-        let document = format!("{} {} {body}", req.key, tags.join(" "));
-        let (id, version) = match &existing {
+        let tags_json = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
+        let document = format!("{key} {} {body}", tags.join(" "));
+        let (id, version) = match existing {
             Some(cur) => {
                 let version = cur.version + 1;
                 let created_at = if cur.deleted {
@@ -463,7 +751,7 @@ impl Writing<'_, '_> {
                 let sql = self.store.sql(
                     "UPDATE {s}.entries SET value = $2, tags = $3, version = $4, deleted = false,
                             created_at = $5, updated_at = $6, updated_by = $7,
-                            body = to_tsvector('simple', $8)
+                            body = to_tsvector('english', $8) || to_tsvector('simple', $8)
                      WHERE id = $1",
                 );
                 self.tx
@@ -487,20 +775,19 @@ impl Writing<'_, '_> {
                 let sql = self.store.sql(
                     "INSERT INTO {s}.entries (key, value, tags, version, created_at, updated_at,
                                               updated_by, body)
-                     VALUES ($1, $2, $3, 1, $4, $4, $5, to_tsvector('simple', $6)) RETURNING id",
+                     VALUES ($1, $2, $3, 1, $4, $4, $5,
+                             to_tsvector('english', $6) || to_tsvector('simple', $6))
+                     RETURNING id",
                 );
                 let row = self
                     .tx
-                    .query_one(&sql, &[&req.key, &text, &tags_json, &now, &by, &document])
+                    .query_one(&sql, &[&key, &text, &tags_json, &now, &by, &document])
                     .map_err(|e| self.store.err(e))?;
                 (row.get(0), 1)
             }
         };
-        let old_tags = existing
-            .as_ref()
-            .filter(|c| !c.deleted)
-            .map(|c| c.tags.as_slice());
-        if old_tags != Some(tags.as_slice()) {
+        let old_tags = existing.filter(|c| !c.deleted).map(|c| c.tags.as_slice());
+        if old_tags != Some(tags) {
             let sql = self
                 .store
                 .sql("DELETE FROM {s}.entry_tags WHERE entry_id = $1");
@@ -510,18 +797,14 @@ impl Writing<'_, '_> {
             let sql = self.store.sql(
                 "INSERT INTO {s}.entry_tags (tag, entry_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             );
-            for tag in &tags {
+            for tag in tags {
                 self.tx
                     .execute(&sql, &[tag, &id])
                     .map_err(|e| self.store.err(e))?;
             }
         }
-        self.log(req.key, version, Op::Set, Some(&text), &tags_json, &now, by)?;
-        Ok(SetOutcome {
-            key: req.key.to_string(),
-            version,
-            created,
-        })
+        self.log(key, version, op, Some(text), &tags_json, &now, by)?;
+        Ok(version)
     }
 
     fn delete(&mut self, key: &str, expected: Option<i64>, by: &str) -> Result<DeleteOutcome> {
