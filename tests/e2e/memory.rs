@@ -8,9 +8,25 @@ use tandem_tests::{TestClient, TestHome};
 
 const MEMORY: &[&str] = &["mcp", "memory"];
 
-#[tokio::test]
-async fn a_value_written_by_desktop_is_what_code_reads_next() {
-    let home = TestHome::new();
+/// The test `$name(home)` once per engine: in a home with the SQLite file, and in one whose
+/// memory is a team on the run's PostgreSQL (`TANDEM_STORE`), through the same binary.
+macro_rules! on_each_engine {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name(tandem_tests::TestHome::new()).await
+            }
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$name(tandem_tests::TestHome::on_team_store()).await
+            }
+        }
+    };
+}
+
+on_each_engine!(a_value_written_by_desktop_is_what_code_reads_next);
+async fn a_value_written_by_desktop_is_what_code_reads_next(home: TestHome) {
     let desktop = TestClient::named("claude-ai", "0.14.1")
         .connect(&home, MEMORY)
         .await;
@@ -56,9 +72,8 @@ async fn a_value_written_by_desktop_is_what_code_reads_next() {
     code.close().await;
 }
 
-#[tokio::test]
-async fn a_stale_expected_version_is_refused_with_the_current_version() {
-    let home = TestHome::new();
+on_each_engine!(a_stale_expected_version_is_refused_with_the_current_version);
+async fn a_stale_expected_version_is_refused_with_the_current_version(home: TestHome) {
     let s = TestClient::named("claude-ai", "1")
         .connect(&home, MEMORY)
         .await;
@@ -83,9 +98,8 @@ async fn a_stale_expected_version_is_refused_with_the_current_version() {
     s.close().await;
 }
 
-#[tokio::test]
-async fn list_search_history_restore_delete_and_changes_work_together() {
-    let home = TestHome::new();
+on_each_engine!(list_search_history_restore_delete_and_changes_work_together);
+async fn list_search_history_restore_delete_and_changes_work_together(home: TestHome) {
     let s = TestClient::named("claude-code", "2")
         .connect(&home, MEMORY)
         .await;

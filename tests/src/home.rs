@@ -13,6 +13,28 @@ use crate::*;
 pub struct TestHome {
     pub dir: tempfile::TempDir,
     people: bool,
+    /// `TANDEM_STORE` for every process: a team of its own on the run's PostgreSQL.
+    team: Option<TeamStore>,
+}
+
+/// A team (schema) on the throw-away PostgreSQL `cargo xtask test` starts, dropped after.
+struct TeamStore {
+    base: String,
+    name: String,
+}
+
+impl Drop for TeamStore {
+    fn drop(&mut self) {
+        // psql is what Debian's PostgreSQL package brings along; the settings are in PG*.
+        let _ = std::process::Command::new("psql")
+            .args([
+                "-qc",
+                &format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 impl Default for TestHome {
@@ -28,7 +50,52 @@ impl TestHome {
             .tempdir()
             .expect("tempdir");
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        Self { dir, people: false }
+        Self {
+            dir,
+            people: false,
+            team: None,
+        }
+    }
+
+    /// A home whose memory is a team of its own on the run's PostgreSQL (`TANDEM_STORE`).
+    pub fn on_team_store() -> Self {
+        let var = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!("{name} is not set: the team-store tests run under `cargo xtask test`, which starts a throw-away PostgreSQL")
+            })
+        };
+        let base = format!(
+            "postgres://{}:{}@{}:{}/{}",
+            var("PGUSER"),
+            var("PGPASSWORD"),
+            var("PGHOST"),
+            var("PGPORT"),
+            var("PGDATABASE")
+        );
+        let home = Self::new();
+        let name = format!(
+            "e2e_{}",
+            home.dir
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
+        Self {
+            team: Some(TeamStore { base, name }),
+            ..home
+        }
+    }
+
+    /// `"sqlite"`, or `"postgres"` for [`Self::on_team_store`].
+    pub fn engine(&self) -> &'static str {
+        if self.team.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     }
 
     /// `HOME` and XDG at temp folders, `TANDEM_HOME` unset.
@@ -69,8 +136,15 @@ impl TestHome {
     pub fn env(&self) -> Vec<(String, PathBuf)> {
         let home = self.user_home();
         let tandem_home = (!self.people).then(|| ("TANDEM_HOME".to_string(), self.tandem_home()));
+        let store = self.team.as_ref().map(|t| {
+            (
+                "TANDEM_STORE".to_string(),
+                PathBuf::from(format!("{}?team={}", t.base, t.name)),
+            )
+        });
         tandem_home
             .into_iter()
+            .chain(store)
             .chain([
                 ("HOME".into(), home.clone()),
                 ("USERPROFILE".into(), home.clone()),

@@ -313,6 +313,10 @@ pub enum McpCommand {
         /// Database file (default: $TANDEM_HOME/memory.db, or the platform data folder).
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Where memory lives: a database file, or a team on PostgreSQL
+        /// (postgres://USER@HOST/DB?team=NAME). Default: $TANDEM_STORE, else --db's default.
+        #[arg(long, value_name = "URL|PATH", conflicts_with = "db")]
+        store: Option<String>,
     },
     /// The shared folder: file tools, handoffs (open → claimed → done), prompts.
     #[command(
@@ -337,6 +341,9 @@ pub enum McpCommand {
         /// Database file (default: $TANDEM_HOME/memory.db, or the platform data folder).
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Where memory lives: a database file or a PostgreSQL team URL (as for `mcp memory`).
+        #[arg(long, value_name = "URL|PATH", conflicts_with = "db")]
+        store: Option<String>,
     },
 }
 

@@ -17,6 +17,8 @@ pub const HOME_ENV: &str = "TANDEM_HOME";
 /// The hub's port unless `TANDEM_HUB_PORT` (or `tandem serve --port`) says otherwise.
 pub const DEFAULT_HUB_PORT: u16 = 7411;
 pub const HUB_PORT_ENV: &str = "TANDEM_HUB_PORT";
+/// Where memory lives when no flag says: a path or a `postgres://` URL.
+pub const STORE_ENV: &str = "TANDEM_STORE";
 
 /// The port the app runs its hub on and `tandem status` checks: `TANDEM_HUB_PORT`, else 7411.
 pub fn hub_port_from_env() -> u16 {

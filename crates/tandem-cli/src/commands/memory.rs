@@ -4,7 +4,10 @@ use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Context as _;
 use tandem_mcp::memory::{MemoryServer, MemoryShared};
-use tandem_store::{Home, memory::MemoryStore};
+use tandem_store::{
+    Home,
+    memory::{MemoryStore, StoreLocation},
+};
 
 use crate::cli::MemoryCommand;
 
@@ -12,20 +15,39 @@ fn db_path(home: &Home, db: Option<PathBuf>) -> PathBuf {
     db.unwrap_or_else(|| home.memory_db())
 }
 
-pub fn serve(home: &Home, db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+/// Where a memory server's memory is: `--store`, else `--db`, else `$TANDEM_STORE`, else the
+/// database file in the state folder.
+fn location(home: &Home, db: Option<PathBuf>, store: Option<String>) -> StoreLocation {
+    if let Some(store) = store {
+        return StoreLocation::parse(&store);
+    }
+    if let Some(db) = db {
+        return StoreLocation::File(db);
+    }
+    match std::env::var(tandem_store::paths::STORE_ENV) {
+        Ok(store) if !store.trim().is_empty() => StoreLocation::parse(store.trim()),
+        _ => StoreLocation::File(home.memory_db()),
+    }
+}
+
+pub fn serve(home: &Home, db: Option<PathBuf>, store: Option<String>) -> anyhow::Result<ExitCode> {
     let _log = crate::logging::init(&home.logs_dir(), "memory");
-    let shared = open(home, db)?;
+    let shared = open(home, db, store)?;
     super::runtime()?.block_on(tandem_mcp::serve_stdio(MemoryServer::new(shared)))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// The memory a stdio server serves: the database, commits from every process noticed, and
 /// its own writes marked with its client process.
-pub(super) fn open(home: &Home, db: Option<PathBuf>) -> anyhow::Result<Arc<MemoryShared>> {
-    let db = db_path(home, db);
-    let shared = MemoryShared::open(&db)
-        .with_context(|| format!("opening the memory database at {}", db.display()))?;
-    tracing::info!(db = %db.display(), "memory server starting");
+pub(super) fn open(
+    home: &Home,
+    db: Option<PathBuf>,
+    store: Option<String>,
+) -> anyhow::Result<Arc<MemoryShared>> {
+    let location = location(home, db, store);
+    let shared = MemoryShared::open_at(&location)
+        .with_context(|| format!("opening memory at {}", location.shown()))?;
+    tracing::info!(store = %location.shown(), "memory server starting");
     // A stdio server has one client, the process that started it: its writes carry that
     // process, so the client's own prompt hook can leave them out of its news.
     if let Some(origin) = tandem_store::origin::client_process()

@@ -44,11 +44,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     match cli.command {
-        Command::Mcp(McpCommand::Memory { db }) => memory::serve(&home, db),
+        Command::Mcp(McpCommand::Memory { db, store }) => memory::serve(&home, db, store),
         Command::Mcp(McpCommand::Workspace { root, read_only }) => {
             workspace::serve(&home, root, read_only)
         }
-        Command::Mcp(McpCommand::All { root, db }) => workspace::serve_all(&home, root, db),
+        Command::Mcp(McpCommand::All { root, db, store }) => {
+            workspace::serve_all(&home, root, db, store)
+        }
         Command::Memory(cmd) => memory::run(&home, cmd),
         Command::Serve { port, no_auth } => serve::run(&home, port, no_auth),
         Command::Connect { url, headers } => connect::run(&home, url, &headers),

@@ -35,10 +35,11 @@ pub fn serve_all(
     home: &Home,
     root: Option<PathBuf>,
     db: Option<PathBuf>,
+    store: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let _log = crate::logging::init(&home.logs_dir(), "all");
     let workspace = WorkspaceServer::new(open(home, root, false)?);
-    let memory = MemoryServer::new(super::memory::open(home, db)?);
+    let memory = MemoryServer::new(super::memory::open(home, db, store)?);
     super::runtime()?.block_on(tandem_mcp::serve_stdio(AllServer::new(workspace, memory)))?;
     Ok(ExitCode::SUCCESS)
 }

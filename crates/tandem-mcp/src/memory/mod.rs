@@ -42,6 +42,14 @@ impl MemoryShared {
         Ok(Self::with_store(store))
     }
 
+    /// [`Self::open`] for a store anywhere: the SQLite file or a team on PostgreSQL.
+    pub fn open_at(
+        location: &tandem_store::memory::StoreLocation,
+    ) -> Result<Arc<Self>, tandem_store::StoreError> {
+        let store = Arc::new(MemoryStore::open_at(location)?);
+        Ok(Self::with_store(store))
+    }
+
     pub fn with_store(store: Arc<MemoryStore>) -> Arc<Self> {
         let events = push::channel();
         let sender = events.clone();
@@ -61,6 +69,25 @@ impl MemoryShared {
 
     pub fn store(&self) -> &Arc<MemoryStore> {
         &self.store
+    }
+
+    /// Runs a read: in place on the SQLite file (its reads never wait), on a thread that may
+    /// block for the team store (each call crosses the network).
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&MemoryStore) -> Result<T, tandem_store::StoreError> + Send + 'static,
+    ) -> Result<T, tandem_store::StoreError> {
+        if self.store.is_local() {
+            return f(&self.store);
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .unwrap_or_else(|e| {
+                Err(tandem_store::StoreError::InvalidArgument(format!(
+                    "internal error: {e}"
+                )))
+            })
     }
 
     fn wrote(&self) {

@@ -35,8 +35,8 @@ impl MemoryServer {
     ) -> Result<ListResourcesResult, ErrorData> {
         let page = self
             .shared
-            .store
-            .list(None, None, Some(RESOURCE_PAGE), cursor.as_deref())
+            .read(move |s| s.list(None, None, Some(RESOURCE_PAGE), cursor.as_deref()))
+            .await
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let resources = page
             .entries
@@ -71,8 +71,8 @@ impl MemoryServer {
         };
         let got = self
             .shared
-            .store
-            .get(&[key])
+            .read(move |s| s.get(&[key]))
+            .await
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let Some(entry) = got.entries.into_iter().next() else {
             return Err(ErrorData::resource_not_found(

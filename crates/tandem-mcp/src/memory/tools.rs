@@ -186,7 +186,8 @@ impl MemoryServer {
         )
     )]
     async fn memory_get(&self, Parameters(p): Parameters<GetParams>) -> ToolResult<GetResult> {
-        let out = self.shared.store.get(&p.keys)?;
+        let keys = p.keys.clone();
+        let out = self.shared.read(move |s| s.get(&keys)).await?;
         let mut text = String::new();
         for e in &out.entries {
             text.push_str(&format!(
@@ -223,12 +224,18 @@ impl MemoryServer {
         )
     )]
     async fn memory_list(&self, Parameters(p): Parameters<ListParams>) -> ToolResult<ListPage> {
-        let out = self.shared.store.list(
-            p.prefix.as_deref(),
-            p.tag.as_deref(),
-            limit(p.limit),
-            p.cursor.as_deref(),
-        )?;
+        let (prefix, tag, cursor) = (p.prefix.clone(), p.tag.clone(), p.cursor.clone());
+        let out = self
+            .shared
+            .read(move |s| {
+                s.list(
+                    prefix.as_deref(),
+                    tag.as_deref(),
+                    limit(p.limit),
+                    cursor.as_deref(),
+                )
+            })
+            .await?;
         let mut text = if out.entries.is_empty() {
             "No entries.".to_string()
         } else {
@@ -261,10 +268,11 @@ impl MemoryServer {
         &self,
         Parameters(p): Parameters<SearchParams>,
     ) -> ToolResult<SearchResult> {
+        let (query, tag, n) = (p.query.clone(), p.tag.clone(), limit(p.limit));
         let hits = self
             .shared
-            .store
-            .search(&p.query, p.tag.as_deref(), limit(p.limit))?;
+            .read(move |s| s.search(&query, tag.as_deref(), n))
+            .await?;
         let text = if hits.is_empty() {
             "No matches.".to_string()
         } else {
@@ -322,7 +330,8 @@ impl MemoryServer {
         &self,
         Parameters(p): Parameters<HistoryParams>,
     ) -> ToolResult<HistoryResult> {
-        let versions = self.shared.store.history(&p.key, limit(p.limit))?;
+        let (key, n) = (p.key.clone(), limit(p.limit));
+        let versions = self.shared.read(move |s| s.history(&key, n)).await?;
         let text = if versions.is_empty() {
             format!("No history for {}.", p.key)
         } else {
@@ -390,7 +399,8 @@ impl MemoryServer {
         &self,
         Parameters(p): Parameters<ChangesParams>,
     ) -> ToolResult<ChangesPage> {
-        let out = self.shared.store.changes(p.since, limit(p.limit))?;
+        let (since, n) = (p.since, limit(p.limit));
+        let out = self.shared.read(move |s| s.changes(since, n)).await?;
         let mut text = if out.changes.is_empty() {
             format!("No changes. Cursor {}.", out.cursor)
         } else {

@@ -17,7 +17,7 @@ use serde_json::Value;
 pub use connection::LocalMemory;
 pub use import::ImportReport;
 pub use key::{MAX_KEY_CHARS, MAX_TAG_CHARS, MAX_TAGS, normalize_tags, validate_key};
-pub use store::MemoryStore;
+pub use store::{DEFAULT_TEAM, MemoryStore, StoreLocation};
 pub use team::{TEAM_SCHEMA, TeamMemory, valid_team_name};
 use types::SQLITE_HEADER;
 pub use types::*;

@@ -59,6 +59,11 @@ impl MemoryStore {
         }
     }
 
+    /// Whether the memory is the SQLite file on this computer (reads there never wait).
+    pub fn is_local(&self) -> bool {
+        matches!(self.engine, Engine::Local(_))
+    }
+
     /// The SQLite file, for the local engine.
     pub fn path(&self) -> Option<&Path> {
         match &self.engine {
@@ -93,8 +98,14 @@ impl MemoryStore {
         )
     }
 
+    /// [`Self::set`] only if it would not wait; `Ok(None)` otherwise. A team write always
+    /// crosses the network, so it is never done in place: `Ok(None)`, and the caller writes on
+    /// a thread that may block.
     pub fn try_set(&self, req: &SetRequest<'_>, by: &str) -> Result<Option<SetOutcome>> {
-        on_engine!(self, s => s.try_set(req, by))
+        match &self.engine {
+            Engine::Local(s) => s.try_set(req, by),
+            Engine::Team(_) => Ok(None),
+        }
     }
 
     pub fn set_many(&self, items: &[(String, Value, Vec<String>)], by: &str) -> Result<usize> {
@@ -182,5 +193,113 @@ impl MemoryStore {
             Engine::Local(s) => s.changes_from(origin, since, until),
             Engine::Team(_) => Ok(Default::default()),
         }
+    }
+}
+
+/// Where memory lives: the SQLite file (a path) or a team on a PostgreSQL server (a
+/// `postgres://` or `postgresql://` URL; `?team=NAME` chooses the team, `tandem` by default).
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    File(std::path::PathBuf),
+    Team { url: String, team: String },
+}
+
+/// The team a URL names when it names none.
+pub const DEFAULT_TEAM: &str = "tandem";
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl StoreLocation {
+    /// A path or a URL, as `--store` and `TANDEM_STORE` give it.
+    pub fn parse(text: &str) -> Self {
+        let lower = text.to_ascii_lowercase();
+        if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+            return Self::File(text.into());
+        }
+        let (base, query) = text.split_once('?').unwrap_or((text, ""));
+        let mut team = DEFAULT_TEAM.to_string();
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter(|p| match p.strip_prefix("team=") {
+                Some(name) => {
+                    team = name.to_string();
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let url = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        Self::Team { url, team }
+    }
+
+    /// For messages and logs: a URL without its password.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Team { url, team } => {
+                let redacted = match url.split_once("://") {
+                    Some((scheme, rest)) => match rest.split_once('@') {
+                        Some((auth, host)) => {
+                            let user = auth.split(':').next().unwrap_or("");
+                            format!("{scheme}://{user}@{host}")
+                        }
+                        None => url.clone(),
+                    },
+                    None => url.clone(),
+                };
+                format!("{redacted} (team {team})")
+            }
+        }
+    }
+}
+
+impl MemoryStore {
+    /// The store at `location`.
+    pub fn open_at(location: &StoreLocation) -> Result<Self> {
+        match location {
+            StoreLocation::File(path) => Self::open(path),
+            StoreLocation::Team { url, team } => Self::connect_team(url, team),
+        }
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn a_url_names_a_team_and_a_path_a_file_and_passwords_are_never_shown() {
+        assert_eq!(
+            StoreLocation::parse("/tmp/m.db"),
+            StoreLocation::File("/tmp/m.db".into())
+        );
+        let team = StoreLocation::parse(
+            "postgres://ann:s3cret@db.example:5433/tandem?team=acme&sslmode=require",
+        );
+        assert_eq!(
+            team,
+            StoreLocation::Team {
+                url: "postgres://ann:s3cret@db.example:5433/tandem?sslmode=require".into(),
+                team: "acme".into()
+            }
+        );
+        assert_eq!(
+            team.shown(),
+            "postgres://ann@db.example:5433/tandem?sslmode=require (team acme)"
+        );
+        assert!(!format!("{team:?}").contains("s3cret"));
+        assert!(matches!(
+            StoreLocation::parse("postgresql://h/db"),
+            StoreLocation::Team { team, .. } if team == DEFAULT_TEAM
+        ));
     }
 }
