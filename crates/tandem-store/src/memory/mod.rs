@@ -82,17 +82,7 @@ impl LocalMemory {
 
     /// Writes many values in one transaction (used by import). Existing keys get a new version.
     pub fn set_many(&self, items: &[(String, Value, Vec<String>)], by: &str) -> Result<usize> {
-        let mut prepared = Vec::with_capacity(items.len());
-        for (key, value, tags) in items {
-            validate_key(key)?;
-            let tags = normalize_tags(tags)?;
-            prepared.push((
-                key,
-                serialize_value(key, value)?,
-                search::value_text(value),
-                tags,
-            ));
-        }
+        let prepared = prepare_many(items)?;
         self.write(|tx| {
             for (key, text, body, tags) in &prepared {
                 let existing = self.current(tx, key)?;
@@ -104,15 +94,7 @@ impl LocalMemory {
 
     /// Reads live entries, in the order asked; keys with no live entry go to `missing`.
     pub fn get(&self, keys: &[String]) -> Result<GetResult> {
-        if keys.is_empty() || keys.len() > GET_MAX_KEYS {
-            return Err(StoreError::InvalidArgument(format!(
-                "{} keys given; ask for 1 to {GET_MAX_KEYS} keys per call",
-                keys.len()
-            )));
-        }
-        for key in keys {
-            validate_key(key)?;
-        }
+        check_keys(keys)?;
         self.read(|tx| {
             let mut stmt = tx
                 .prepare_cached(
@@ -474,6 +456,36 @@ impl LocalMemory {
         self.log(tx, key, version, op, Some(text), &tags_json, &now, by)?;
         Ok(version)
     }
+}
+
+/// The keys of a `get`: 1 to `GET_MAX_KEYS`, each valid.
+fn check_keys(keys: &[String]) -> Result<()> {
+    if keys.is_empty() || keys.len() > GET_MAX_KEYS {
+        return Err(StoreError::InvalidArgument(format!(
+            "{} keys given; ask for 1 to {GET_MAX_KEYS} keys per call",
+            keys.len()
+        )));
+    }
+    keys.iter().try_for_each(|k| validate_key(k))
+}
+
+/// One import write, checked and serialised: key, value as JSON, its text, tags.
+type PreparedItem<'a> = (&'a String, String, String, Vec<String>);
+
+/// The checks and serialisation of an import's writes.
+fn prepare_many(items: &[(String, Value, Vec<String>)]) -> Result<Vec<PreparedItem<'_>>> {
+    items
+        .iter()
+        .map(|(key, value, tags)| {
+            validate_key(key)?;
+            Ok((
+                key,
+                serialize_value(key, value)?,
+                search::value_text(value),
+                normalize_tags(tags)?,
+            ))
+        })
+        .collect()
 }
 
 /// The checks and serialisation of a write, done before the lock is taken.

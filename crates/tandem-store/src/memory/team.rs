@@ -20,12 +20,12 @@ use serde_json::Value;
 
 use super::{
     CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, DeleteOutcome, Entry, EntrySummary,
-    GET_MAX_KEYS, GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, LIST_DEFAULT, LIST_MAX,
-    ListPage, Op, PREVIEW_CHARS, PreparedSet, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX,
-    SearchHit, SetOutcome, SetRequest, Stats, check_expected, clamp_limit, decode_cursor,
-    encode_cursor, normalize_tags, now_rfc3339, parse_json, parse_tags, preview,
+    GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, LIST_DEFAULT, LIST_MAX, ListPage, Op,
+    PREVIEW_CHARS, PreparedSet, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX, SearchHit, SetOutcome,
+    SetRequest, Stats, check_expected, check_keys, clamp_limit, decode_cursor, encode_cursor,
+    now_rfc3339, parse_json, parse_tags, prepare_many, preview,
     search::{self, query_words},
-    serialize_value, validate_key,
+    validate_key,
 };
 use crate::{Result, StoreError};
 
@@ -255,15 +255,7 @@ impl TeamMemory {
 
     /// Reads live entries, in the order asked; keys with no live entry go to `missing`.
     pub fn get(&self, keys: &[String]) -> Result<GetResult> {
-        if keys.is_empty() || keys.len() > GET_MAX_KEYS {
-            return Err(StoreError::InvalidArgument(format!(
-                "{} keys given; ask for 1 to {GET_MAX_KEYS} keys per call",
-                keys.len()
-            )));
-        }
-        for key in keys {
-            validate_key(key)?;
-        }
+        check_keys(keys)?;
         let mut client = self.client();
         let rows = client
             .query(
@@ -277,18 +269,8 @@ impl TeamMemory {
         let found: std::collections::HashMap<String, Entry> = rows
             .into_iter()
             .map(|r| {
-                let key: String = r.get(0);
-                let value: Option<String> = r.get(1);
-                let entry = Entry {
-                    key: key.clone(),
-                    value: value.as_deref().map(parse_json).unwrap_or(Value::Null),
-                    tags: parse_tags(r.get(2)),
-                    version: r.get(3),
-                    created_at: r.get(4),
-                    updated_at: r.get(5),
-                    updated_by: r.get(6),
-                };
-                (key, entry)
+                let entry = entry(&r);
+                (entry.key.clone(), entry)
             })
             .collect();
         let mut entries = Vec::with_capacity(keys.len());
@@ -399,13 +381,7 @@ impl TeamMemory {
 
     /// Writes many values in one transaction (import). Existing keys get a new version.
     pub fn set_many(&self, items: &[(String, Value, Vec<String>)], by: &str) -> Result<usize> {
-        let mut prepared = Vec::with_capacity(items.len());
-        for (key, value, tags) in items {
-            validate_key(key)?;
-            let tags = normalize_tags(tags)?;
-            let text = serialize_value(key, value)?;
-            prepared.push((key, text, search::value_text(value), tags));
-        }
+        let prepared = prepare_many(items)?;
         self.write(true, |w| {
             for (key, text, body, tags) in &prepared {
                 let existing = w.current(key)?;
