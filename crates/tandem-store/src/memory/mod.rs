@@ -54,15 +54,7 @@ impl LocalMemory {
     ) -> Result<SetOutcome> {
         let PreparedSet { tags, text, body } = prepared;
         let existing = self.current(tx, req.key)?;
-        if let Some(expected) = req.expected_version {
-            check_expected(req.key, expected, existing.as_ref())?;
-        }
-        let tags = match (tags, &existing) {
-            (Some(t), _) => t,
-            (None, Some(e)) if !e.deleted => e.tags.clone(),
-            (None, _) => Vec::new(),
-        };
-        let created = existing.as_ref().is_none_or(|e| e.deleted);
+        let (tags, created) = resolve_set(req, tags, existing.as_ref())?;
         let version = self.put(
             tx,
             req.key,
@@ -512,6 +504,24 @@ struct Current {
     deleted: bool,
     tags: Vec<String>,
     created_at: String,
+}
+
+/// What a set writes over `existing`, on either engine: the expected version checked, the tags
+/// (the given ones; else the entry's own, none after a deletion), and whether it creates the key.
+fn resolve_set(
+    req: &SetRequest<'_>,
+    tags: Option<Vec<String>>,
+    existing: Option<&Current>,
+) -> Result<(Vec<String>, bool)> {
+    if let Some(expected) = req.expected_version {
+        check_expected(req.key, expected, existing)?;
+    }
+    let tags = match (tags, existing) {
+        (Some(t), _) => t,
+        (None, Some(e)) if !e.deleted => e.tags.clone(),
+        (None, _) => Vec::new(),
+    };
+    Ok((tags, existing.is_none_or(|e| e.deleted)))
 }
 
 fn check_expected(key: &str, expected: i64, existing: Option<&Current>) -> Result<()> {

@@ -19,11 +19,11 @@ use postgres::{Client, NoTls, Transaction, error::SqlState};
 use serde_json::Value;
 
 use super::{
-    CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, DeleteOutcome, Entry, EntrySummary,
+    CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, Current, DeleteOutcome, Entry, EntrySummary,
     GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, LIST_DEFAULT, LIST_MAX, ListPage, Op,
     PREVIEW_CHARS, PreparedSet, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX, SearchHit, SetOutcome,
     SetRequest, Stats, check_expected, check_keys, clamp_limit, decode_cursor, encode_cursor,
-    now_rfc3339, parse_json, parse_tags, prepare_many, preview,
+    now_rfc3339, parse_json, parse_tags, prepare_many, preview, resolve_set,
     search::{self, query_words},
     validate_key,
 };
@@ -195,25 +195,41 @@ impl TeamMemory {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Runs `f` in a write transaction holding the feed counter (see the module's notes);
-    /// `wait: false` gives `Ok(None)` at once when another writer holds it.
-    fn write<T>(
-        &self,
-        wait: bool,
-        f: impl FnOnce(&mut Writing<'_, '_>) -> Result<T>,
-    ) -> Result<Option<T>> {
+    /// Runs `f` in a write transaction holding the feed counter (see the module's notes),
+    /// waiting for other writers.
+    fn write<T>(&self, f: impl FnOnce(&mut Writing<'_, '_>) -> Result<T>) -> Result<T> {
         let mut client = self.client();
         let mut tx = client.transaction().map_err(|e| self.err(e))?;
-        let lock = if wait {
-            "SELECT seq FROM {s}.feed_counter FOR UPDATE"
-        } else {
-            "SELECT seq FROM {s}.feed_counter FOR UPDATE NOWAIT"
-        };
-        let seq: i64 = match tx.query_one(&self.sql(lock), &[]) {
-            Ok(row) => row.get(0),
-            Err(e) if !wait && e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
+        let row = tx
+            .query_one(
+                &self.sql("SELECT seq FROM {s}.feed_counter FOR UPDATE"),
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        self.finish(tx, row.get(0), f)
+    }
+
+    /// [`Self::write`] only if no other writer holds the feed counter now; `Ok(None)` at once
+    /// (nothing run) when one does.
+    fn write_now<T>(&self, f: impl FnOnce(&mut Writing<'_, '_>) -> Result<T>) -> Result<Option<T>> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        let lock = self.sql("SELECT seq FROM {s}.feed_counter FOR UPDATE NOWAIT");
+        match tx.query_one(&lock, &[]) {
+            Ok(row) => self.finish(tx, row.get(0), f).map(Some),
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// Runs `f` in `tx`, which holds the feed counter at `seq`, then writes the counter back
+    /// and commits.
+    fn finish<T>(
+        &self,
+        tx: Transaction<'_>,
+        seq: i64,
+        f: impl FnOnce(&mut Writing<'_, '_>) -> Result<T>,
+    ) -> Result<T> {
         let mut writing = Writing {
             store: self,
             tx,
@@ -224,21 +240,20 @@ impl TeamMemory {
         tx.execute(&self.sql("UPDATE {s}.feed_counter SET seq = $1"), &[&seq])
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
-        Ok(Some(out))
+        Ok(out)
     }
 
     /// Writes a value (compare-and-swap when `expected_version` is given), waiting for other
     /// writers.
     pub fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
         let prepared = PreparedSet::new(req)?;
-        self.write(true, |w| w.set(req, prepared, by))?
-            .ok_or_else(|| StoreError::InvalidArgument("the write did not run".into()))
+        self.write(|w| w.set(req, prepared, by))
     }
 
     /// [`Self::set`] if no other writer holds the feed right now; `Ok(None)` otherwise.
     pub fn try_set(&self, req: &SetRequest<'_>, by: &str) -> Result<Option<SetOutcome>> {
         let prepared = PreparedSet::new(req)?;
-        self.write(false, |w| w.set(req, prepared, by))
+        self.write_now(|w| w.set(req, prepared, by))
     }
 
     /// Deletes a key, leaving a tombstone version in its history.
@@ -249,8 +264,7 @@ impl TeamMemory {
         by: &str,
     ) -> Result<DeleteOutcome> {
         validate_key(key)?;
-        self.write(true, |w| w.delete(key, expected_version, by))?
-            .ok_or_else(|| StoreError::InvalidArgument("the delete did not run".into()))
+        self.write(|w| w.delete(key, expected_version, by))
     }
 
     /// Reads live entries, in the order asked; keys with no live entry go to `missing`.
@@ -382,20 +396,19 @@ impl TeamMemory {
     /// Writes many values in one transaction (import). Existing keys get a new version.
     pub fn set_many(&self, items: &[(String, Value, Vec<String>)], by: &str) -> Result<usize> {
         let prepared = prepare_many(items)?;
-        self.write(true, |w| {
+        self.write(|w| {
             for (key, text, body, tags) in &prepared {
                 let existing = w.current(key)?;
                 w.put(key, existing.as_ref(), text, body, tags, Op::Set, by)?;
             }
             Ok(prepared.len())
-        })?
-        .ok_or_else(|| StoreError::InvalidArgument("the import did not run".into()))
+        })
     }
 
     /// Writes an old version's value and tags as a new version.
     pub fn restore(&self, key: &str, version: i64, by: &str) -> Result<RestoreOutcome> {
         validate_key(key)?;
-        self.write(true, |w| {
+        self.write(|w| {
             let sql = w
                 .store
                 .sql("SELECT op, value, tags FROM {s}.versions WHERE key = $1 AND version = $2");
@@ -426,8 +439,7 @@ impl TeamMemory {
                 version: new_version,
                 restored_from: version,
             })
-        })?
-        .ok_or_else(|| StoreError::InvalidArgument("the restore did not run".into()))
+        })
     }
 
     /// Lists live entries in key order (bytewise, as on SQLite), optionally under a prefix
@@ -645,21 +657,12 @@ struct Writing<'s, 'c> {
     seq: i64,
 }
 
-/// A key's current row, as a write sees it.
-struct Row {
-    id: i64,
-    version: i64,
-    deleted: bool,
-    tags: Vec<String>,
-    created_at: String,
-}
-
 impl Writing<'_, '_> {
     fn err(&self, e: postgres::Error) -> StoreError {
         self.store.err(e)
     }
 
-    fn current(&mut self, key: &str) -> Result<Option<Row>> {
+    fn current(&mut self, key: &str) -> Result<Option<Current>> {
         let sql = self.store.sql(
             "SELECT id, version, deleted, tags, created_at FROM {s}.entries WHERE key = $1
              FOR UPDATE",
@@ -668,7 +671,7 @@ impl Writing<'_, '_> {
             .tx
             .query_opt(&sql, &[&key])
             .map_err(|e| self.store.err(e))?;
-        Ok(row.map(|r| Row {
+        Ok(row.map(|r| Current {
             id: r.get(0),
             version: r.get(1),
             deleted: r.get(2),
@@ -680,19 +683,7 @@ impl Writing<'_, '_> {
     fn set(&mut self, req: &SetRequest<'_>, prepared: PreparedSet, by: &str) -> Result<SetOutcome> {
         let PreparedSet { tags, text, body } = prepared;
         let existing = self.current(req.key)?;
-        if let Some(expected) = req.expected_version {
-            check_expected(
-                req.key,
-                expected,
-                existing.as_ref().map(Row::as_current).as_ref(),
-            )?;
-        }
-        let tags = match (tags, &existing) {
-            (Some(t), _) => t,
-            (None, Some(e)) if !e.deleted => e.tags.clone(),
-            (None, _) => Vec::new(),
-        };
-        let created = existing.as_ref().is_none_or(|e| e.deleted);
+        let (tags, created) = resolve_set(req, tags, existing.as_ref())?;
         let version = self.put(req.key, existing.as_ref(), &text, &body, &tags, Op::Set, by)?;
         Ok(SetOutcome {
             key: req.key.to_string(),
@@ -706,7 +697,7 @@ impl Writing<'_, '_> {
     fn put(
         &mut self,
         key: &str,
-        existing: Option<&Row>,
+        existing: Option<&Current>,
         text: &str,
         body: &str,
         tags: &[String],
@@ -786,11 +777,7 @@ impl Writing<'_, '_> {
     fn delete(&mut self, key: &str, expected: Option<i64>, by: &str) -> Result<DeleteOutcome> {
         let existing = self.current(key)?;
         if let Some(expected) = expected {
-            check_expected(
-                key,
-                expected,
-                existing.as_ref().map(Row::as_current).as_ref(),
-            )?;
+            check_expected(key, expected, existing.as_ref())?;
         }
         let Some(current) = existing.filter(|e| !e.deleted) else {
             return Ok(DeleteOutcome {
@@ -855,17 +842,5 @@ impl Writing<'_, '_> {
             )
             .map_err(|e| self.store.err(e))?;
         Ok(())
-    }
-}
-
-impl Row {
-    fn as_current(&self) -> super::Current {
-        super::Current {
-            id: self.id,
-            version: self.version,
-            deleted: self.deleted,
-            tags: self.tags.clone(),
-            created_at: self.created_at.clone(),
-        }
     }
 }
