@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::{
     CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, EntrySummary, LocalMemory, Op,
-    PREVIEW_CHARS, clamp_limit, entry_summary,
+    PREVIEW_CHARS, changes_page, clamp_limit, entry_summary,
 };
 use crate::Result;
 
@@ -26,7 +26,7 @@ impl LocalMemory {
                     by: r.get(5)?,
                 })
             };
-            let (mut changes, more) = match since {
+            let changes = match since {
                 Some(since) => {
                     let mut stmt = tx
                         .prepare_cached(
@@ -34,14 +34,10 @@ impl LocalMemory {
                              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                         )
                         .map_err(|e| self.sqlite(e))?;
-                    let mut rows = stmt
-                        .query_map(params![since, (limit + 1) as i64], map)
+                    stmt.query_map(params![since, (limit + 1) as i64], map)
                         .map_err(|e| self.sqlite(e))?
                         .collect::<rusqlite::Result<Vec<_>>>()
-                        .map_err(|e| self.sqlite(e))?;
-                    let more = rows.len() > limit;
-                    rows.truncate(limit);
-                    (rows, more)
+                        .map_err(|e| self.sqlite(e))?
                 }
                 None => {
                     let mut stmt = tx
@@ -50,26 +46,14 @@ impl LocalMemory {
                              ORDER BY seq DESC LIMIT ?1",
                         )
                         .map_err(|e| self.sqlite(e))?;
-                    let rows = stmt
-                        .query_map(params![limit as i64], map)
+                    stmt.query_map(params![limit as i64], map)
                         .map_err(|e| self.sqlite(e))?
                         .collect::<rusqlite::Result<Vec<_>>>()
-                        .map_err(|e| self.sqlite(e))?;
-                    (rows, false)
+                        .map_err(|e| self.sqlite(e))?
                 }
             };
-            changes.sort_by_key(|c| c.seq);
-            let cursor = match changes.last() {
-                Some(last) => last.seq,
-                None => match since {
-                    Some(since) => since,
-                    None => last_seq(tx).map_err(|e| self.sqlite(e))?,
-                },
-            };
-            Ok(ChangesPage {
-                changes,
-                cursor,
-                more,
+            changes_page(changes, since, limit, || {
+                last_seq(tx).map_err(|e| self.sqlite(e))
             })
         })
     }

@@ -170,19 +170,10 @@ impl LocalMemory {
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), entry_summary)
                 .map_err(|e| self.sqlite(e))?;
-            let mut entries = rows
+            let entries = rows
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(|e| self.sqlite(e))?;
-            let next_cursor = if entries.len() > limit {
-                entries.truncate(limit);
-                entries.last().map(|e| encode_cursor(&e.key))
-            } else {
-                None
-            };
-            Ok(ListPage {
-                entries,
-                next_cursor,
-            })
+            Ok(list_page(entries, limit))
         })
     }
 
@@ -504,6 +495,45 @@ struct Current {
     deleted: bool,
     tags: Vec<String>,
     created_at: String,
+}
+
+/// A list page from up to `limit + 1` entries in key order (the extra one only says there is
+/// more), on either engine.
+fn list_page(mut entries: Vec<EntrySummary>, limit: usize) -> ListPage {
+    let next_cursor = if entries.len() > limit {
+        entries.truncate(limit);
+        entries.last().map(|e| encode_cursor(&e.key))
+    } else {
+        None
+    };
+    ListPage {
+        entries,
+        next_cursor,
+    }
+}
+
+/// A feed page, on either engine, from what its query found: after `since`, up to `limit + 1`
+/// changes in order (the extra one only says more wait); without `since`, the newest `limit`.
+/// `newest` gives the cursor when there is neither a change nor a `since`.
+fn changes_page(
+    mut changes: Vec<Change>,
+    since: Option<i64>,
+    limit: usize,
+    newest: impl FnOnce() -> Result<i64>,
+) -> Result<ChangesPage> {
+    let more = since.is_some() && changes.len() > limit;
+    changes.truncate(limit);
+    changes.sort_by_key(|c| c.seq);
+    let cursor = match (changes.last(), since) {
+        (Some(last), _) => last.seq,
+        (None, Some(since)) => since,
+        (None, None) => newest()?,
+    };
+    Ok(ChangesPage {
+        changes,
+        cursor,
+        more,
+    })
 }
 
 /// What a set writes over `existing`, on either engine: the expected version checked, the tags

@@ -22,8 +22,8 @@ use super::{
     CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, Current, DeleteOutcome, Entry, EntrySummary,
     GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, LIST_DEFAULT, LIST_MAX, ListPage, Op,
     PREVIEW_CHARS, PreparedSet, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX, SearchHit, SetOutcome,
-    SetRequest, Stats, check_expected, check_keys, clamp_limit, decode_cursor, encode_cursor,
-    now_rfc3339, parse_json, parse_tags, prepare_many, preview, resolve_set,
+    SetRequest, Stats, changes_page, check_expected, check_keys, clamp_limit, decode_cursor,
+    list_page, now_rfc3339, parse_json, parse_tags, prepare_many, preview, resolve_set,
     search::{self, query_words},
     validate_key,
 };
@@ -343,7 +343,7 @@ impl TeamMemory {
             at: r.get(4),
             by: r.get(5),
         };
-        let (mut changes, more) = match since {
+        let changes = match since {
             Some(since) => {
                 let rows = client
                     .query(
@@ -354,10 +354,7 @@ impl TeamMemory {
                         &[&since, &((limit + 1) as i64)],
                     )
                     .map_err(|e| self.err(e))?;
-                let mut changes: Vec<Change> = rows.iter().map(map).collect();
-                let more = changes.len() > limit;
-                changes.truncate(limit);
-                (changes, more)
+                rows.iter().map(map).collect()
             }
             None => {
                 let rows = client
@@ -369,20 +366,12 @@ impl TeamMemory {
                         &[&(limit as i64)],
                     )
                     .map_err(|e| self.err(e))?;
-                (rows.iter().map(map).collect(), false)
+                rows.iter().map(map).collect()
             }
         };
-        changes.sort_by_key(|c| c.seq);
-        let cursor = match (changes.last(), since) {
-            (Some(last), _) => last.seq,
-            (None, Some(since)) => since,
-            (None, None) => last_seq(&mut client, &self.sql("SELECT seq FROM {s}.feed_counter"))
-                .map_err(|e| self.err(e))?,
-        };
-        Ok(ChangesPage {
-            changes,
-            cursor,
-            more,
+        changes_page(changes, since, limit, || {
+            last_seq(&mut client, &self.sql("SELECT seq FROM {s}.feed_counter"))
+                .map_err(|e| self.err(e))
         })
     }
 
@@ -475,17 +464,7 @@ impl TeamMemory {
                 ],
             )
             .map_err(|e| self.err(e))?;
-        let mut entries: Vec<EntrySummary> = rows.iter().map(summary).collect();
-        let next_cursor = if entries.len() > limit {
-            entries.truncate(limit);
-            entries.last().map(|e| encode_cursor(&e.key))
-        } else {
-            None
-        };
-        Ok(ListPage {
-            entries,
-            next_cursor,
-        })
+        Ok(list_page(rows.iter().map(summary).collect(), limit))
     }
 
     /// Ranked full-text search (PostgreSQL's own: `english` stemming, `ts_rank`), with the
