@@ -389,9 +389,7 @@ fn copy_file(from: &Path, to: &Path) -> Result {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     }
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+    crate::mcpb::copy(from, to)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result {
