@@ -95,7 +95,9 @@ impl Tandem {
     /// clients' status. Starts nothing: see [`Tandem::start`].
     pub fn open(launch: Launch, notify: Notifier) -> Self {
         let home = launch.home.clone();
-        let store = MemoryStore::open(home.memory_db())
+        let store = home
+            .memory_location()
+            .and_then(|location| MemoryStore::open_at(&location))
             .map(Arc::new)
             .map_err(|e| e.to_string());
         let workspace = match &launch.home_error {

@@ -16,6 +16,7 @@ mod memory_interop;
 mod memory_safety;
 mod plugin;
 mod share;
+mod team;
 mod windows;
 mod windows_configs;
 mod workspace;

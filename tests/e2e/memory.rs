@@ -57,7 +57,7 @@ async fn a_value_written_by_desktop_is_what_code_reads_next(home: TestHome) {
         .await;
     let entry = &got["entries"][0];
     assert_eq!(entry["value"], value);
-    assert_eq!(entry["updatedBy"], "claude-ai 0.14.1");
+    assert_eq!(entry["updatedBy"], home.by("claude-ai 0.14.1"));
     assert_eq!(entry["tags"], json!(["auth"]));
     assert_eq!(got["missing"], json!(["proj-x/none"]));
 
@@ -66,7 +66,10 @@ async fn a_value_written_by_desktop_is_what_code_reads_next(home: TestHome) {
     let again = desktop
         .ok("memory_get", json!({"keys": ["proj-x/auth-approach"]}))
         .await;
-    assert_eq!(again["entries"][0]["updatedBy"], "claude-code 2.1.332");
+    assert_eq!(
+        again["entries"][0]["updatedBy"],
+        home.by("claude-code 2.1.332")
+    );
     assert_eq!(again["entries"][0]["version"], 2);
     desktop.close().await;
     code.close().await;
@@ -184,7 +187,7 @@ async fn list_search_history_restore_delete_and_changes_work_together(home: Test
     let newer = s.ok("memory_changes", json!({"since": cursor})).await;
     assert_eq!(newer["changes"].as_array().unwrap().len(), 1);
     assert_eq!(newer["changes"][0]["key"], "later");
-    assert_eq!(newer["changes"][0]["by"], "claude-code 2");
+    assert_eq!(newer["changes"][0]["by"], home.by("claude-code 2"));
     s.close().await;
 }
 
@@ -235,9 +238,8 @@ async fn tools_carry_schemas_and_annotations() {
     s.close().await;
 }
 
-#[tokio::test]
-async fn entries_are_resources_and_other_processes_writes_are_pushed() {
-    let home = TestHome::new();
+on_each_engine!(entries_are_resources_and_other_processes_writes_are_pushed);
+async fn entries_are_resources_and_other_processes_writes_are_pushed(home: TestHome) {
     let watcher = TestClient::named("claude-code", "1")
         .connect(&home, MEMORY)
         .await;
@@ -274,7 +276,7 @@ async fn entries_are_resources_and_other_processes_writes_are_pushed() {
     };
     let entry: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(entry["value"], json!({"a": 1}));
-    assert_eq!(entry["updatedBy"], "claude-ai 1");
+    assert_eq!(entry["updatedBy"], home.by("claude-ai 1"));
     assert!(uri.contains(' '));
 
     #[allow(deprecated)]

@@ -89,12 +89,26 @@ impl TestHome {
         }
     }
 
+    /// The team of [`Self::on_team_store`].
+    pub fn team_name(&self) -> Option<&str> {
+        self.team.as_ref().map(|t| t.name.as_str())
+    }
+
     /// `"sqlite"`, or `"postgres"` for [`Self::on_team_store`].
     pub fn engine(&self) -> &'static str {
         if self.team.is_some() {
             "postgres"
         } else {
             "sqlite"
+        }
+    }
+
+    /// `updatedBy` as this home's store records a write from `client`: the team store adds
+    /// the member, the role the connection logs in as.
+    pub fn by(&self, client: &str) -> String {
+        match &self.team {
+            Some(_) => format!("{client} · {}", std::env::var("PGUSER").unwrap()),
+            None => client.to_string(),
         }
     }
 

@@ -141,6 +141,9 @@ pub enum Command {
     /// Give a third-party MCP server to several clients, each in its own format.
     #[command(subcommand)]
     Share(ShareCommand),
+    /// Share memory with a team (and your other machines) on a PostgreSQL database.
+    #[command(subcommand)]
+    Team(TeamCommand),
     /// Bridge stdio to a streamable-HTTP MCP server (for apps that only start stdio servers).
     #[command(
         after_help = "A header value written as `env:VAR` is read from the environment and \
@@ -290,6 +293,104 @@ pub enum HookEvent {
     SessionStart,
     /// UserPromptSubmit: what changed since this session's previous prompt.
     Prompt,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Set up a team on a PostgreSQL database (a schema of its own); run it again after an
+    /// upgrade of Tandem to bring the schema up to date.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem team init postgres://admin@db.example/tandem\n",
+        "  tandem team init 'postgres://admin@db.example/tandem?team=design'\n\n",
+        "The role in the URL owns the team: it needs the right to create a schema.\n",
+        "The password comes from the URL, PGPASSWORD or ~/.pgpass.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  the database refused or could not be reached (the message says why)\n",
+        "  2  usage error"
+    ))]
+    Init {
+        /// postgres://USER@HOST[:PORT]/DB[?team=NAME]
+        url: String,
+        /// The team's name (its schema): lower-case letters, digits and _ (default: tandem).
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Give a person (or a machine) their own login to the team: a database role with a new
+    /// password and rights on this team's tables only. Prints what they run to join.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem team add-member alice\n",
+        "  tandem team add-member ci --store postgres://admin@db.example/tandem\n\n",
+        "Run it as the team's owner (the role of `tandem team init`). Adding a member\n",
+        "that exists gives it a new password.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  the database refused (the message says why)\n",
+        "  2  usage error"
+    ))]
+    AddMember {
+        /// The member's name (a database role): lower-case letters, digits and _.
+        name: String,
+        /// The team, as the owner reaches it (default: the team this computer joined).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
+    /// Take a member's rights to the team and drop their role (kept while it belongs to
+    /// another team). Their open sessions end.
+    #[command(after_help = concat!(
+        "Example:\n  tandem team remove-member alice\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  the database refused, or there is no such member\n",
+        "  2  usage error"
+    ))]
+    RemoveMember {
+        name: String,
+        /// The team, as the owner reaches it (default: the team this computer joined).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
+    /// Use a team's memory on this computer: every Tandem process here (servers started by
+    /// clients, the hub, hooks, the app) uses it from now on.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  tandem team join 'postgres://alice:PASSWORD@db.example/tandem?team=design'\n",
+        "  tandem team join postgres://alice@db.example/tandem --password-stdin < pw.txt\n\n",
+        "The password is kept in the state folder, readable by you only (team-password),\n",
+        "never in a client's config file; without one, PGPASSWORD or ~/.pgpass are used\n",
+        "when Tandem connects. The memory on this computer stays where it is.\n\n",
+        "Exit codes:\n",
+        "  0  joined\n",
+        "  1  the team could not be reached or refused the login (nothing was saved)\n",
+        "  2  usage error"
+    ))]
+    Join {
+        /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?team=NAME]
+        url: String,
+        /// The team's name, when the URL does not say (default: tandem).
+        #[arg(long)]
+        team: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Where this computer's memory is, and how the team's database answers.
+    #[command(after_help = concat!(
+        "Examples:\n  tandem team status\n  tandem team status --json\n\n",
+        "Exit codes:\n",
+        "  0  the memory answers (the team's database, or the file on this computer)\n",
+        "  1  the team's database could not be reached\n",
+        "  2  usage error"
+    ))]
+    Status {
+        /// Machine-readable output (no password, ever).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Go back to this computer's own memory. Nothing on the server is deleted.
+    Leave,
 }
 
 #[derive(Debug, Subcommand)]

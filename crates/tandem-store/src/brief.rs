@@ -18,7 +18,7 @@ use crate::{
 pub fn brief(home: &Home) -> String {
     let handoff = latest_handoff(home.shared_dir());
     let since = OffsetDateTime::now_utc() - Duration::hours(24);
-    let memory = recent_memory(&home.memory_db(), &timestamp(since));
+    let memory = recent_memory(home, &timestamp(since));
     compose(handoff.as_ref(), &memory)
 }
 
@@ -105,13 +105,10 @@ fn sections(markdown: &str) -> (String, Vec<String>) {
 }
 
 /// Memory entries changed at or after `since`, newest first; nothing when there is no
-/// database yet (opening it would create one).
-fn recent_memory(db: &Path, since: &str) -> Vec<EntrySummary> {
-    if !db.is_file() {
-        return Vec::new();
-    }
-    MemoryStore::open(db)
-        .and_then(|store| store.changed_since(since, MEMORY_LIMIT + 1))
+/// store yet (opening the file would create one) or it cannot be reached.
+fn recent_memory(home: &Home, since: &str) -> Vec<EntrySummary> {
+    MemoryStore::open_for_reading(home)
+        .and_then(|store| store.changed_since(since, MEMORY_LIMIT + 1).ok())
         .unwrap_or_default()
 }
 

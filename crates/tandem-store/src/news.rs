@@ -143,12 +143,7 @@ pub fn since(home: &Home, seen: &Seen, own: Option<&str>) -> (String, Seen) {
 }
 
 fn open_store(home: &Home) -> Option<MemoryStore> {
-    let db = home.memory_db();
-    // Opening a database that is not there would create one.
-    if !db.is_file() {
-        return None;
-    }
-    MemoryStore::open(db).ok()
+    MemoryStore::open_for_reading(home)
 }
 
 fn open_workspace(root: &Path) -> Option<Workspace> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::Result,
+    memory::StoreLocation,
     settings::{self, Settings},
 };
 
@@ -119,6 +120,34 @@ impl Home {
         self.state.join("memory.db")
     }
 
+    /// The password of the team this computer joined (mode 0600).
+    pub fn team_password_file(&self) -> PathBuf {
+        self.state.join("team-password")
+    }
+
+    /// Where memory is for every process of this home: `TANDEM_STORE` when set (a path or a
+    /// URL), else the team this computer joined (`tandem team join`, with the password it
+    /// saved), else the database file in the state folder. Fails only on a settings file that
+    /// is not valid.
+    pub fn memory_location(&self) -> Result<StoreLocation> {
+        if let Ok(store) = std::env::var(STORE_ENV)
+            && !store.trim().is_empty()
+        {
+            return Ok(StoreLocation::parse(store.trim()));
+        }
+        Ok(match self.settings()?.team {
+            Some(joined) => StoreLocation::Team {
+                url: joined.url,
+                team: joined.team,
+                saved_password: std::fs::read_to_string(self.team_password_file())
+                    .ok()
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty()),
+            },
+            None => StoreLocation::File(self.memory_db()),
+        })
+    }
+
     pub fn logs_dir(&self) -> PathBuf {
         self.state.join("logs")
     }
@@ -227,7 +256,10 @@ impl Home {
         Served {
             state_dir: self.state.clone(),
             shared_dir: self.shared.clone(),
-            store: self.memory_db().display().to_string(),
+            store: self
+                .memory_location()
+                .map(|l| l.shown())
+                .unwrap_or_else(|_| self.memory_db().display().to_string()),
         }
     }
 }

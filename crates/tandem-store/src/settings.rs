@@ -28,8 +28,20 @@ pub struct Settings {
     /// Folders left over from an earlier layout whose notice the person dismissed.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub dismissed_leftovers: BTreeSet<PathBuf>,
+    /// The team this computer joined (`tandem team join`), whose store every process uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamSetting>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where a joined team's store is. The URL is saved without its password: that is in the
+/// state folder's `team-password`, readable by this user only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamSetting {
+    pub url: String,
+    pub team: String,
 }
 
 impl Settings {
@@ -63,35 +75,56 @@ impl Settings {
 
     /// Replaces the file atomically (a reader sees the old settings or the new, never half).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io = |source| StoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
         let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| StoreError::Settings {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
         bytes.push(b'\n');
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let tmp = dir.join(format!(
-            ".{FILE}.{}-{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = (|| {
-            let mut file = std::fs::File::create_new(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(e));
-        }
-        Ok(())
+        replace(path, &bytes, false)
     }
+}
+
+/// Replaces `path` with `text` atomically, readable and writable by this user only (mode
+/// 0600 on Unix; on Windows the state folder is in the user's own profile).
+pub fn save_private(path: &Path, text: &str) -> Result<()> {
+    replace(path, text.as_bytes(), true)
+}
+
+/// Writes `bytes` to a temporary file beside `path` (only this user's, when `private`), then
+/// renames it over `path`: a reader sees the old contents or the new, never half.
+fn replace(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let tmp = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if private {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,7 +138,7 @@ mod tests {
         assert_eq!(Settings::load(&path).unwrap(), Settings::default());
         std::fs::write(
             &path,
-            r#"{"sharedFolder": "/srv/plans", "team": {"url": "x"}}"#,
+            r#"{"sharedFolder": "/srv/plans", "later": {"url": "x"}}"#,
         )
         .unwrap();
         let mut s = Settings::load(&path).unwrap();
@@ -114,7 +147,7 @@ mod tests {
         s.save(&path).unwrap();
         let again: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert_eq!(again["team"]["url"], "x");
+        assert_eq!(again["later"]["url"], "x");
         assert_eq!(again["dismissedLeftovers"][0], "/old");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");

@@ -1,6 +1,6 @@
 //! Noticing changes made by *any* process, without polling: commits to the memory database
-//! (a file watcher on its folder wakes a thread that reads the change log from the last
-//! sequence number it saw) and files changed in the shared folder.
+//! (a file watcher on its folder, or the team store's doorbell, wakes a thread that reads the
+//! change log from the last sequence number it saw) and files changed in the shared folder.
 
 use std::{
     path::PathBuf,
@@ -20,7 +20,8 @@ const SETTLE: Duration = Duration::from_millis(20);
 
 /// Runs until dropped; calls `on_change` with each batch of new changes, in commit order.
 pub struct ChangeWatcher {
-    _watcher: notify::RecommendedWatcher,
+    /// The file watcher, for the SQLite file (the team store's thread listens instead).
+    _watcher: Option<notify::RecommendedWatcher>,
     poke: mpsc::Sender<()>,
 }
 
@@ -29,11 +30,8 @@ impl ChangeWatcher {
         store: Arc<MemoryStore>,
         on_change: impl Fn(Vec<Change>) + Send + 'static,
     ) -> Result<Self> {
-        // The team store will ring its own bell (LISTEN/NOTIFY); it is not watched yet.
         let Some(db) = store.path().map(|p| p.to_path_buf()) else {
-            return Err(StoreError::InvalidArgument(
-                "changes on the team store are not watched yet".into(),
-            ));
+            return Self::spawn_team(store, on_change);
         };
         let dir = db
             .parent()
@@ -75,23 +73,7 @@ impl ChangeWatcher {
                     std::thread::sleep(SETTLE);
                     while rx.try_recv().is_ok() {}
                     let Some(store) = store.upgrade() else { return };
-                    loop {
-                        match store.changes(Some(last), None) {
-                            Ok(page) => {
-                                last = page.cursor;
-                                if !page.changes.is_empty() {
-                                    on_change(page.changes);
-                                }
-                                if !page.more {
-                                    break;
-                                }
-                            }
-                            Err(e) => {
-                                tracing::warn!("reading the change log: {e}");
-                                break;
-                            }
-                        }
-                    }
+                    let _ = catch_up(&store, &mut last, &on_change);
                 }
             })
             .map_err(|source| StoreError::Io {
@@ -99,7 +81,74 @@ impl ChangeWatcher {
                 source,
             })?;
         Ok(Self {
-            _watcher: watcher,
+            _watcher: Some(watcher),
+            poke: tx,
+        })
+    }
+
+    /// The team store rings a doorbell at every commit (LISTEN/NOTIFY, see
+    /// [`crate::memory::team::TeamListener`]): a thread listens on a connection of its own
+    /// and reads the feed from its cursor when it rings, and after every (re)connect, since
+    /// nothing is replayed to a connection that was not listening. A connection that breaks
+    /// is made again every second until the store is dropped.
+    fn spawn_team(
+        store: Arc<MemoryStore>,
+        on_change: impl Fn(Vec<Change>) + Send + 'static,
+    ) -> Result<Self> {
+        let Some(team) = store.team() else {
+            unreachable!("a store without a file is a team store")
+        };
+        let mut listener = Some(team.listen()?);
+        let mut last = store.last_seq()?;
+        let (tx, rx) = mpsc::channel::<()>();
+        let store = Arc::downgrade(&store);
+        std::thread::Builder::new()
+            .name("tandem-team-watch".into())
+            .spawn(move || {
+                let mut down = false;
+                loop {
+                    let Some(store) = store.upgrade() else { return };
+                    let Some(team) = store.team() else { return };
+                    let Some(bell) = listener.as_mut() else {
+                        match team.listen() {
+                            Ok(l) => {
+                                tracing::info!("listening to the team store again");
+                                listener = Some(l);
+                                down = false;
+                                // What was committed while nobody listened.
+                                let _ = catch_up(&store, &mut last, &on_change);
+                            }
+                            Err(e) => {
+                                if !down {
+                                    tracing::warn!("the team store's doorbell: {e}");
+                                    down = true;
+                                }
+                                drop(store);
+                                let _ = rx.recv_timeout(RELISTEN);
+                            }
+                        }
+                        continue;
+                    };
+                    let rang = match bell.wait(BELL_WAIT) {
+                        Ok(rang) => rang.is_some_and(|n| n > last),
+                        Err(e) => {
+                            tracing::warn!("the team store's doorbell stopped: {e}");
+                            listener = None;
+                            continue;
+                        }
+                    };
+                    let poked = rx.try_iter().count() > 0;
+                    if rang || poked {
+                        let _ = catch_up(&store, &mut last, &on_change);
+                    }
+                }
+            })
+            .map_err(|source| StoreError::Io {
+                path: "team store".into(),
+                source,
+            })?;
+        Ok(Self {
+            _watcher: None,
             poke: tx,
         })
     }
@@ -108,6 +157,33 @@ impl ChangeWatcher {
     /// latency).
     pub fn poke(&self) {
         let _ = self.poke.send(());
+    }
+}
+
+/// How long the team watcher waits for its doorbell before it looks whether the store is
+/// still wanted (and for pokes).
+const BELL_WAIT: Duration = Duration::from_millis(200);
+/// How often a doorbell that broke is tried again.
+const RELISTEN: Duration = Duration::from_secs(1);
+
+/// Reads the feed after `last` page by page, hands each page to `on_change` and moves `last`.
+fn catch_up(store: &MemoryStore, last: &mut i64, on_change: &impl Fn(Vec<Change>)) -> Result<()> {
+    loop {
+        match store.changes(Some(*last), None) {
+            Ok(page) => {
+                *last = page.cursor;
+                if !page.changes.is_empty() {
+                    on_change(page.changes);
+                }
+                if !page.more {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                tracing::warn!("reading the change log: {e}");
+                return Err(e);
+            }
+        }
     }
 }
 

@@ -81,7 +81,11 @@ fn show(ctx: &Context, home: &Home) -> anyhow::Result<()> {
         ctx.shown(home.shared_dir())
     )?;
     writeln!(out, "State folder   {}", ctx.shown(home.state_dir()))?;
-    writeln!(out, "Store          {}", ctx.shown(&home.memory_db()))?;
+    let store = match home.memory_location()? {
+        tandem_store::memory::StoreLocation::File(db) => ctx.shown(&db),
+        team => team.shown(),
+    };
+    writeln!(out, "Store          {store}")?;
     let port = paths::hub_port_from_env();
     let report = HubReport::check(port);
     let hub = match report.stale(home, port) {

@@ -15,19 +15,20 @@ fn db_path(home: &Home, db: Option<PathBuf>) -> PathBuf {
     db.unwrap_or_else(|| home.memory_db())
 }
 
-/// Where a memory server's memory is: `--store`, else `--db`, else `$TANDEM_STORE`, else the
-/// database file in the state folder.
-fn location(home: &Home, db: Option<PathBuf>, store: Option<String>) -> StoreLocation {
+/// Where a memory server's memory is: `--store`, else `--db`, else where every process of
+/// this home keeps it (`$TANDEM_STORE`, the team joined, the database file).
+fn location(
+    home: &Home,
+    db: Option<PathBuf>,
+    store: Option<String>,
+) -> anyhow::Result<StoreLocation> {
     if let Some(store) = store {
-        return StoreLocation::parse(&store);
+        return Ok(StoreLocation::parse(&store));
     }
     if let Some(db) = db {
-        return StoreLocation::File(db);
+        return Ok(StoreLocation::File(db));
     }
-    match std::env::var(tandem_store::paths::STORE_ENV) {
-        Ok(store) if !store.trim().is_empty() => StoreLocation::parse(store.trim()),
-        _ => StoreLocation::File(home.memory_db()),
-    }
+    Ok(home.memory_location()?)
 }
 
 pub fn serve(home: &Home, db: Option<PathBuf>, store: Option<String>) -> anyhow::Result<ExitCode> {
@@ -44,7 +45,7 @@ pub(super) fn open(
     db: Option<PathBuf>,
     store: Option<String>,
 ) -> anyhow::Result<Arc<MemoryShared>> {
-    let location = location(home, db, store);
+    let location = location(home, db, store)?;
     let shared = MemoryShared::open_at(&location)
         .with_context(|| format!("opening memory at {}", location.shown()))?;
     tracing::info!(store = %location.shown(), "memory server starting");

@@ -11,6 +11,7 @@ mod plugin;
 mod serve;
 mod share;
 mod status;
+mod team;
 mod workspace;
 
 use std::{
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hook { event } => Ok(hook::run(&home, event)),
         Command::Folder { action } => folder::run(&Context::new(home), action),
         Command::Share(cmd) => share::run(&Context::new(home), cmd),
+        Command::Team(cmd) => team::run(&Context::new(home), cmd),
     }
 }
 

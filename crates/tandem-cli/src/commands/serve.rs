@@ -12,9 +12,9 @@ use tandem_store::Home;
 
 pub fn run(home: &Home, port: u16, no_auth: bool) -> anyhow::Result<ExitCode> {
     let _log = crate::logging::init(&home.logs_dir(), "hub");
-    let db = home.memory_db();
-    let memory = MemoryShared::open(&db)
-        .with_context(|| format!("opening the memory database at {}", db.display()))?;
+    let location = home.memory_location()?;
+    let memory = MemoryShared::open_at(&location)
+        .with_context(|| format!("opening memory at {}", location.shown()))?;
     let root = home.shared_dir();
     let workspace = WorkspaceShared::open(root, false)
         .with_context(|| format!("opening the shared folder at {}", root.display()))?;

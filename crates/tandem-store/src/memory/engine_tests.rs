@@ -62,10 +62,18 @@ impl Place {
         }
     }
 
+    /// `by` as this engine records it: the team store adds the member (the role connected).
+    fn by(&self, by: &str) -> String {
+        match self {
+            Self::Sqlite(_) => by.to_string(),
+            Self::Team(_) => format!("{by} · {}", std::env::var("PGUSER").unwrap()),
+        }
+    }
+
     fn open(&self) -> MemoryStore {
         match self {
             Self::Sqlite(dir) => MemoryStore::open(dir.path().join("memory.db")).unwrap(),
-            Self::Team(team) => MemoryStore::connect_team(&pg_url(), team).unwrap(),
+            Self::Team(team) => MemoryStore::connect_team(&pg_url(), team, None).unwrap(),
         }
     }
 }
@@ -125,7 +133,7 @@ fn versions_count_up_and_compare_and_swap_refuses_a_stale_version() {
         assert_eq!(s.set(&req("auth", &v, Some(2)), "c").unwrap().version, 3);
         let got = s.get(&["auth".into(), "nope".into()]).unwrap();
         assert_eq!(got.entries[0].value, v);
-        assert_eq!(got.entries[0].updated_by, "c");
+        assert_eq!(got.entries[0].updated_by, place.by("c"));
         assert_eq!(got.missing, ["nope"]);
     });
 }
@@ -231,7 +239,7 @@ fn the_feed_pages_by_cursor_in_commit_order() {
         assert_eq!(rest.changes.len(), 2);
         assert!(!rest.more);
         assert_eq!(rest.changes[1].op, Op::Delete);
-        assert_eq!(rest.changes[1].by, "b");
+        assert_eq!(rest.changes[1].by, place.by("b"));
         assert_eq!(rest.cursor, 6);
         assert_eq!(s.last_seq().unwrap(), 6);
         let newest = s.changes(None, Some(2)).unwrap();
@@ -336,7 +344,7 @@ fn the_team_schema_is_made_once_when_several_processes_start_together() {
             let start = start.clone();
             std::thread::spawn(move || {
                 start.wait();
-                TeamMemory::connect(&pg_url(), &team).map(|_| ())
+                TeamMemory::connect(&pg_url(), &team, None).map(|_| ())
             })
         })
         .collect();
@@ -362,14 +370,14 @@ fn a_team_schema_from_a_newer_tandem_is_refused_and_bad_team_names_too() {
             &[],
         )
         .unwrap();
-    let err = TeamMemory::connect(&pg_url(), team).unwrap_err();
+    let err = TeamMemory::connect(&pg_url(), team, None).unwrap_err();
     let message = err.to_string();
     assert!(
         message.contains("newer Tandem") && message.contains("schema 99"),
         "{message}"
     );
     for bad in ["", "Team", "1team", "a-b", "a\"b", &"a".repeat(49)] {
-        let err = TeamMemory::connect(&pg_url(), bad).unwrap_err();
+        let err = TeamMemory::connect(&pg_url(), bad, None).unwrap_err();
         assert!(
             err.to_string().contains("cannot name a team"),
             "{bad:?}: {err}"
@@ -383,7 +391,7 @@ fn a_write_that_would_wait_for_another_writer_is_not_run_by_try_set() {
     let Place::Team(team) = &place else {
         unreachable!()
     };
-    let store = TeamMemory::connect(&pg_url(), team).unwrap();
+    let store = TeamMemory::connect(&pg_url(), team, None).unwrap();
     let mut other = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
     let mut holding = other.transaction().unwrap();
     holding
@@ -422,13 +430,17 @@ fn an_unreachable_team_store_is_a_clear_error_at_once() {
     let err = TeamMemory::connect(
         &format!("host=127.0.0.1 port={port} user=x dbname=x connect_timeout=5"),
         "team",
+        None,
     )
     .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
     let message = err.to_string();
-    assert!(message.starts_with("team store 127.0.0.1/x:"), "{message}");
+    assert!(
+        message.starts_with(&format!("team store x@127.0.0.1:{port}/x:")),
+        "{message}"
+    );
     let wrong = pg_url().replace("password=", "password=wrong");
-    let err = TeamMemory::connect(&wrong, "team").unwrap_err();
+    let err = TeamMemory::connect(&wrong, "team", None).unwrap_err();
     assert!(err.to_string().contains("password"), "{err}");
 }
 

@@ -8,7 +8,7 @@ mod key;
 mod schema;
 mod search;
 mod store;
-mod team;
+pub mod team;
 mod types;
 
 use rusqlite::{OptionalExtension, Transaction, params};

@@ -36,6 +36,17 @@ macro_rules! on_engine {
     };
 }
 
+/// A read on whichever engine holds the memory; on the team store, read again on a new
+/// connection when the connection had broken (the server restarted, the network changed).
+macro_rules! read_on_engine {
+    ($self:ident, $s:ident => $call:expr) => {
+        match &$self.engine {
+            Engine::Local($s) => $call,
+            Engine::Team($s) => $s.again(|| $call),
+        }
+    };
+}
+
 impl MemoryStore {
     /// The SQLite file at `path` (made, with its folders, when missing).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -44,11 +55,17 @@ impl MemoryStore {
         })
     }
 
-    /// The team `team` on the PostgreSQL server at `url`.
-    pub fn connect_team(url: &str, team: &str) -> Result<Self> {
-        TeamMemory::connect(url, team).map(|s| Self {
-            engine: Engine::Team(s),
-        })
+    /// The team `team` on the PostgreSQL server at `url` (see [`team::address`] for where the
+    /// password comes from).
+    pub fn connect_team(url: &str, team: &str, saved_password: Option<&str>) -> Result<Self> {
+        TeamMemory::connect(url, team, saved_password).map(Self::from_team)
+    }
+
+    /// A team store already connected.
+    pub fn from_team(team: TeamMemory) -> Self {
+        Self {
+            engine: Engine::Team(team),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -62,6 +79,14 @@ impl MemoryStore {
     /// Whether the memory is the SQLite file on this computer (reads there never wait).
     pub fn is_local(&self) -> bool {
         matches!(self.engine, Engine::Local(_))
+    }
+
+    /// The team store, for the PostgreSQL engine.
+    pub fn team(&self) -> Option<&TeamMemory> {
+        match &self.engine {
+            Engine::Local(_) => None,
+            Engine::Team(s) => Some(s),
+        }
     }
 
     /// The SQLite file, for the local engine.
@@ -113,7 +138,7 @@ impl MemoryStore {
     }
 
     pub fn get(&self, keys: &[String]) -> Result<GetResult> {
-        on_engine!(self, s => s.get(keys))
+        read_on_engine!(self, s => s.get(keys))
     }
 
     pub fn list(
@@ -123,7 +148,7 @@ impl MemoryStore {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<ListPage> {
-        on_engine!(self, s => s.list(prefix, tag, limit, cursor))
+        read_on_engine!(self, s => s.list(prefix, tag, limit, cursor))
     }
 
     pub fn delete(
@@ -136,7 +161,7 @@ impl MemoryStore {
     }
 
     pub fn history(&self, key: &str, limit: Option<usize>) -> Result<Vec<HistoryItem>> {
-        on_engine!(self, s => s.history(key, limit))
+        read_on_engine!(self, s => s.history(key, limit))
     }
 
     pub fn restore(&self, key: &str, version: i64, by: &str) -> Result<RestoreOutcome> {
@@ -148,11 +173,11 @@ impl MemoryStore {
     }
 
     pub fn stats(&self) -> Result<Stats> {
-        on_engine!(self, s => s.stats())
+        read_on_engine!(self, s => s.stats())
     }
 
     pub fn integrity_check(&self) -> Result<String> {
-        on_engine!(self, s => s.integrity_check())
+        read_on_engine!(self, s => s.integrity_check())
     }
 
     /// Imports an `@modelcontextprotocol/server-memory` JSONL file.
@@ -166,19 +191,19 @@ impl MemoryStore {
         tag: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<SearchHit>> {
-        on_engine!(self, s => s.search(query, tag, limit))
+        read_on_engine!(self, s => s.search(query, tag, limit))
     }
 
     pub fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {
-        on_engine!(self, s => s.changes(since, limit))
+        read_on_engine!(self, s => s.changes(since, limit))
     }
 
     pub fn last_seq(&self) -> Result<i64> {
-        on_engine!(self, s => s.last_seq())
+        read_on_engine!(self, s => s.last_seq())
     }
 
     pub fn changed_since(&self, since: &str, limit: usize) -> Result<Vec<EntrySummary>> {
-        on_engine!(self, s => s.changed_since(since, limit))
+        read_on_engine!(self, s => s.changed_since(since, limit))
     }
 
     /// The changes after `since` (up to `until`) written from `origin`; none on the team store
@@ -201,7 +226,13 @@ impl MemoryStore {
 #[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     File(std::path::PathBuf),
-    Team { url: String, team: String },
+    Team {
+        url: String,
+        team: String,
+        /// The password `tandem team join` saved in the state folder, used when the URL has
+        /// none; never shown.
+        saved_password: Option<String>,
+    },
 }
 
 /// The team a URL names when it names none.
@@ -238,36 +269,74 @@ impl StoreLocation {
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        Self::Team { url, team }
+        Self::Team {
+            url,
+            team,
+            saved_password: None,
+        }
+    }
+
+    /// Where the URL points, without a password, as it is saved (`tandem team join`).
+    pub fn without_password(url: &str) -> String {
+        match url.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((auth, host)) => {
+                    let user = auth.split(':').next().unwrap_or("");
+                    format!("{scheme}://{user}@{host}")
+                }
+                None => url.to_string(),
+            },
+            None => url.to_string(),
+        }
+    }
+
+    /// The password a URL carries, if any (percent-decoded).
+    pub fn url_password(url: &str) -> Option<String> {
+        let Self::Team { url, .. } = Self::parse(url) else {
+            return None;
+        };
+        let config: postgres::Config = url.parse().ok()?;
+        config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
     }
 
     /// For messages and logs: a URL without its password.
     pub fn shown(&self) -> String {
         match self {
             Self::File(path) => path.display().to_string(),
-            Self::Team { url, team } => {
-                let redacted = match url.split_once("://") {
-                    Some((scheme, rest)) => match rest.split_once('@') {
-                        Some((auth, host)) => {
-                            let user = auth.split(':').next().unwrap_or("");
-                            format!("{scheme}://{user}@{host}")
-                        }
-                        None => url.clone(),
-                    },
-                    None => url.clone(),
-                };
-                format!("{redacted} (team {team})")
+            Self::Team { url, team, .. } => {
+                format!("{} (team {team})", Self::without_password(url))
             }
         }
     }
 }
 
 impl MemoryStore {
+    /// The store where `home`'s processes keep memory ([`crate::Home::memory_location`]), for
+    /// a reader that must not create one: `None` when the SQLite file is not there yet or the
+    /// store cannot be reached (its error logged).
+    pub fn open_for_reading(home: &crate::Home) -> Option<Self> {
+        let location = home.memory_location().ok()?;
+        if let StoreLocation::File(db) = &location
+            && !db.is_file()
+        {
+            return None;
+        }
+        Self::open_at(&location)
+            .map_err(|e| tracing::warn!("memory at {}: {e}", location.shown()))
+            .ok()
+    }
+
     /// The store at `location`.
     pub fn open_at(location: &StoreLocation) -> Result<Self> {
         match location {
             StoreLocation::File(path) => Self::open(path),
-            StoreLocation::Team { url, team } => Self::connect_team(url, team),
+            StoreLocation::Team {
+                url,
+                team,
+                saved_password,
+            } => Self::connect_team(url, team, saved_password.as_deref()),
         }
     }
 }
@@ -289,7 +358,8 @@ mod location_tests {
             team,
             StoreLocation::Team {
                 url: "postgres://ann:s3cret@db.example:5433/tandem?sslmode=require".into(),
-                team: "acme".into()
+                team: "acme".into(),
+                saved_password: None,
             }
         );
         assert_eq!(

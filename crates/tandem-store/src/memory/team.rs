@@ -13,9 +13,15 @@
 //! on SQLite, so the same entries are found, ranked its way. Not here yet: the write origins
 //! (news then shows every change); `tandem` does not open a team store from its commands yet.
 
-use std::sync::{Mutex, MutexGuard};
+use std::{
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
-use postgres::{Client, NoTls, Transaction, error::SqlState};
+use postgres::{Client, NoTls, Transaction, error::SqlState, fallible_iterator::FallibleIterator};
 use serde_json::Value;
 
 use super::{
@@ -72,20 +78,57 @@ pub const TEAM_SCHEMA: i64 = MIGRATIONS.len() as i64;
 
 /// Memory in one team's schema of a PostgreSQL database.
 pub struct TeamMemory {
-    client: Mutex<Client>,
+    link: Mutex<Link>,
+    /// How to connect again (after the server restarted, or the connection broke).
+    config: Box<postgres::Config>,
     /// The team's name (its schema).
     team: String,
     /// The schema, quoted for SQL.
     schema: String,
     /// Where, for messages: the server and database (never the password).
     shown: String,
+    /// The database role this store connects as (`current_user`): the member whose name every
+    /// write carries.
+    member: String,
+    /// An error said the connection is gone (closed, or ended by the server): the next call
+    /// connects again.
+    lost: AtomicBool,
 }
+
+/// The connection and when it was last used.
+struct Link {
+    client: Client,
+    used: Instant,
+}
+
+/// The store's connection, held for one call.
+struct Conn<'a>(MutexGuard<'a, Link>);
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.0.client
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.0.client
+    }
+}
+
+/// A connection unused for longer than this is checked before it is used again: a server
+/// that restarted meanwhile gets a new connection, not an error.
+const IDLE_CHECK: Duration = Duration::from_secs(2);
+/// How long a connection (or a check of one) may take when the address does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for TeamMemory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TeamMemory")
             .field("at", &self.shown)
             .field("schema", &self.schema)
+            .field("member", &self.member)
             .finish()
     }
 }
@@ -99,72 +142,155 @@ pub fn valid_team_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The channel a team's doorbell rings on (see [`TeamListener`]).
+fn channel(team: &str) -> String {
+    format!("tandem_{team}")
+}
+
 impl TeamMemory {
     /// Connects to `url` (a `postgres://` URL or `key=value` settings) and opens the team
-    /// `team` (its schema), creating or upgrading it. Several processes may start at once: the
-    /// migrations run under an advisory lock. A schema written by a newer Tandem is refused.
-    pub fn connect(url: &str, team: &str) -> Result<Self> {
+    /// `team` (its schema), creating or upgrading it when the role may. Several processes may
+    /// start at once: the migrations run under an advisory lock. A schema written by a newer
+    /// Tandem is refused. `saved_password` is the one `tandem team join` kept, used when the
+    /// URL carries none (see [`address`]).
+    pub fn connect(url: &str, team: &str, saved_password: Option<&str>) -> Result<Self> {
         if !valid_team_name(team) {
             return Err(StoreError::InvalidArgument(format!(
                 "{team:?} cannot name a team: use lower-case letters, digits and _, a letter \
                  first, at most 48 characters"
             )));
         }
-        let config: postgres::Config = url.parse().map_err(|e| StoreError::team("address", &e))?;
-        let shown = format!(
-            "{}/{}",
-            config
-                .get_hosts()
-                .first()
-                .map(|h| match h {
-                    postgres::config::Host::Tcp(name) => name.clone(),
-                    #[cfg(unix)]
-                    postgres::config::Host::Unix(path) => path.display().to_string(),
-                })
-                .unwrap_or_default(),
-            config.get_dbname().unwrap_or_default()
-        );
-        let client = config
-            .connect(NoTls)
-            .map_err(|e| StoreError::team(shown.clone(), &e))?;
+        let (config, shown) = address(url, team, saved_password)?;
+        let mut client = open_client(&config, &shown)?;
+        let member: String = client
+            .query_one("SELECT current_user::text", &[])
+            .map_err(|e| StoreError::team(shown.clone(), &e))?
+            .get(0);
         let store = Self {
-            client: Mutex::new(client),
+            link: Mutex::new(Link {
+                client,
+                used: Instant::now(),
+            }),
+            config: Box::new(config),
             team: team.to_string(),
             schema: format!("\"{team}\""),
             shown,
+            member,
+            lost: AtomicBool::new(false),
         };
         store.migrate()?;
         Ok(store)
     }
 
-    fn client(&self) -> MutexGuard<'_, Client> {
+    /// The team's name.
+    pub fn team(&self) -> &str {
+        &self.team
+    }
+
+    /// The database role this store writes as.
+    pub fn member(&self) -> &str {
+        &self.member
+    }
+
+    /// The server and database, for messages (no password).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The connection, connected again first when it broke or, after a while unused, no
+    /// longer answers (the server restarted, the network changed). A connection that cannot be
+    /// made is an error at once; nothing is queued.
+    fn client(&self) -> Result<Conn<'_>> {
         // A panic while holding the lock dropped its transaction (rolled back).
-        self.client
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let mut link = self.link.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = self.lost.swap(false, Ordering::SeqCst)
+            || link.client.is_closed()
+            || (link.used.elapsed() > IDLE_CHECK && link.client.is_valid(CONNECT_TIMEOUT).is_err());
+        if stale {
+            tracing::info!(at = %self.shown, "connecting to the team store again");
+            link.client = open_client(&self.config, &self.shown)?;
+        }
+        link.used = Instant::now();
+        Ok(Conn(link))
     }
 
     fn err(&self, e: postgres::Error) -> StoreError {
+        if connection_gone(&e) {
+            self.lost.store(true, Ordering::SeqCst);
+        }
         StoreError::team(self.shown.clone(), &e)
+    }
+
+    /// A failed commit. When the connection broke on the way, the server may have committed
+    /// before it went: the write is not reported done, and the person is told to look.
+    fn commit_err(&self, e: postgres::Error) -> StoreError {
+        if e.as_db_error().is_some() {
+            return self.err(e);
+        }
+        let StoreError::Team { at, reason } = self.err(e) else {
+            unreachable!()
+        };
+        StoreError::Team {
+            at,
+            reason: format!(
+                "{reason}; the connection broke while the change was being committed, so it may \
+                 or may not have been saved: read the key back before writing it again (a write \
+                 with expectedVersion is never applied twice)"
+            ),
+        }
     }
 
     fn sql(&self, text: &str) -> String {
         text.replace("{s}", &self.schema)
     }
 
+    fn internal(&self, what: &str) -> StoreError {
+        StoreError::Team {
+            at: self.shown.clone(),
+            reason: what.to_string(),
+        }
+    }
+
+    /// `by` as the team records it: the client, then the member (the connection's role).
+    fn signed(&self, by: &str) -> String {
+        format!("{by} · {}", self.member)
+    }
+
+    /// Brings the team's schema to this build's version. A schema already there costs one
+    /// read and no lock, and needs no right beyond a member's; creating or upgrading one needs
+    /// the owner's.
     fn migrate(&self) -> Result<()> {
-        let mut client = self.client();
+        let found = self.schema_version()?;
+        if found == TEAM_SCHEMA {
+            return Ok(());
+        }
+        if found > TEAM_SCHEMA {
+            return Err(self.newer(found));
+        }
+        let mut client = self.client()?;
         let mut tx = client.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "SELECT pg_advisory_xact_lock(hashtext($1))",
             &[&format!("tandem {}", self.schema)],
         )
         .map_err(|e| self.err(e))?;
+        let setup = |e: postgres::Error| match e.code() {
+            Some(&SqlState::INSUFFICIENT_PRIVILEGE) => StoreError::Team {
+                at: self.shown.clone(),
+                reason: format!(
+                    "the role {} may not set up the team {} (schema version {found}, this \
+                     Tandem writes {TEAM_SCHEMA}): the team's owner runs `tandem team init` \
+                     with this version first",
+                    self.member, self.team
+                ),
+            },
+            _ => self.err(e),
+        };
         tx.batch_execute(&self.sql(
             "CREATE SCHEMA IF NOT EXISTS {s};
              CREATE TABLE IF NOT EXISTS {s}.meta (name text PRIMARY KEY, value bigint NOT NULL);",
         ))
-        .map_err(|e| self.err(e))?;
+        .map_err(setup)?;
         let found: i64 = tx
             .query_opt(
                 &self.sql("SELECT value FROM {s}.meta WHERE name = 'schema'"),
@@ -174,15 +300,10 @@ impl TeamMemory {
             .map(|r| r.get(0))
             .unwrap_or(0);
         if found > TEAM_SCHEMA {
-            return Err(StoreError::NewerTeamSchema {
-                at: format!("{} ({})", self.shown, self.schema),
-                found,
-                known: TEAM_SCHEMA,
-            });
+            return Err(self.newer(found));
         }
         for migration in &MIGRATIONS[found as usize..] {
-            tx.batch_execute(&self.sql(migration))
-                .map_err(|e| self.err(e))?;
+            tx.batch_execute(&self.sql(migration)).map_err(setup)?;
         }
         tx.execute(
             &self.sql(
@@ -191,34 +312,128 @@ impl TeamMemory {
             ),
             &[&TEAM_SCHEMA],
         )
-        .map_err(|e| self.err(e))?;
+        .map_err(setup)?;
         tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// The team's schema version; 0 when the team does not exist yet.
+    fn schema_version(&self) -> Result<i64> {
+        let mut client = self.client()?;
+        let exists: bool = client
+            .query_one(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[&format!("{}.meta", self.schema)],
+            )
+            .map_err(|e| self.err(e))?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
+        Ok(client
+            .query_opt(
+                &self.sql("SELECT value FROM {s}.meta WHERE name = 'schema'"),
+                &[],
+            )
+            .map_err(|e| self.err(e))?
+            .map(|r| r.get(0))
+            .unwrap_or(0))
+    }
+
+    fn newer(&self, found: i64) -> StoreError {
+        StoreError::NewerTeamSchema {
+            at: format!("{} ({})", self.shown, self.schema),
+            found,
+            known: TEAM_SCHEMA,
+        }
+    }
+
+    /// A second connection that hears the team's doorbell: every write transaction rings it
+    /// at commit with the feed's new number (see [`TeamListener`]).
+    pub fn listen(&self) -> Result<TeamListener> {
+        let mut client = open_client(&self.config, &self.shown)?;
+        client
+            .batch_execute(&format!("LISTEN {}", channel(&self.team)))
+            .map_err(|e| self.err(e))?;
+        Ok(TeamListener {
+            client,
+            shown: self.shown.clone(),
+        })
     }
 
     /// Runs `f` in a write transaction holding the feed counter (see the module's notes),
     /// waiting for other writers.
-    fn write<T>(&self, f: impl FnOnce(&mut Writing<'_, '_>) -> Result<T>) -> Result<T> {
-        let mut client = self.client();
-        let mut tx = client.transaction().map_err(|e| self.err(e))?;
-        let row = tx
-            .query_one(
-                &self.sql("SELECT seq FROM {s}.feed_counter FOR UPDATE"),
-                &[],
-            )
-            .map_err(|e| self.err(e))?;
-        self.finish(tx, row.get(0), f)
+    fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Writing<'_, '_>) -> Result<T>,
+    {
+        let mut f = Some(f);
+        self.unsent(&mut f, |store, f| {
+            let mut client = store.client()?;
+            let mut tx = client.transaction().map_err(|e| store.err(e))?;
+            let lock = store.sql("SELECT seq FROM {s}.feed_counter FOR UPDATE");
+            let row = tx.query_one(&lock, &[]).map_err(|e| store.err(e))?;
+            let f = f
+                .take()
+                .ok_or_else(|| store.internal("a write ran twice"))?;
+            store.finish(tx, row.get(0), f)
+        })
     }
 
     /// [`Self::write`] only if no other writer holds the feed counter now; `Ok(None)` at once
     /// (nothing run) when one does.
-    fn write_now<T>(&self, f: impl FnOnce(&mut Writing<'_, '_>) -> Result<T>) -> Result<Option<T>> {
-        let mut client = self.client();
-        let mut tx = client.transaction().map_err(|e| self.err(e))?;
-        let lock = self.sql("SELECT seq FROM {s}.feed_counter FOR UPDATE NOWAIT");
-        match tx.query_one(&lock, &[]) {
-            Ok(row) => self.finish(tx, row.get(0), f).map(Some),
-            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(None),
-            Err(e) => Err(self.err(e)),
+    fn write_now<T, F>(&self, f: F) -> Result<Option<T>>
+    where
+        F: FnOnce(&mut Writing<'_, '_>) -> Result<T>,
+    {
+        let mut f = Some(f);
+        self.unsent(&mut f, |store, f| {
+            let mut client = store.client()?;
+            let mut tx = client.transaction().map_err(|e| store.err(e))?;
+            let lock = store.sql("SELECT seq FROM {s}.feed_counter FOR UPDATE NOWAIT");
+            match tx.query_one(&lock, &[]) {
+                Ok(row) => {
+                    let f = f
+                        .take()
+                        .ok_or_else(|| store.internal("a write ran twice"))?;
+                    store.finish(tx, row.get(0), f).map(Some)
+                }
+                Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(None),
+                Err(e) => Err(store.err(e)),
+            }
+        })
+    }
+
+    /// Runs `attempt`, and once more on a new connection when it failed because the connection
+    /// had broken before the write was handed over (`f` not taken yet: nothing of it reached
+    /// the server, so trying again cannot apply it twice).
+    fn unsent<T, F>(
+        &self,
+        f: &mut Option<F>,
+        attempt: impl Fn(&Self, &mut Option<F>) -> Result<T>,
+    ) -> Result<T> {
+        match attempt(self, f) {
+            Err(_) if f.is_some() && self.broken() => attempt(self, f),
+            done => done,
+        }
+    }
+
+    /// Whether the connection is known to be gone (the next call connects again).
+    fn broken(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+            || self
+                .link
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .client
+                .is_closed()
+    }
+
+    /// Runs a read, and once more on a new connection when it failed because the connection
+    /// broke (a read has no effect to repeat).
+    pub(crate) fn again<T>(&self, read: impl Fn() -> Result<T>) -> Result<T> {
+        match read() {
+            Err(_) if self.broken() => read(),
+            done => done,
         }
     }
 
@@ -236,10 +451,20 @@ impl TeamMemory {
             seq,
         };
         let out = f(&mut writing)?;
-        let Writing { mut tx, seq, .. } = writing;
-        tx.execute(&self.sql("UPDATE {s}.feed_counter SET seq = $1"), &[&seq])
+        let Writing {
+            mut tx, seq: last, ..
+        } = writing;
+        if last != seq {
+            tx.execute(&self.sql("UPDATE {s}.feed_counter SET seq = $1"), &[&last])
+                .map_err(|e| self.err(e))?;
+            // The doorbell: delivered to every listener when (and only if) this commits.
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&channel(&self.team), &last.to_string()],
+            )
             .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.commit_err(e))?;
         Ok(out)
     }
 
@@ -247,13 +472,15 @@ impl TeamMemory {
     /// writers.
     pub fn set(&self, req: &SetRequest<'_>, by: &str) -> Result<SetOutcome> {
         let prepared = PreparedSet::new(req)?;
-        self.write(|w| w.set(req, prepared, by))
+        let by = self.signed(by);
+        self.write(|w| w.set(req, prepared, &by))
     }
 
     /// [`Self::set`] if no other writer holds the feed right now; `Ok(None)` otherwise.
     pub fn try_set(&self, req: &SetRequest<'_>, by: &str) -> Result<Option<SetOutcome>> {
         let prepared = PreparedSet::new(req)?;
-        self.write_now(|w| w.set(req, prepared, by))
+        let by = self.signed(by);
+        self.write_now(|w| w.set(req, prepared, &by))
     }
 
     /// Deletes a key, leaving a tombstone version in its history.
@@ -264,13 +491,14 @@ impl TeamMemory {
         by: &str,
     ) -> Result<DeleteOutcome> {
         validate_key(key)?;
-        self.write(|w| w.delete(key, expected_version, by))
+        let by = self.signed(by);
+        self.write(|w| w.delete(key, expected_version, &by))
     }
 
     /// Reads live entries, in the order asked; keys with no live entry go to `missing`.
     pub fn get(&self, keys: &[String]) -> Result<GetResult> {
         check_keys(keys)?;
-        let mut client = self.client();
+        let mut client = self.client()?;
         let rows = client
             .query(
                 &self.sql(
@@ -302,7 +530,7 @@ impl TeamMemory {
     pub fn history(&self, key: &str, limit: Option<usize>) -> Result<Vec<HistoryItem>> {
         validate_key(key)?;
         let limit = clamp_limit(limit, HISTORY_DEFAULT, HISTORY_MAX)? as i64;
-        let mut client = self.client();
+        let mut client = self.client()?;
         let rows = client
             .query(
                 &self.sql(
@@ -334,7 +562,7 @@ impl TeamMemory {
     /// newest `limit` changes.
     pub fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {
         let limit = clamp_limit(limit, CHANGES_DEFAULT, CHANGES_MAX)?;
-        let mut client = self.client();
+        let mut client = self.client()?;
         let map = |r: &postgres::Row| Change {
             seq: r.get(0),
             key: r.get(1),
@@ -377,7 +605,7 @@ impl TeamMemory {
 
     /// The sequence number of the newest committed change (0 when there is none).
     pub fn last_seq(&self) -> Result<i64> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         last_seq(&mut client, &self.sql("SELECT seq FROM {s}.feed_counter"))
             .map_err(|e| self.err(e))
     }
@@ -385,6 +613,7 @@ impl TeamMemory {
     /// Writes many values in one transaction (import). Existing keys get a new version.
     pub fn set_many(&self, items: &[(String, Value, Vec<String>)], by: &str) -> Result<usize> {
         let prepared = prepare_many(items)?;
+        let by = &self.signed(by);
         self.write(|w| {
             for (key, text, body, tags) in &prepared {
                 let existing = w.current(key)?;
@@ -397,6 +626,7 @@ impl TeamMemory {
     /// Writes an old version's value and tags as a new version.
     pub fn restore(&self, key: &str, version: i64, by: &str) -> Result<RestoreOutcome> {
         validate_key(key)?;
+        let by = &self.signed(by);
         self.write(|w| {
             let sql = w
                 .store
@@ -444,7 +674,7 @@ impl TeamMemory {
         let after = cursor.map(decode_cursor).transpose()?;
         let prefix = prefix.filter(|p| !p.is_empty()).unwrap_or("");
         let tag = tag.map(str::trim);
-        let mut client = self.client();
+        let mut client = self.client()?;
         let rows = client
             .query(
                 &self.sql(
@@ -481,7 +711,7 @@ impl TeamMemory {
             return Ok(Vec::new());
         }
         let tag = tag.map(str::trim);
-        let mut client = self.client();
+        let mut client = self.client()?;
         // Whole words first (stemmed as English, or as written: the body holds both), then
         // the last word as a prefix, then any word as a prefix, as on SQLite. The words are
         // letters and digits only, so quoting them is all the escaping needed.
@@ -537,7 +767,7 @@ impl TeamMemory {
 
     /// Visits every live entry in key order (export).
     pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> Result<()>) -> Result<()> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let rows = client
             .query(
                 &self.sql(
@@ -556,7 +786,7 @@ impl TeamMemory {
 
     /// Live entries, the newest change, and the team's size on the server.
     pub fn stats(&self) -> Result<Stats> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let row = client
             .query_one(
                 &self.sql(
@@ -583,7 +813,7 @@ impl TeamMemory {
 
     /// Live entries changed at or after `since` (RFC 3339), newest first.
     pub fn changed_since(&self, since: &str, limit: usize) -> Result<Vec<EntrySummary>> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let rows = client
             .query(
                 &self.sql(
@@ -596,6 +826,333 @@ impl TeamMemory {
             .map_err(|e| self.err(e))?;
         Ok(rows.iter().map(summary).collect())
     }
+}
+
+/// What `tandem team status` shows of the server.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// `server_version`, e.g. `15.14 (Debian 15.14-0+deb12u1)`.
+    pub version: String,
+    /// The median of three round trips.
+    pub latency: Duration,
+    /// The team's schema version.
+    pub schema: i64,
+    /// The roles that may use the team (its owner's aside), by name.
+    pub members: Vec<String>,
+}
+
+/// Whether `name` can be a member (a database role Tandem creates): the rule for team names,
+/// and not one of PostgreSQL's own (`pg_…`, `postgres`, `public`).
+pub fn valid_member_name(name: &str) -> bool {
+    valid_team_name(name) && !name.starts_with("pg_") && !matches!(name, "postgres" | "public")
+}
+
+impl TeamMemory {
+    /// The server's version, the round-trip time, the schema version and the members.
+    pub fn server_info(&self) -> Result<ServerInfo> {
+        let mut client = self.client()?;
+        let mut trips = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            client.batch_execute("").map_err(|e| self.err(e))?;
+            trips.push(start.elapsed());
+        }
+        trips.sort();
+        let version: String = client
+            .query_one("SHOW server_version", &[])
+            .map_err(|e| self.err(e))?
+            .get(0);
+        let members = client
+            .query(
+                "SELECT rolname::text FROM pg_roles
+                 WHERE rolcanlogin AND NOT rolsuper AND has_schema_privilege(oid, $1, 'USAGE')
+                   AND rolname <> (SELECT nspowner::regrole::text FROM pg_namespace
+                                   WHERE nspname = $1)
+                 ORDER BY rolname",
+                &[&self.team],
+            )
+            .map_err(|e| self.err(e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        drop(client);
+        Ok(ServerInfo {
+            version,
+            latency: trips[1],
+            schema: self.schema_version()?,
+            members,
+        })
+    }
+
+    /// Makes `name` a member: a database role that may log in, with a new password (returned,
+    /// to hand over once), and the rights a member needs on this team's tables — no more:
+    /// history is append-only to a member, and nothing outside the team's schema is granted.
+    /// A role that exists (a member of another team) gets a new password and this team's
+    /// rights. Needs the rights of the team's owner.
+    pub fn add_member(&self, name: &str) -> Result<String> {
+        self.check_member_name(name)?;
+        let mut bytes = [0u8; 18];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Team {
+            at: self.shown.clone(),
+            reason: format!("no random password: {e}"),
+        })?;
+        let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        let exists = tx
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&name])
+            .map_err(|e| self.err(e))?
+            .is_some();
+        // The name and the password are letters, digits and `_` only: nothing to escape.
+        let role = if exists {
+            format!("ALTER ROLE \"{name}\" LOGIN PASSWORD '{password}';")
+        } else {
+            format!("CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}';")
+        };
+        let grants = self.sql(&format!(
+            "GRANT USAGE ON SCHEMA {{s}} TO \"{name}\";
+             GRANT SELECT ON {{s}}.meta TO \"{name}\";
+             GRANT SELECT, UPDATE ON {{s}}.feed_counter TO \"{name}\";
+             GRANT SELECT, INSERT, UPDATE ON {{s}}.entries TO \"{name}\";
+             GRANT SELECT, INSERT ON {{s}}.versions TO \"{name}\";
+             GRANT SELECT, INSERT, DELETE ON {{s}}.entry_tags TO \"{name}\";
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA {{s}} TO \"{name}\";"
+        ));
+        tx.batch_execute(&format!("{role}\n{grants}"))
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(password)
+    }
+
+    /// Takes the team's rights from `name`, ends its open sessions, and drops the role unless
+    /// it still belongs to another team (then `Ok(false)`: the role stays, without this
+    /// team's rights).
+    pub fn remove_member(&self, name: &str) -> Result<bool> {
+        self.check_member_name(name)?;
+        if name == self.member {
+            return Err(StoreError::InvalidArgument(format!(
+                "{name} is the role this computer connects as: remove it from another member's \
+                 connection"
+            )));
+        }
+        let mut client = self.client()?;
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&name])
+            .map_err(|e| self.err(e))?
+            .is_some();
+        if !exists {
+            return Err(StoreError::InvalidArgument(format!(
+                "there is no member {name} on {}",
+                self.shown
+            )));
+        }
+        client
+            .batch_execute(&self.sql(&format!(
+                "REVOKE ALL ON ALL TABLES IN SCHEMA {{s}} FROM \"{name}\";
+                 REVOKE ALL ON ALL SEQUENCES IN SCHEMA {{s}} FROM \"{name}\";
+                 REVOKE ALL ON SCHEMA {{s}} FROM \"{name}\";"
+            )))
+            .map_err(|e| self.err(e))?;
+        // Its open sessions end now, not when they next reconnect; allowed to the owner of
+        // the role's sessions' database or a superuser, and only tried.
+        let _ = client.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+            &[&name],
+        );
+        match client.batch_execute(&format!("DROP ROLE \"{name}\"")) {
+            Ok(()) => Ok(true),
+            Err(e) if e.code() == Some(&SqlState::DEPENDENT_OBJECTS_STILL_EXIST) => Ok(false),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// The URL `name` joins with: this store's server, port and database, their password,
+    /// and the team.
+    pub fn join_url(&self, name: &str, password: &str) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) if h.contains(':') => format!("[{h}]"),
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(postgres::config::Host::Unix(path)) => {
+                path.display().to_string().replace('/', "%2F")
+            }
+            None => "localhost".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let db = self.config.get_dbname().unwrap_or(name);
+        format!(
+            "postgres://{name}:{password}@{host}:{port}/{db}?team={}",
+            self.team
+        )
+    }
+
+    fn check_member_name(&self, name: &str) -> Result<()> {
+        if valid_member_name(name) {
+            return Ok(());
+        }
+        Err(StoreError::InvalidArgument(format!(
+            "{name:?} cannot name a member: use lower-case letters, digits and _, a letter \
+             first, at most 48 characters, not pg_… or postgres"
+        )))
+    }
+}
+
+/// A connection that hears a team's doorbell ([`TeamMemory::listen`]). A notification only
+/// says that the feed moved (it carries the new number); nothing is replayed to a connection
+/// that was not listening, so after every (re)connect the listener reads the feed from its
+/// own cursor.
+pub struct TeamListener {
+    client: Client,
+    shown: String,
+}
+
+impl TeamListener {
+    /// Waits up to `timeout` for the doorbell: the highest number it rang with, or `None` when
+    /// it did not ring. An error when the connection broke (listen again, then read from the
+    /// cursor).
+    pub fn wait(&mut self, timeout: Duration) -> Result<Option<i64>> {
+        let err = |e: postgres::Error| StoreError::team(self.shown.clone(), &e);
+        let mut notifications = self.client.notifications();
+        let first = notifications.timeout_iter(timeout).next().map_err(err)?;
+        let Some(first) = first else {
+            drop(notifications);
+            if self.client.is_closed() {
+                return Err(StoreError::Team {
+                    at: self.shown.clone(),
+                    reason: "the connection closed".into(),
+                });
+            }
+            return Ok(None);
+        };
+        let mut highest = first.payload().parse().unwrap_or(i64::MAX);
+        let mut pending = notifications.iter();
+        while let Some(note) = pending.next().map_err(err)? {
+            highest = highest.max(note.payload().parse().unwrap_or(i64::MAX));
+        }
+        Ok(Some(highest))
+    }
+}
+
+/// The connection settings for `url`, completed as PostgreSQL's own tools complete them: a
+/// missing user, host, port or database from `PGUSER`, `PGHOST`, `PGPORT`, `PGDATABASE` (else
+/// the login name, `localhost`, 5432, the user's name); the password from the URL, else the
+/// one `tandem team join` saved (`saved_password`), else `PGPASSWORD`, else the `.pgpass`
+/// file (`PGPASSFILE`, else `~/.pgpass`). Connecting gives up after 5 s unless the URL sets
+/// `connect_timeout`. Connections are named `tandem TEAM` (`application_name`, as
+/// `pg_stat_activity` shows them) unless the URL names them. Returns the settings and where
+/// they point, for messages (no password).
+pub fn address(
+    url: &str,
+    team: &str,
+    saved_password: Option<&str>,
+) -> Result<(postgres::Config, String)> {
+    let mut config: postgres::Config = url.parse().map_err(|e| StoreError::team("address", &e))?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if config.get_user().is_none() {
+        let user = env("PGUSER")
+            .or_else(|| env("USER"))
+            .or_else(|| env("USERNAME"))
+            .unwrap_or_else(|| "postgres".into());
+        config.user(&user);
+    }
+    if config.get_hosts().is_empty() {
+        config.host(&env("PGHOST").unwrap_or_else(|| "localhost".into()));
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = env("PGPORT").and_then(|p| p.parse().ok())
+    {
+        config.port(port);
+    }
+    if config.get_dbname().is_none()
+        && let Some(db) = env("PGDATABASE")
+    {
+        config.dbname(&db);
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name(&format!("tandem {team}"));
+    }
+    config.keepalives_idle(Duration::from_secs(30));
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(name)) => name.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => String::new(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or_default().to_string();
+    let dbname = config.get_dbname().unwrap_or(&user).to_string();
+    if config.get_password().is_none() {
+        let password = saved_password
+            .map(str::to_string)
+            .or_else(|| env("PGPASSWORD"))
+            .or_else(|| pgpass(&host, port, &dbname, &user));
+        if let Some(password) = password {
+            config.password(password);
+        }
+    }
+    let shown = format!("{user}@{host}:{port}/{dbname}");
+    Ok((config, shown))
+}
+
+/// The password the `.pgpass` file gives for a connection (`host:port:database:user:password`
+/// lines, `*` matching anything, `\` escaping `:` and `\`).
+fn pgpass(host: &str, port: u16, dbname: &str, user: &str) -> Option<String> {
+    let file = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".pgpass")))?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let port = port.to_string();
+    let host = if host.starts_with('/') {
+        "localhost"
+    } else {
+        host
+    };
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .find_map(|line| {
+            let fields = pgpass_fields(line);
+            let [h, p, d, u, password] = fields.as_slice() else {
+                return None;
+            };
+            let matches = |field: &str, value: &str| field == "*" || field == value;
+            (matches(h, host) && matches(p, &port) && matches(d, dbname) && matches(u, user))
+                .then(|| password.clone())
+        })
+}
+
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => field.extend(chars.next()),
+            ':' if fields.len() < 4 => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// Whether `e` means the connection is gone: it closed, or the server ended the session (a
+/// fatal error: shut down, restarted, the session terminated).
+fn connection_gone(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().is_some_and(|db| {
+            db.parsed_severity() == Some(postgres::error::Severity::Fatal)
+                || db.code().code().starts_with("57P")
+        })
+}
+
+/// One connection for `config`; `shown` names it in the error.
+fn open_client(config: &postgres::Config, shown: &str) -> Result<Client> {
+    config
+        .connect(NoTls)
+        .map_err(|e| StoreError::team(shown.to_string(), &e))
 }
 
 /// A live entry's row: key, value, tags, version, created_at, updated_at, updated_by.

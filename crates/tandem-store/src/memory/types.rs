@@ -86,7 +86,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub(super) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Op::Set => "set",
             Op::Delete => "delete",

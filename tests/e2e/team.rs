@@ -1,0 +1,340 @@
+//! `tandem team` against the run's PostgreSQL, through the real binary: an owner sets a team
+//! up and adds a member, the member's "machine" (a home of its own, no `TANDEM_STORE`) joins
+//! with what was printed, and every process there then uses the team; writes carry the
+//! member's role; losing the connection is recovered from; the member is removed.
+
+use std::{process::Stdio, time::Duration};
+
+use serde_json::{Value, json};
+use tandem_tests::{Ran, TestClient, TestHome};
+
+const MEMORY: &[&str] = &["mcp", "memory"];
+
+/// A team (schema) and the member roles a test made, dropped after.
+struct Team {
+    name: String,
+    members: Vec<String>,
+}
+
+impl Team {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        Self {
+            name: format!("t_{tag}_{}_{nanos}", std::process::id()),
+            members: Vec::new(),
+        }
+    }
+
+    /// A member's name, unique to this test (roles are the server's, not the schema's).
+    fn member(&mut self, name: &str) -> String {
+        let role = format!("{name}_{}", &self.name[2..]);
+        self.members.push(role.clone());
+        role
+    }
+
+    /// The owner's URL (the run's superuser), with its password.
+    fn owner_url(&self) -> String {
+        let var = |name: &str| std::env::var(name).unwrap();
+        format!(
+            "postgres://{}:{}@{}:{}/{}?team={}",
+            var("PGUSER"),
+            var("PGPASSWORD"),
+            var("PGHOST"),
+            var("PGPORT"),
+            var("PGDATABASE"),
+            self.name
+        )
+    }
+}
+
+/// Runs SQL as the run's superuser (psql, from Debian's PostgreSQL package; settings in PG*).
+fn psql(sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args(["-qAtc", sql])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("psql");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        psql(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
+        for role in &self.members {
+            psql(&format!("DROP ROLE IF EXISTS \"{role}\""));
+        }
+    }
+}
+
+/// The `tandem team join …` line `add-member` printed, as the URL it joins.
+fn join_url(printed: &str) -> String {
+    let line = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tandem team join "))
+        .unwrap_or_else(|| panic!("no join line in {printed}"));
+    line.trim_matches('\'').to_string()
+}
+
+#[tokio::test]
+async fn an_owner_adds_a_member_who_joins_writes_as_themselves_and_is_removed() {
+    let mut team = Team::new("join");
+    let owner = TestHome::new();
+    let laptop = TestHome::new();
+    let alice = team.member("alice");
+
+    let init = owner.tandem(&["team", "init", &team.owner_url()]).await;
+    init.expect_code(0);
+    assert!(init.stdout.contains("is ready"), "{}", init.stdout);
+    let added = owner
+        .tandem(&["team", "add-member", &alice, "--store", &team.owner_url()])
+        .await;
+    added.expect_code(0);
+    let url = join_url(&added.stdout);
+    let password = tandem_store::memory::StoreLocation::url_password(&url).unwrap();
+    assert!(url.contains(&format!("?team={}", team.name)), "{url}");
+
+    // A wrong password saves nothing.
+    let wrong = url.replace(&password, "not-it");
+    let refused = laptop.tandem(&["team", "join", &wrong]).await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("password authentication failed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("nothing was saved"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!laptop.tandem_home().join("settings.json").exists());
+
+    let joined = laptop.tandem(&["team", "join", &url]).await;
+    joined.expect_code(0);
+    assert!(joined.stdout.contains(&alice), "{}", joined.stdout);
+    // The password is in the private file only: not in the settings, not in any output.
+    let settings = std::fs::read_to_string(laptop.tandem_home().join("settings.json")).unwrap();
+    assert!(!settings.contains(&password), "{settings}");
+    let secret = laptop.tandem_home().join("team-password");
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), password);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Every process on the laptop now uses the team: a server started with no flag.
+    let code = TestClient::named("claude-code", "2.1.332")
+        .connect(&laptop, MEMORY)
+        .await;
+    code.ok(
+        "memory_set",
+        json!({"key": "auth-approach", "value": {"method": "JWT"}}),
+    )
+    .await;
+    let got = code
+        .ok("memory_get", json!({"keys": ["auth-approach"]}))
+        .await;
+    assert_eq!(
+        got["entries"][0]["updatedBy"],
+        format!("claude-code 2.1.332 · {alice}")
+    );
+    assert!(!laptop.memory_db().exists(), "no local database was made");
+
+    let status = laptop.tandem(&["team", "status", "--json"]).await;
+    status.expect_code(0);
+    assert!(!status.stdout.contains(&password), "{}", status.stdout);
+    let report: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(report["engine"], "postgres");
+    assert_eq!(report["member"], alice.as_str());
+    assert_eq!(report["from"], "joined");
+    assert_eq!(report["entries"], 1);
+    assert_eq!(report["lastChange"]["key"], "auth-approach");
+    assert!(report["server"].as_str().unwrap().starts_with("15"));
+    let shown = laptop.tandem(&["team", "status"]).await;
+    assert!(!shown.stdout.contains(&password), "{}", shown.stdout);
+    assert!(shown.stdout.contains("Last change"), "{}", shown.stdout);
+
+    // A member's rights are the team's tables only, and history is append-only to them.
+    let as_alice = |sql: &str| {
+        let out = std::process::Command::new("psql")
+            .args([
+                &url.replace(&format!("?team={}", team.name), ""),
+                "-qAtc",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let rewrite = as_alice(&format!("DELETE FROM \"{}\".versions", team.name));
+    assert!(rewrite.contains("permission denied"), "{rewrite}");
+    let create = as_alice(&format!("CREATE TABLE \"{}\".mine (a int)", team.name));
+    assert!(create.contains("permission denied"), "{create}");
+
+    let removed = owner
+        .tandem(&[
+            "team",
+            "remove-member",
+            &alice,
+            "--store",
+            &team.owner_url(),
+        ])
+        .await;
+    removed.expect_code(0);
+    assert!(
+        removed.stdout.contains("role is dropped"),
+        "{}",
+        removed.stdout
+    );
+    // The running server's session was ended; its next write is refused at once, clearly.
+    let refused = code
+        .err("memory_set", json!({"key": "after", "value": 1}))
+        .await;
+    assert!(
+        refused.contains("password authentication failed") || refused.contains("permission denied"),
+        "{refused}"
+    );
+    code.close().await;
+    let down = laptop.tandem(&["team", "status"]).await;
+    down.expect_code(1);
+
+    let left = laptop.tandem(&["team", "leave"]).await;
+    left.expect_code(0);
+    assert!(!secret.exists());
+    let back = laptop.tandem(&["team", "status", "--json"]).await;
+    let report: Value = serde_json::from_str(&back.stdout).unwrap();
+    assert_eq!(report["engine"], "sqlite");
+    // Nothing on the server was deleted.
+    assert_eq!(
+        psql(&format!("SELECT count(*) FROM \"{}\".entries", team.name)),
+        "1"
+    );
+}
+
+#[tokio::test]
+async fn a_member_cannot_set_up_a_team_and_a_non_postgres_url_is_a_usage_mistake() {
+    let mut team = Team::new("rights");
+    let owner = TestHome::new();
+    let bob = team.member("bob");
+    owner
+        .tandem(&["team", "init", &team.owner_url()])
+        .await
+        .expect_code(0);
+    let added = owner
+        .tandem(&["team", "add-member", &bob, "--store", &team.owner_url()])
+        .await;
+    let url = join_url(&added.stdout);
+    let elsewhere = url.replace(&team.name, &format!("{}_other", team.name));
+    let refused = TestHome::new().tandem(&["team", "init", &elsewhere]).await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("may not set up the team"),
+        "{}",
+        refused.stderr
+    );
+    let not_pg = owner.tandem(&["team", "join", "/tmp/memory.db"]).await;
+    not_pg.expect_code(1);
+    assert!(
+        not_pg.stderr.contains("not a PostgreSQL URL"),
+        "{}",
+        not_pg.stderr
+    );
+    let nobody = owner.tandem(&["team", "add-member", "x"]).await;
+    nobody.expect_code(1);
+    assert!(nobody.stderr.contains("not in a team"), "{}", nobody.stderr);
+}
+
+/// The server restarting (every connection cut by the server) mid-session: the memory server
+/// connects again by itself, a write after it is done once, a retried compare-and-swap write
+/// is refused rather than applied twice, and the live notifications resume — with what was
+/// committed while the doorbell was down.
+#[tokio::test]
+async fn a_lost_connection_is_made_again_and_nothing_is_applied_twice() {
+    let home = TestHome::on_team_store();
+    let watcher = TestClient::named("claude-code", "1")
+        .connect(&home, MEMORY)
+        .await;
+    let writer = TestClient::named("claude-ai", "1")
+        .connect(&home, MEMORY)
+        .await;
+    writer
+        .ok("memory_set", json!({"key": "counter", "value": 1}))
+        .await;
+    assert!(
+        watcher
+            .wait_for(Duration::from_secs(10), |h| h.list_changed >= 1)
+            .await
+    );
+    let cut = psql(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE application_name = 'tandem {}'",
+        home.team_name().unwrap()
+    ));
+    assert!(
+        cut.parse::<i32>().unwrap() >= 4,
+        "cut {cut} connections of {}",
+        psql("SELECT string_agg(application_name, ', ') FROM pg_stat_activity")
+    );
+    let heard_before = watcher.client.heard.lock().unwrap().list_changed;
+
+    let set = writer
+        .ok(
+            "memory_set",
+            json!({"key": "counter", "value": 2, "expectedVersion": 1}),
+        )
+        .await;
+    assert_eq!(set["version"], 2);
+    let again = writer
+        .err(
+            "memory_set",
+            json!({"key": "counter", "value": 2, "expectedVersion": 1}),
+        )
+        .await;
+    assert!(again.contains("current version is 2"), "{again}");
+    let history = watcher
+        .ok("memory_history", json!({"key": "counter"}))
+        .await;
+    assert_eq!(
+        history["versions"].as_array().unwrap().len(),
+        2,
+        "{history}"
+    );
+    assert!(
+        watcher
+            .wait_for(Duration::from_secs(10), |h| h.list_changed > heard_before)
+            .await,
+        "no notification after the connection was made again"
+    );
+    watcher.close().await;
+    writer.close().await;
+}
+
+#[tokio::test]
+async fn a_database_that_is_not_there_is_an_error_at_once() {
+    let home = TestHome::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://nobody:pw@127.0.0.1:{port}/db?team=x");
+    let started = std::time::Instant::now();
+    let ran: Ran = home.tandem(&["team", "join", &url]).await;
+    ran.expect_code(1);
+    assert!(ran.stderr.contains("nothing was saved"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("pw@"), "{}", ran.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let mut cmd = home.command(&["mcp", "memory", "--store", &url]);
+    let out = cmd.stdin(Stdio::null()).output().await.unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Connection refused") || stderr.contains("connection refused"),
+        "{stderr}"
+    );
+}
