@@ -7,7 +7,10 @@ use std::{path::PathBuf, sync::Arc};
 
 use serde::Deserialize;
 use tandem_clients::ClientId;
-use tandem_store::workspace::{HandoffStatus, HandoffUpdateParams};
+use tandem_store::{
+    memory::MemoryStore,
+    workspace::{HandoffStatus, HandoffUpdateParams},
+};
 use tauri::State;
 
 pub use crate::error::Reply;
@@ -108,21 +111,35 @@ pub async fn handoff_open(app: App<'_>, id: String) -> Reply<()> {
     open(ws.root().join(&detail.item.path))
 }
 
+/// Runs `f` with the memory store on a thread that may block: a team store's every call
+/// crosses the network, and its client must not run on the async runtime's threads.
+async fn with_store<T: Send + 'static>(
+    app: &App<'_>,
+    f: impl FnOnce(&MemoryStore) -> Reply<T> + Send + 'static,
+) -> Reply<T> {
+    let store = app.store()?.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| AppError::from(format!("reading memory stopped: {e}")))?
+}
+
 #[tauri::command]
 pub async fn memory(app: App<'_>, query: Option<String>) -> Reply<MemoryList> {
-    views::memory(app.store()?, query.as_deref())
+    with_store(&app, move |store| views::memory(store, query.as_deref())).await
 }
 
 #[tauri::command]
 pub async fn memory_entry(app: App<'_>, key: String) -> Reply<MemoryDetail> {
-    views::memory_entry(app.store()?, &key)
+    with_store(&app, move |store| views::memory_entry(store, &key)).await
 }
 
 #[tauri::command]
 pub async fn memory_restore(app: App<'_>, key: String, version: i64) -> Reply<MemoryDetail> {
-    let store = app.store()?;
-    store.restore(&key, version, BY)?;
-    views::memory_entry(store, &key)
+    with_store(&app, move |store| {
+        store.restore(&key, version, BY)?;
+        views::memory_entry(store, &key)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -248,6 +248,8 @@ pub struct Inputs<'a> {
     pub hub: Option<(&'a ChildState, u16)>,
     /// Why the memory store could not be opened.
     pub memory_error: Option<&'a str>,
+    /// The team store's last check, when memory is on one.
+    pub team: Option<&'a TeamState>,
     pub logs: Logs,
     pub tandem: &'a Path,
     pub home: &'a Home,
@@ -282,6 +284,15 @@ fn server_from_checks(id: &str, name: &str, entry: &str, checks: &[DoctorCheck])
     }
 }
 
+/// How the team store answered the app's last check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamState {
+    pub up: bool,
+    /// Which team, where, as whom; or why it cannot be reached.
+    pub detail: String,
+    pub latency_ms: Option<u64>,
+}
+
 pub fn assemble(i: Inputs<'_>) -> Health {
     let mut problems = Vec::new();
     let workspace = server_from_checks("workspace", "Workspace", WORKSPACE, i.checks);
@@ -291,7 +302,26 @@ pub fn assemble(i: Inputs<'_>) -> Health {
         memory.detail = e.to_string();
         problems.push(format!("The memory store cannot be opened: {e}"));
     }
+    let team_down = i.team.is_some_and(|t| !t.up);
+    let team = i.team.map(|t| {
+        if !t.up {
+            memory.state = "unavailable".into();
+            memory.detail = format!("the team store is down: {}", t.detail);
+            problems.push(format!("The team store is down: {}", t.detail));
+        }
+        ServerView {
+            id: "team".into(),
+            name: "Team store".into(),
+            state: if t.up { "ok" } else { "unavailable" }.into(),
+            detail: t.detail.clone(),
+            latency_ms: t.latency_ms,
+            restarts: None,
+            port: None,
+            pid: None,
+        }
+    });
     let mut servers = vec![workspace, memory];
+    servers.extend(team);
     let mut hub_down = false;
     if let Some((hub, port)) = i.hub {
         let detail = match hub.phase {
@@ -352,6 +382,7 @@ pub fn assemble(i: Inputs<'_>) -> Health {
         .collect();
     let all_checks_failed = !probed.is_empty() && probed.iter().all(|c| c.failed());
     let overall = if i.memory_error.is_some()
+        || team_down
         || i.home_error.is_some()
         || all_checks_failed
         || (hub_down && first_run)
@@ -439,6 +470,7 @@ mod tests {
             checked_at: None,
             hub,
             memory_error: None,
+            team: None,
             logs: Logs {
                 app: String::new(),
                 tandem: String::new(),

@@ -16,6 +16,9 @@ pub const QUIT: &str = "--quit";
 
 /// Every 5 minutes, every configured entry is started and checked.
 pub const PROBE_EVERY: Duration = Duration::from_secs(5 * 60);
+/// The team store is checked this often: a database that goes down turns the icon red within
+/// this time (and a write fails at once, whatever the check says).
+pub const TEAM_CHECK: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Launch {
@@ -40,6 +43,8 @@ pub struct Launch {
     pub probe_every: Option<Duration>,
     /// Watch the clients' config files for drift.
     pub watch_configs: bool,
+    /// How often the team store (when memory is on one) is checked for Health and the icon.
+    pub team_check: Duration,
 }
 
 impl Launch {
@@ -68,6 +73,7 @@ impl Launch {
             backoff: Backoff::HUB,
             probe_every: Some(PROBE_EVERY),
             watch_configs: true,
+            team_check: TEAM_CHECK,
         }
     }
 
@@ -90,6 +96,7 @@ impl Launch {
             backoff: Backoff::HUB,
             probe_every: None,
             watch_configs: false,
+            team_check: Duration::from_millis(200),
         }
     }
 }

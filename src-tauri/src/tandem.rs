@@ -88,6 +88,8 @@ pub struct Tandem {
     doctor: (Mutex<DoctorControl>, Condvar),
     background: Mutex<Background>,
     app_log_dir: Mutex<Option<PathBuf>>,
+    /// The team store's last check (`None` on the SQLite file).
+    team: Mutex<Option<health::TeamState>>,
 }
 
 impl Tandem {
@@ -125,6 +127,7 @@ impl Tandem {
             doctor: (Mutex::new(DoctorControl::default()), Condvar::new()),
             background: Mutex::new(Background::default()),
             app_log_dir: Mutex::new(None),
+            team: Mutex::new(None),
         };
         tandem.refresh_clients();
         tandem
@@ -210,6 +213,7 @@ impl Tandem {
     /// watcher, the doctor.
     pub fn start(self: &Arc<Self>) {
         self.watch_store();
+        self.check_team();
         self.watch_folder();
         self.watch_settings();
         if self.launch.watch_configs {
@@ -245,6 +249,62 @@ impl Tandem {
         if let Some(mut sup) = running {
             sup.stop();
             self.start_hub();
+        }
+    }
+
+    /// On a team store, checks every `team_check` that the database answers, and tells the
+    /// window and the tray when that changes (down: red icon, and Health says why). The
+    /// thread ends with the app.
+    fn check_team(self: &Arc<Self>) {
+        let Ok(store) = &self.store else { return };
+        if store.team().is_none() {
+            return;
+        }
+        let me = Arc::downgrade(self);
+        let every = self.launch.team_check;
+        let spawned = std::thread::Builder::new()
+            .name("tandem-team-check".into())
+            .spawn(move || {
+                loop {
+                    let Some(me) = me.upgrade() else { return };
+                    if lock(&me.doctor.0).stopping {
+                        return;
+                    }
+                    let Ok(store) = &me.store else { return };
+                    let Some(team) = store.team() else { return };
+                    let state = match team.ping() {
+                        Ok(latency) => health::TeamState {
+                            up: true,
+                            detail: format!(
+                                "team {} on {} as {}",
+                                team.team(),
+                                team.shown(),
+                                team.member()
+                            ),
+                            latency_ms: Some(latency.as_millis() as u64),
+                        },
+                        Err(e) => health::TeamState {
+                            up: false,
+                            detail: e.to_string(),
+                            latency_ms: None,
+                        },
+                    };
+                    let changed = {
+                        let mut last = lock(&me.team);
+                        let changed = last.as_ref().map(|s| (s.up, &s.detail))
+                            != Some((state.up, &state.detail));
+                        *last = Some(state);
+                        changed
+                    };
+                    if changed {
+                        (me.notify)(Topic::Health);
+                    }
+                    drop(me);
+                    std::thread::sleep(every);
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("cannot check the team store: {e}");
         }
     }
 
@@ -417,12 +477,14 @@ impl Tandem {
         // folders (left by an older version, say), which is flagged and never called ours.
         let hub_report = lock(&self.hub_report).clone();
         let leftover = self.leftover();
+        let team = lock(&self.team).clone();
         health::assemble(health::Inputs {
             clients: &clients,
             checks: &checks,
             checked_at,
             hub: self.launch.hub.as_ref().map(|(_, port)| (&hub, *port)),
             memory_error: self.store.as_ref().err().map(String::as_str),
+            team: team.as_ref(),
             logs: Logs {
                 app: lock(&self.app_log_dir)
                     .as_ref()

@@ -754,3 +754,136 @@ fn claude_code_through_the_plugin_is_connected_and_entries_beside_it_are_named_a
         "{advice}"
     );
 }
+
+/// Runs SQL as the run's PostgreSQL superuser (psql; the settings are in `PG*`).
+fn psql(sql: &str) {
+    let ok = std::process::Command::new("psql")
+        .args(["-qAtc", sql])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("psql (the team-store tests run under `cargo xtask test`)")
+        .success();
+    assert!(ok, "psql: {sql}");
+}
+
+/// A team this computer joined (the saved setting and password, as `tandem team join`
+/// leaves them), on a role of its own that the test can lock out.
+struct JoinedTeam {
+    role: String,
+}
+
+impl JoinedTeam {
+    fn new(state: &std::path::Path) -> Self {
+        let role = format!("app_{}", std::process::id());
+        psql(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'; GRANT CREATE ON DATABASE \"{}\" TO {role}",
+            std::env::var("PGDATABASE").unwrap()
+        ));
+        let url = format!(
+            "postgres://{role}@{}:{}/{}",
+            std::env::var("PGHOST").unwrap(),
+            std::env::var("PGPORT").unwrap(),
+            std::env::var("PGDATABASE").unwrap()
+        );
+        std::fs::create_dir_all(state).unwrap();
+        std::fs::write(
+            state.join("settings.json"),
+            json!({"team": {"url": url, "team": role}}).to_string(),
+        )
+        .unwrap();
+        std::fs::write(state.join("team-password"), format!("pw-{role}")).unwrap();
+        Self { role }
+    }
+
+    /// Another machine's connection to the team.
+    fn store(&self, state: &std::path::Path) -> MemoryStore {
+        let home = tandem_store::Home::at(state);
+        MemoryStore::open_at(&home.memory_location().unwrap()).unwrap()
+    }
+}
+
+impl Drop for JoinedTeam {
+    fn drop(&mut self) {
+        let role = &self.role;
+        let _ = std::process::Command::new("psql")
+            .args([
+                "-qAtc",
+                &format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'; \
+                     DROP SCHEMA IF EXISTS \"{role}\" CASCADE; \
+                     REVOKE ALL ON DATABASE \"{}\" FROM {role}; DROP ROLE IF EXISTS {role}",
+                    std::env::var("PGDATABASE").unwrap_or_default()
+                ),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Joined to a team: another machine's writes reach the window live (the doorbell), Health
+/// shows the team store; when the database stops letting this member in, Health says the
+/// team store is down (the icon's state is `down`), and when it lets them in again, it is up.
+#[test]
+fn on_a_team_store_changes_arrive_live_and_an_outage_turns_health_down() {
+    let mut team = None;
+    let t = TestApp::start(|launch| team = Some(JoinedTeam::new(launch.home.state_dir())));
+    let team = team.unwrap();
+    let state = t.dir.path().join("state");
+    let other = team.store(&state);
+    assert_eq!(other.engine(), "postgres");
+    let changes = t.next_event("memory-changed", Duration::from_secs(10), || {
+        set(&other, "live/team", json!(1), "claude-code 2.1.3");
+    });
+    assert_eq!(changes[0]["key"], "live/team");
+    assert_eq!(
+        changes[0]["by"],
+        format!("claude-code 2.1.3 · {}", team.role)
+    );
+    let list = t.ok("memory", json!({}));
+    assert_eq!(
+        list["items"][0]["updatedByLabel"],
+        format!("Claude Code · {}", team.role)
+    );
+
+    let health = |t: &TestApp| t.ok("health", json!({}));
+    let wait = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let h = health(&t);
+            let team_row = h["servers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == "team")
+                .cloned();
+            if team_row.as_ref().is_some_and(|r| r["state"] == want) {
+                return h;
+            }
+            assert!(Instant::now() < deadline, "team store never {want}: {h}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let up = wait("ok");
+    assert!(
+        up["servers"].to_string().contains(&team.role),
+        "{}",
+        up["servers"]
+    );
+    let role = &team.role;
+    psql(&format!(
+        "ALTER ROLE {role} NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity          WHERE usename = '{role}'"
+    ));
+    let down = wait("unavailable");
+    assert_eq!(down["overall"], "down");
+    assert!(
+        down["problems"]
+            .to_string()
+            .contains("The team store is down"),
+        "{}",
+        down["problems"]
+    );
+    psql(&format!("ALTER ROLE {role} LOGIN"));
+    let back = wait("ok");
+    assert_ne!(back["overall"], "down", "{back}");
+}

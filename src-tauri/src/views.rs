@@ -24,8 +24,12 @@ pub const HITS_SHOWN: usize = 50;
 /// Versions shown with an entry.
 pub const HISTORY_SHOWN: usize = 20;
 
-/// Who wrote something, for a person: the client names from `initialize` as people know them.
+/// Who wrote something, for a person: the client names from `initialize` as people know them,
+/// and on the team store the member after a `·` (`Claude Code · alice`).
 pub fn client_label(by: &str) -> String {
+    if let Some((client, member)) = by.rsplit_once(" · ") {
+        return format!("{} · {}", client_label(client), member.trim());
+    }
     let name = by.split_whitespace().next().unwrap_or("");
     match name {
         "claude-ai" => "Claude Desktop".to_string(),

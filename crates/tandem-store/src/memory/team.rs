@@ -848,6 +848,17 @@ pub fn valid_member_name(name: &str) -> bool {
 }
 
 impl TeamMemory {
+    /// One round trip to the server (on a new connection if the old one broke): how long it
+    /// took, or why the team store cannot be reached.
+    pub fn ping(&self) -> Result<Duration> {
+        self.again(|| {
+            let mut client = self.client()?;
+            let start = Instant::now();
+            client.batch_execute("").map_err(|e| self.err(e))?;
+            Ok(start.elapsed())
+        })
+    }
+
     /// The server's version, the round-trip time, the schema version and the members.
     pub fn server_info(&self) -> Result<ServerInfo> {
         let mut client = self.client()?;
