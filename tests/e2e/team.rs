@@ -338,3 +338,105 @@ async fn a_database_that_is_not_there_is_an_error_at_once() {
         "{stderr}"
     );
 }
+
+/// Runs `tandem hook EVENT` in `home` as Claude Code runs it (the hook's JSON on stdin).
+async fn hook(home: &TestHome, event: &str) -> String {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = home
+        .command(&["hook", event])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input =
+        json!({"session_id": "s1", "hook_event_name": "UserPromptSubmit", "prompt": "go on"});
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Two machines of one member, joined to one team: what Desktop records on the laptop reaches
+/// Claude Code on the dev server at its next prompt (the prompt hook), and this computer's own
+/// memory moves into the team with its history (`team import`), once, and back out
+/// (`team export`).
+#[tokio::test]
+async fn two_machines_share_a_team_the_hook_tells_and_local_memory_moves_in_with_history() {
+    let mut team = Team::new("machines");
+    let owner = TestHome::new();
+    let (laptop, server) = (TestHome::new(), TestHome::new());
+    let ann = team.member("ann");
+    owner
+        .tandem(&["team", "init", &team.owner_url()])
+        .await
+        .expect_code(0);
+    let added = owner
+        .tandem(&["team", "add-member", &ann, "--store", &team.owner_url()])
+        .await;
+    let url = join_url(&added.stdout);
+
+    // The laptop had memory of its own before it joined.
+    let before = TestClient::named("claude-ai", "0.14.1")
+        .connect(&laptop, MEMORY)
+        .await;
+    before
+        .ok("memory_set", json!({"key": "db", "value": "sqlite"}))
+        .await;
+    before
+        .ok(
+            "memory_set",
+            json!({"key": "db", "value": "postgres", "expectedVersion": 1}),
+        )
+        .await;
+    before.close().await;
+
+    for machine in [&laptop, &server] {
+        machine.tandem(&["team", "join", &url]).await.expect_code(0);
+    }
+    let imported = laptop.tandem(&["team", "import"]).await;
+    imported.expect_code(0);
+    assert!(
+        imported.stdout.contains("Copied 1 key (2 versions"),
+        "{}",
+        imported.stdout
+    );
+    let again = laptop.tandem(&["team", "import"]).await;
+    assert!(again.stdout.contains("Copied 0 keys"), "{}", again.stdout);
+
+    let brief = hook(&server, "session-start").await;
+    assert!(brief.contains("db"), "{brief}");
+    let desktop = TestClient::named("claude-ai", "0.14.1")
+        .connect(&laptop, MEMORY)
+        .await;
+    desktop
+        .ok(
+            "memory_set",
+            json!({"key": "auth-approach", "value": {"method": "JWT", "library": "jose"}}),
+        )
+        .await;
+    let told = hook(&server, "prompt").await;
+    assert!(told.contains("auth-approach"), "{told}");
+    assert!(hook(&server, "prompt").await.is_empty(), "told once");
+
+    let code = TestClient::named("claude-code", "2.1.332")
+        .connect(&server, MEMORY)
+        .await;
+    let history = code.ok("memory_history", json!({"key": "db"})).await;
+    assert_eq!(history["versions"][0]["value"], "postgres");
+    assert_eq!(history["versions"][1]["updatedBy"], "claude-ai 0.14.1");
+    code.close().await;
+    desktop.close().await;
+
+    let backup = server.dir.path().join("backup.db");
+    let exported = server
+        .tandem(&["team", "export", "--db", &backup.to_string_lossy()])
+        .await;
+    exported.expect_code(0);
+    let listed = server
+        .tandem(&["memory", "export", "--db", &backup.to_string_lossy()])
+        .await;
+    let entries: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 2, "{entries}");
+}

@@ -16,10 +16,11 @@ const ENTRIES = 10_000;
 const QUIET = 300;
 const BUSY = 100;
 
-rmSync(WORK, { recursive: true, force: true });
-const state = path.join(WORK, "state");
-mkdirSync(state, { recursive: true });
-const env = { ...process.env, HOME: WORK, TANDEM_HOME: state };
+// With PostgreSQL settings in PG* (`cargo xtask bench` runs under a throw-away server), the
+// same again on a team store over loopback.
+const PG = process.env.PGHOST
+  ? `postgres://${process.env.PGUSER}:${process.env.PGPASSWORD}@${process.env.PGHOST}:${process.env.PGPORT}/${process.env.PGDATABASE}?team=bench_hook`
+  : null;
 
 const lines = [];
 for (let i = 0; i < ENTRIES; i++) {
@@ -28,47 +29,61 @@ for (let i = 0; i < ENTRIES; i++) {
     observations: [`decided to use library${i % 211} for component${i % 97}`],
   }));
 }
-const jsonl = path.join(WORK, "graph.jsonl");
-writeFileSync(jsonl, lines.join("\n"));
-const imported = spawnSync(TANDEM, ["memory", "import", jsonl, "--db", path.join(state, "memory.db")],
-  { encoding: "utf8", env });
-if (imported.status !== 0) throw new Error(`import failed: ${imported.stderr}`);
-
-const input = JSON.stringify({ session_id: "bench-session", hook_event_name: "UserPromptSubmit", prompt: "go on" });
-function hook(event) {
-  const t0 = performance.now();
-  const r = spawnSync(TANDEM, ["hook", event], { input, env, encoding: "utf8" });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`hook failed: ${r.stderr}`);
-  return { ms, chars: r.stdout.length };
-}
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
-hook("session-start");
-const quiet = [];
-for (let i = 0; i < QUIET; i++) {
-  const { ms, chars } = hook("prompt");
-  if (chars !== 0) throw new Error("a quiet prompt got context");
-  quiet.push(ms);
+async function run(label, store) {
+  rmSync(WORK, { recursive: true, force: true });
+  const state = path.join(WORK, "state");
+  mkdirSync(state, { recursive: true });
+  const env = { ...process.env, HOME: WORK, TANDEM_HOME: state };
+  if (store) env.TANDEM_STORE = store;
+  const jsonl = path.join(WORK, "graph.jsonl");
+  writeFileSync(jsonl, lines.join("\n"));
+  const where = store ? ["--store", store] : ["--db", path.join(state, "memory.db")];
+  const imported = spawnSync(TANDEM, ["memory", "import", jsonl, ...where], { encoding: "utf8", env });
+  if (imported.status !== 0) throw new Error(`import failed: ${imported.stderr}`);
+
+  const input = JSON.stringify({ session_id: "bench-session", hook_event_name: "UserPromptSubmit", prompt: "go on" });
+  function hook(event) {
+    const t0 = performance.now();
+    const r = spawnSync(TANDEM, ["hook", event], { input, env, encoding: "utf8" });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`hook failed: ${r.stderr}`);
+    return { ms, chars: r.stdout.length };
+  }
+
+  hook("session-start");
+  const quiet = [];
+  for (let i = 0; i < QUIET; i++) {
+    const { ms, chars } = hook("prompt");
+    if (chars !== 0) throw new Error("a quiet prompt got context");
+    quiet.push(ms);
+  }
+
+  // The writer is another app (Claude Desktop), not this process, which plays the Claude Code
+  // session whose hook runs: the hook leaves out what its own client process wrote. `timeout`
+  // stands in as that other app's process.
+  const transport = new StdioClientTransport({ command: "timeout", args: ["600", TANDEM, "mcp", "memory"], env, stderr: "ignore" });
+  const client = new Client({ name: "claude-ai", version: "0.14" });
+  await client.connect(transport);
+  const busy = [];
+  let added = 0;
+  for (let i = 0; i < BUSY; i++) {
+    await client.callTool({ name: "memory_set", arguments: { key: `proj/changed-${i}`, value: { n: i } } });
+    const { ms, chars } = hook("prompt");
+    if (chars === 0) throw new Error("a change was not told");
+    busy.push(ms);
+    added += chars;
+  }
+  await client.close();
+
+  console.log(`prompt hook, ${label}, ${ENTRIES} entries, process start to exit:`);
+  console.log(`  nothing new   p50 ${pct(quiet, 0.5).toFixed(1)} ms  p99 ${pct(quiet, 0.99).toFixed(1)} ms  (goal ${store ? "60" : "15 / 50"}), 0 characters`);
+  console.log(`  one change    p50 ${pct(busy, 0.5).toFixed(1)} ms  p99 ${pct(busy, 0.99).toFixed(1)} ms  (goal ${store ? "60" : "15 / 50"}), ${Math.round(added / BUSY)} characters of hook JSON each`);
 }
 
-// The writer is another app (Claude Desktop), not this process, which plays the Claude Code
-// session whose hook runs: the hook leaves out what its own client process wrote. `timeout`
-// stands in as that other app's process.
-const transport = new StdioClientTransport({ command: "timeout", args: ["600", TANDEM, "mcp", "memory"], env, stderr: "ignore" });
-const client = new Client({ name: "claude-ai", version: "0.14" });
-await client.connect(transport);
-const busy = [];
-let added = 0;
-for (let i = 0; i < BUSY; i++) {
-  await client.callTool({ name: "memory_set", arguments: { key: `proj/changed-${i}`, value: { n: i } } });
-  const { ms, chars } = hook("prompt");
-  if (chars === 0) throw new Error("a change was not told");
-  busy.push(ms);
-  added += chars;
+await run("SQLite file", null);
+if (PG) {
+  spawnSync("psql", ["-qc", "DROP SCHEMA IF EXISTS bench_hook CASCADE"], { stdio: "ignore" });
+  await run("team store (PostgreSQL over loopback)", PG);
 }
-await client.close();
-
-console.log(`prompt hook, ${ENTRIES} entries, process start to exit:`);
-console.log(`  nothing new   p50 ${pct(quiet, 0.5).toFixed(1)} ms  p99 ${pct(quiet, 0.99).toFixed(1)} ms  (goal 15 / 50), 0 characters`);
-console.log(`  one change    p50 ${pct(busy, 0.5).toFixed(1)} ms  p99 ${pct(busy, 0.99).toFixed(1)} ms  (goal 15 / 50), ${Math.round(added / BUSY)} characters of hook JSON each`);

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ResourceListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const require = createRequire(import.meta.url);
 const REFERENCE = require.resolve("@modelcontextprotocol/server-memory/dist/index.js");
@@ -16,6 +17,17 @@ const WORK = process.argv[2];
 const SMALL = 10_000;
 const LARGE = 100_000;
 const N = { get: 1000, set: 300, search: 300, floor: 2000 };
+
+// With PostgreSQL settings in PG* (`cargo xtask bench` runs under a throw-away server), the
+// team store over loopback too.
+const PG_BASE = process.env.PGHOST
+  ? `postgres://${process.env.PGUSER}:${process.env.PGPASSWORD}@${process.env.PGHOST}:${process.env.PGPORT}/${process.env.PGDATABASE}`
+  : null;
+function teamUrl(team) {
+  spawnSync("psql", ["-qc", `DROP SCHEMA IF EXISTS ${team} CASCADE`], { stdio: "ignore" });
+  return `${PG_BASE}?team=${team}`;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(WORK, { recursive: true });
@@ -40,6 +52,13 @@ function dataset(n) {
   }
   writeFileSync(file, lines.join("\n"));
   return file;
+}
+
+function tandemTeam(n, jsonl) {
+  const url = teamUrl(`bench_${n}`);
+  const r = spawnSync(TANDEM, ["memory", "import", jsonl, "--store", url], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`import into the team failed: ${r.stderr}`);
+  return url;
 }
 
 function tandemDb(n, jsonl) {
@@ -157,6 +176,94 @@ for (const [n, file] of [[SMALL, small], [LARGE, large]]) {
   rows.push(await measure(`tandem @${n}`, { command: TANDEM, args: ["mcp", "memory", "--db", db] }, tandemOps(n)));
 }
 
+if (PG_BASE) {
+  const url = tandemTeam(SMALL, small);
+  rows.push(await measure(`tandem postgres @${SMALL}`, { command: TANDEM, args: ["mcp", "memory", "--store", url] }, tandemOps(SMALL)));
+}
+
+// Feed latency: a write by a client of one server process (machine A) until a client of
+// another (machine B, its own state folder) is told that entries changed.
+async function feedLatency(label, args) {
+  const spec = (m) => ({ command: TANDEM, args, env: { ...process.env, TANDEM_HOME: path.join(WORK, `machine-${m}`) } });
+  const a = await connect(spec("a"));
+  const b = await connect(spec("b"));
+  let heard = null;
+  b.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+    if (heard) {
+      const h = heard;
+      heard = null;
+      h(performance.now());
+    }
+  });
+  const samples = [];
+  let missed = 0;
+  for (let i = 0; i < 110; i++) {
+    const told = new Promise((r) => (heard = r));
+    const t0 = performance.now();
+    await check(await a.client.callTool({ name: "memory_set", arguments: { key: `feed/k${i}`, value: i } }), "memory_set");
+    const t1 = await Promise.race([told, sleep(5000).then(() => NaN)]);
+    if (!Number.isFinite(t1)) missed++;
+    else if (i >= 10) samples.push(t1 - t0);
+    await sleep(40);
+  }
+  await a.client.close();
+  await b.client.close();
+  return { label, p50: pct(samples, 50), p99: pct(samples, 99), missed };
+}
+
+// 10 000 memory_set from 4 server processes at once (2 per "machine"), 4 calls in flight
+// each, then 50 compare-and-swap increments of one counter from each; every key is read back.
+async function load(label, args) {
+  const PROCS = 4;
+  const PER = 2500;
+  const INCS = 50;
+  const clients = [];
+  for (let p = 0; p < PROCS; p++) {
+    clients.push(await connect({ command: TANDEM, args, env: { ...process.env, TANDEM_HOME: path.join(WORK, `machine-${p % 2}`) } }));
+  }
+  const call = (c, name, args) => c.callTool({ name, arguments: args });
+  let conflicts = 0;
+  const t0 = performance.now();
+  await Promise.all(clients.map(async ({ client }, p) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < PER) {
+        const i = next++;
+        await check(await call(client, "memory_set", { key: `load/p${p}/k${i}`, value: { p, i } }), "memory_set");
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    for (let j = 0; j < INCS; j++) {
+      for (;;) {
+        const got = await call(client, "memory_get", { keys: ["load/counter"] });
+        const e = got.structuredContent.entries[0];
+        const r = await call(client, "memory_set", { key: "load/counter", value: (e ? e.value : 0) + 1, expectedVersion: e ? e.version : 0 });
+        if (!r.isError) break;
+        conflicts++;
+      }
+    }
+  }));
+  const ms = performance.now() - t0;
+  const c = clients[0].client;
+  let found = 0;
+  for (let p = 0; p < PROCS; p++) {
+    for (let i = 0; i < PER; i += 100) {
+      const keys = Array.from({ length: 100 }, (_, k) => `load/p${p}/k${i + k}`);
+      found += (await call(c, "memory_get", { keys })).structuredContent.entries.length;
+    }
+  }
+  const counter = (await call(c, "memory_get", { keys: ["load/counter"] })).structuredContent.entries[0].value;
+  for (const { client } of clients) await client.close();
+  return { label, ms, lost: PROCS * PER - found, counter, expected: PROCS * INCS, conflicts };
+}
+
+const feeds = [await feedLatency("sqlite (two processes, one file)", ["mcp", "memory", "--db", tandemDb("feed")])];
+const loads = [await load("sqlite", ["mcp", "memory", "--db", tandemDb("load")])];
+if (PG_BASE) {
+  feeds.push(await feedLatency("postgres (two machines, one team)", ["mcp", "memory", "--store", teamUrl("bench_feed")]));
+  loads.push(await load("postgres", ["mcp", "memory", "--store", teamUrl("bench_load")]));
+}
+
 const f = (x) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 console.log(`\nfloor (TypeScript SDK client, tandem, empty db): ping p50 ${f(fl.ping.p50)} ms, p99 ${f(fl.ping.p99)} ms; memory_get of a missing key p50 ${f(fl.miss.p50)} ms, p99 ${f(fl.miss.p99)} ms\n`);
 const header = ["server", "cold start", "get p50", "get p99", "set p50", "set p99", "search p50", "search p99", "peak RSS MB"];
@@ -184,5 +291,11 @@ for (const [name, floorP50] of [["the ping floor", fl.ping.p50], ["the trivial-t
     );
   }
 }
-writeFileSync(path.join(WORK, "results.json"), JSON.stringify({ floor: fl, rows }, null, 2));
-console.log(JSON.stringify({ floor: fl, rows }));
+console.log("\nfeed latency, a write on A until B's client is told (ms):");
+for (const r of feeds) console.log(`  ${r.label}: p50 ${f(r.p50)}, p99 ${f(r.p99)}, missed ${r.missed} of 110`);
+console.log("\n10 000 memory_set from 4 processes (2 per machine) + 200 CAS increments:");
+for (const r of loads) {
+  console.log(`  ${r.label}: ${f(r.ms / 1000)} s (${f((10000 / r.ms) * 1000)} sets/s), lost ${r.lost}, counter ${r.counter} of ${r.expected} (${ok(r.counter === r.expected)}), ${r.conflicts} CAS retries`);
+}
+writeFileSync(path.join(WORK, "results.json"), JSON.stringify({ floor: fl, rows, feeds, loads }, null, 2));
+console.log(JSON.stringify({ floor: fl, rows, feeds, loads }));

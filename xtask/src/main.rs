@@ -134,9 +134,15 @@ fn check() -> Result {
 /// `PGPORT`, `PGUSER`, `PGPASSWORD` and `PGDATABASE` to the command, and drops the cluster when
 /// it ends.
 fn with_postgres(args: &[&str]) -> Result<std::process::Command> {
-    prereq::apt_packages(&["postgresql"])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut all = vec!["-t", cargo.as_str()];
+    under_postgres(&cargo, args)
+}
+
+/// `program args` under a throw-away PostgreSQL (Debian's `pg_virtualenv -t`: settings in
+/// `PG*`, the cluster dropped after).
+pub fn under_postgres(program: &str, args: &[&str]) -> Result<std::process::Command> {
+    prereq::apt_packages(&["postgresql"])?;
+    let mut all = vec!["-t", program];
     all.extend_from_slice(args);
     let mut cmd = shell::command("pg_virtualenv", &all);
     cmd.current_dir(root());

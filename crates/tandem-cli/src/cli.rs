@@ -391,6 +391,41 @@ pub enum TeamCommand {
     },
     /// Go back to this computer's own memory. Nothing on the server is deleted.
     Leave,
+    /// Copy this computer's memory, every key with its history, into the team.
+    #[command(after_help = concat!(
+        "Examples:\n  tandem team import\n  tandem team import --db ~/old/memory.db\n\n",
+        "Keys the team has already are left as they are there (and counted). Each key\n",
+        "moves in one transaction: after an interruption, run it again to carry on.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  a store could not be opened or written (the message says why)\n",
+        "  2  usage error"
+    ))]
+    Import {
+        /// The database file to copy from (default: this computer's, memory.db).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// The team (default: the team this computer joined).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
+    /// Copy the team's memory, every key with its history, into a database file here.
+    #[command(after_help = concat!(
+        "Examples:\n  tandem team export\n  tandem team export --db backup.db\n\n",
+        "Keys the file has already are left as they are. Run it again to carry on.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  a store could not be opened or written (the message says why)\n",
+        "  2  usage error"
+    ))]
+    Export {
+        /// The database file to copy into (default: this computer's, memory.db).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// The team (default: the team this computer joined).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -560,12 +595,18 @@ pub enum MemoryCommand {
         file: PathBuf,
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Where memory lives: a database file, or a team on PostgreSQL (default: where
+        /// every process here keeps it).
+        #[arg(long, value_name = "URL|PATH", conflicts_with = "db")]
+        store: Option<String>,
     },
     /// Write every live entry to stdout as a JSON array.
     #[command(after_help = "Example:\n  tandem memory export > memory.json")]
     Export {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        #[arg(long, value_name = "URL|PATH", conflicts_with = "db")]
+        store: Option<String>,
     },
 }
 

@@ -11,10 +11,6 @@ use tandem_store::{
 
 use crate::cli::MemoryCommand;
 
-fn db_path(home: &Home, db: Option<PathBuf>) -> PathBuf {
-    db.unwrap_or_else(|| home.memory_db())
-}
-
 /// Where a memory server's memory is: `--store`, else `--db`, else where every process of
 /// this home keeps it (`$TANDEM_STORE`, the team joined, the database file).
 fn location(
@@ -61,10 +57,10 @@ pub(super) fn open(
 
 pub fn run(home: &Home, cmd: MemoryCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        MemoryCommand::Import { file, db } => {
-            let db = db_path(home, db);
-            let store = MemoryStore::open(&db)
-                .with_context(|| format!("opening the memory database at {}", db.display()))?;
+        MemoryCommand::Import { file, db, store } => {
+            let location = location(home, db, store)?;
+            let store = MemoryStore::open_at(&location)
+                .with_context(|| format!("opening memory at {}", location.shown()))?;
             let reader = std::fs::File::open(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let report = store.import_server_memory(reader, "tandem import")?;
@@ -77,10 +73,10 @@ pub fn run(home: &Home, cmd: MemoryCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        MemoryCommand::Export { db } => {
-            let db = db_path(home, db);
-            let store = MemoryStore::open(&db)
-                .with_context(|| format!("opening the memory database at {}", db.display()))?;
+        MemoryCommand::Export { db, store } => {
+            let location = location(home, db, store)?;
+            let store = MemoryStore::open_at(&location)
+                .with_context(|| format!("opening memory at {}", location.shown()))?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut first = true;

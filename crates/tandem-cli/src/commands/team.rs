@@ -27,7 +27,81 @@ pub fn run(ctx: &Context, cmd: TeamCommand) -> anyhow::Result<ExitCode> {
         } => join(ctx, &url, team, password_stdin),
         TeamCommand::Status { json } => status(ctx, json),
         TeamCommand::Leave => leave(ctx),
+        TeamCommand::Import { db, store } => copy(ctx, db, store, Direction::IntoTeam),
+        TeamCommand::Export { db, store } => copy(ctx, db, store, Direction::FromTeam),
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    IntoTeam,
+    FromTeam,
+}
+
+/// `team import` and `team export`: every key of one store, with its history, into the other.
+fn copy(
+    ctx: &Context,
+    db: Option<std::path::PathBuf>,
+    store: Option<String>,
+    direction: Direction,
+) -> anyhow::Result<ExitCode> {
+    let home = &ctx.home;
+    let team = MemoryStore::from_team(owner_store(home, store)?);
+    let db = db.unwrap_or_else(|| home.memory_db());
+    if direction == Direction::IntoTeam && !db.is_file() {
+        bail!("there is no memory at {} to import", ctx.shown(&db));
+    }
+    let file = MemoryStore::open(&db)
+        .with_context(|| format!("opening the memory database at {}", ctx.shown(&db)))?;
+    let (from, to, into) = match direction {
+        Direction::IntoTeam => (&file, &team, "the team"),
+        Direction::FromTeam => (&team, &file, "the file"),
+    };
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last_drawn = Instant::now();
+    let done = tandem_store::memory::transfer::transfer(from, to, |done, seen| {
+        if bar && (last_drawn.elapsed().as_millis() >= 100 || seen == done.total) {
+            last_drawn = Instant::now();
+            draw_progress(seen, done.total);
+        }
+    })?;
+    if bar {
+        eprintln!();
+    }
+    let text = format!(
+        "Copied {} key{} ({} versions, with who wrote each and when) into {into}{}; {} key{}          {into} had already stayed as {}.",
+        done.keys,
+        if done.keys == 1 { "" } else { "s" },
+        done.versions,
+        match direction {
+            Direction::IntoTeam => format!(" {}", team.team().map(|t| t.team()).unwrap_or("")),
+            Direction::FromTeam => format!(" {}", ctx.shown(&db)),
+        },
+        done.kept,
+        if done.kept == 1 { "" } else { "s" },
+        if done.kept == 1 {
+            "it was"
+        } else {
+            "they were"
+        },
+    );
+    term::stdout().write_all(term::wrap(&text, "", "").as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line that redraws itself: `[#####     ] 512/1000 keys`.
+fn draw_progress(seen: usize, total: usize) {
+    const WIDTH: usize = 30;
+    let filled = (seen * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
+    let _ = write!(
+        term::stderr(),
+        "\r[{}{}] {seen}/{total} keys",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled)
+    );
 }
 
 /// A URL's team, `--team` taking precedence.

@@ -595,3 +595,77 @@ fn search_finds_the_same_entries_on_both_engines() {
     assert_eq!(found[0][2], ["db-choice"], "any word");
     assert_eq!(found[0][3], ["ops-note"], "the tag");
 }
+
+/// A move between engines, both ways: every key with every version, who wrote it and when,
+/// tombstones and restores; a key the destination has is left as it is there; running it
+/// again moves nothing more; what was moved is found by search and is in the feed.
+#[test]
+fn a_transfer_moves_every_key_with_its_history_and_carries_on_where_it_stopped() {
+    let local = Place::sqlite();
+    let team = Place::team();
+    let back = Place::sqlite();
+    let (a, b, c) = (local.open(), team.open(), back.open());
+    a.set_plain("auth", &json!({"method": "JWT"}), "claude-ai 1")
+        .unwrap();
+    a.set_plain("auth", &json!({"method": "sessions"}), "claude-code 2")
+        .unwrap();
+    a.restore("auth", 1, "claude-ai 1").unwrap();
+    a.set_plain("gone", &json!("soon"), "claude-ai 1").unwrap();
+    a.delete("gone", None, "claude-ai 1").unwrap();
+    let tags = ["db".to_string()];
+    a.set(
+        &SetRequest {
+            key: "db",
+            value: &json!("postgres fifteen"),
+            tags: Some(&tags),
+            expected_version: None,
+        },
+        "claude-code 2",
+    )
+    .unwrap();
+    b.set_plain("taken", &json!("theirs"), "x").unwrap();
+    a.set_plain("taken", &json!("mine"), "y").unwrap();
+    let feed_before = b.last_seq().unwrap();
+
+    let mut told = 0;
+    let moved = transfer::transfer(&a, &b, |_, seen| told = seen).unwrap();
+    assert_eq!(
+        moved,
+        transfer::Transfer {
+            keys: 3,
+            versions: 6,
+            kept: 1,
+            total: 4
+        }
+    );
+    assert_eq!(told, 4);
+    for key in ["auth", "gone", "db"] {
+        assert_eq!(
+            b.full_history(key).unwrap(),
+            a.full_history(key).unwrap(),
+            "{key}"
+        );
+    }
+    assert_eq!(b.full_history("auth").unwrap()[2].op, Op::Restore);
+    assert_eq!(b.get(&["taken".into()]).unwrap().entries[0].value, "theirs");
+    assert!(b.get(&["gone".into()]).unwrap().entries.is_empty());
+    assert_eq!(b.last_seq().unwrap(), feed_before + 6);
+    assert_eq!(b.search("fifteen", Some("db"), None).unwrap()[0].key, "db");
+    assert_eq!(
+        b.list(None, Some("db"), None, None).unwrap().entries[0].key,
+        "db"
+    );
+
+    let again = transfer::transfer(&a, &b, |_, _| {}).unwrap();
+    assert_eq!((again.keys, again.kept), (0, 4));
+
+    let home = transfer::transfer(&b, &c, |_, _| {}).unwrap();
+    assert_eq!(home.keys, 4);
+    for key in ["auth", "gone", "db"] {
+        assert_eq!(
+            c.full_history(key).unwrap(),
+            a.full_history(key).unwrap(),
+            "{key}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod schema;
 mod search;
 mod store;
 pub mod team;
+pub mod transfer;
 mod types;
 
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -197,19 +198,7 @@ impl LocalMemory {
                     version: 0,
                 });
             };
-            let version = current.version + 1;
-            let now = now_rfc3339();
-            tx.execute(
-                "UPDATE entries SET value = NULL, tags = '[]', version = ?2, deleted = 1,
-                        updated_at = ?3, updated_by = ?4 WHERE id = ?1",
-                params![current.id, version, now, by],
-            )
-            .map_err(|e| self.sqlite(e))?;
-            tx.execute("DELETE FROM entries_fts WHERE rowid = ?1", [current.id])
-                .map_err(|e| self.sqlite(e))?;
-            tx.execute("DELETE FROM entry_tags WHERE entry_id = ?1", [current.id])
-                .map_err(|e| self.sqlite(e))?;
-            self.log(tx, key, version, Op::Delete, None, "[]", &now, by)?;
+            let version = self.tombstone(tx, key, &current, by, &now_rfc3339())?;
             Ok(DeleteOutcome {
                 key: key.to_string(),
                 deleted: true,
@@ -230,22 +219,93 @@ impl LocalMemory {
                 )
                 .map_err(|e| self.sqlite(e))?;
             let rows = stmt
-                .query_map(params![key, limit as i64], |r| {
-                    let op = Op::parse(&r.get::<_, String>(1)?);
-                    let value: Option<String> = r.get(2)?;
-                    Ok(HistoryItem {
-                        version: r.get(0)?,
-                        value: value.as_deref().map(parse_json).unwrap_or(Value::Null),
-                        tags: parse_tags(&r.get::<_, String>(3)?),
-                        updated_at: r.get(4)?,
-                        updated_by: r.get(5)?,
-                        deleted: op == Op::Delete,
-                        op,
-                    })
-                })
+                .query_map(params![key, limit as i64], history_item)
                 .map_err(|e| self.sqlite(e))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(|e| self.sqlite(e))
+        })
+    }
+
+    /// Every key with a history (deleted ones too) after `after`, in key order.
+    pub fn keys_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT key FROM entries WHERE ?1 IS NULL OR key > ?1 ORDER BY key LIMIT ?2",
+                )
+                .map_err(|e| self.sqlite(e))?;
+            let rows = stmt
+                .query_map(params![after, limit as i64], |r| r.get(0))
+                .map_err(|e| self.sqlite(e))?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()
+                .map_err(|e| self.sqlite(e))
+        })
+    }
+
+    /// How many keys have a history (deleted ones too).
+    pub fn key_count(&self) -> Result<usize> {
+        self.read(|tx| {
+            tx.query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as usize)
+                .map_err(|e| self.sqlite(e))
+        })
+    }
+
+    /// Every version of `key`, oldest first, however many.
+    pub fn full_history(&self, key: &str) -> Result<Vec<HistoryItem>> {
+        let mut all = self.history(key, Some(HISTORY_MAX))?;
+        if all.len() == HISTORY_MAX {
+            all = self.read(|tx| {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT version, op, value, tags, at, by FROM versions
+                         WHERE key = ?1 ORDER BY version DESC",
+                    )
+                    .map_err(|e| self.sqlite(e))?;
+                let rows = stmt
+                    .query_map([key], history_item)
+                    .map_err(|e| self.sqlite(e))?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(|e| self.sqlite(e))
+            })?;
+        }
+        all.reverse();
+        Ok(all)
+    }
+
+    /// Writes `versions` (oldest first, as another store kept them: who and when included) as
+    /// the history of `key`, in one transaction; `false`, writing nothing, when this store has
+    /// the key already.
+    pub fn import_key(&self, key: &str, versions: &[HistoryItem]) -> Result<bool> {
+        validate_key(key)?;
+        let replay = Replay::new(key, versions)?;
+        self.write(|tx| {
+            if self.current(tx, key)?.is_some() {
+                return Ok(false);
+            }
+            for step in &replay.steps {
+                let existing = self.current(tx, key)?;
+                match (step, &existing) {
+                    (Step::Put { text, body, item }, _) => {
+                        self.put_at(
+                            tx,
+                            key,
+                            existing.as_ref(),
+                            text,
+                            body,
+                            &item.tags,
+                            item.op,
+                            &item.updated_by,
+                            &item.updated_at,
+                        )?;
+                    }
+                    (Step::Delete(item), Some(live)) if !live.deleted => {
+                        self.tombstone(tx, key, live, &item.updated_by, &item.updated_at)?;
+                    }
+                    (Step::Delete(_), _) => {}
+                }
+            }
+            Ok(true)
         })
     }
 
@@ -367,7 +427,31 @@ impl LocalMemory {
         .map_err(|e| self.sqlite(e))
     }
 
-    /// Writes a new version of `key` (the caller holds the write transaction).
+    /// Writes a deletion of the live entry `current` as its next version, at `at`.
+    fn tombstone(
+        &self,
+        tx: &Transaction<'_>,
+        key: &str,
+        current: &Current,
+        by: &str,
+        at: &str,
+    ) -> Result<i64> {
+        let version = current.version + 1;
+        tx.execute(
+            "UPDATE entries SET value = NULL, tags = '[]', version = ?2, deleted = 1,
+                    updated_at = ?3, updated_by = ?4 WHERE id = ?1",
+            params![current.id, version, at, by],
+        )
+        .map_err(|e| self.sqlite(e))?;
+        tx.execute("DELETE FROM entries_fts WHERE rowid = ?1", [current.id])
+            .map_err(|e| self.sqlite(e))?;
+        tx.execute("DELETE FROM entry_tags WHERE entry_id = ?1", [current.id])
+            .map_err(|e| self.sqlite(e))?;
+        self.log(tx, key, version, Op::Delete, None, "[]", at, by)?;
+        Ok(version)
+    }
+
+    /// Writes a new version of `key` now (the caller holds the write transaction).
     #[allow(clippy::too_many_arguments)]
     fn put(
         &self,
@@ -381,13 +465,30 @@ impl LocalMemory {
         by: &str,
     ) -> Result<i64> {
         let now = now_rfc3339();
+        self.put_at(tx, key, existing, text, body, tags, op, by, &now)
+    }
+
+    /// [`Self::put`] as written at `now` (an import keeps each version's own time).
+    #[allow(clippy::too_many_arguments)]
+    fn put_at(
+        &self,
+        tx: &Transaction<'_>,
+        key: &str,
+        existing: Option<&Current>,
+        text: &str,
+        body: &str,
+        tags: &[String],
+        op: Op,
+        by: &str,
+        now: &str,
+    ) -> Result<i64> {
         let tags_json = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
         let sql = |e| self.sqlite(e);
         let (id, version) = match existing {
             Some(cur) => {
                 let version = cur.version + 1;
                 let created_at = if cur.deleted {
-                    now.as_str()
+                    now
                 } else {
                     cur.created_at.as_str()
                 };
@@ -436,9 +537,58 @@ impl LocalMemory {
                 stmt.execute(params![tag, id]).map_err(sql)?;
             }
         }
-        self.log(tx, key, version, op, Some(text), &tags_json, &now, by)?;
+        self.log(tx, key, version, op, Some(text), &tags_json, now, by)?;
         Ok(version)
     }
+}
+
+/// A key's history, ready to be written again in another store.
+pub(super) struct Replay<'a> {
+    pub steps: Vec<Step<'a>>,
+}
+
+pub(super) enum Step<'a> {
+    Put {
+        text: String,
+        body: String,
+        item: &'a HistoryItem,
+    },
+    Delete(&'a HistoryItem),
+}
+
+impl<'a> Replay<'a> {
+    pub(super) fn new(key: &str, versions: &'a [HistoryItem]) -> Result<Self> {
+        let steps = versions
+            .iter()
+            .map(|item| {
+                Ok(if item.op == Op::Delete {
+                    Step::Delete(item)
+                } else {
+                    Step::Put {
+                        text: serialize_value(key, &item.value)?,
+                        body: search::value_text(&item.value),
+                        item,
+                    }
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { steps })
+    }
+}
+
+/// A version's row: version, op, value, tags, at, by.
+fn history_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryItem> {
+    let op = Op::parse(&r.get::<_, String>(1)?);
+    let value: Option<String> = r.get(2)?;
+    Ok(HistoryItem {
+        version: r.get(0)?,
+        value: value.as_deref().map(parse_json).unwrap_or(Value::Null),
+        tags: parse_tags(&r.get::<_, String>(3)?),
+        updated_at: r.get(4)?,
+        updated_by: r.get(5)?,
+        deleted: op == Op::Delete,
+        op,
+    })
 }
 
 /// The keys of a `get`: 1 to `GET_MAX_KEYS`, each valid.

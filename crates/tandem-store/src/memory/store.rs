@@ -180,6 +180,26 @@ impl MemoryStore {
         read_on_engine!(self, s => s.integrity_check())
     }
 
+    /// Every key with a history (deleted ones too) after `after`, in key order.
+    pub fn keys_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        read_on_engine!(self, s => s.keys_after(after, limit))
+    }
+
+    /// How many keys have a history (deleted ones too).
+    pub fn key_count(&self) -> Result<usize> {
+        read_on_engine!(self, s => s.key_count())
+    }
+
+    /// Every version of `key`, oldest first.
+    pub fn full_history(&self, key: &str) -> Result<Vec<HistoryItem>> {
+        read_on_engine!(self, s => s.full_history(key))
+    }
+
+    /// Writes another store's history of `key` here; `false` when this store has the key.
+    pub fn import_key(&self, key: &str, versions: &[HistoryItem]) -> Result<bool> {
+        on_engine!(self, s => s.import_key(key, versions))
+    }
+
     /// Imports an `@modelcontextprotocol/server-memory` JSONL file.
     pub fn import_server_memory(&self, reader: impl Read, by: &str) -> Result<ImportReport> {
         import::import(self, reader, by)

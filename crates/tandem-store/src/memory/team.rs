@@ -27,9 +27,10 @@ use serde_json::Value;
 use super::{
     CHANGES_DEFAULT, CHANGES_MAX, Change, ChangesPage, Current, DeleteOutcome, Entry, EntrySummary,
     GetResult, HISTORY_DEFAULT, HISTORY_MAX, HistoryItem, LIST_DEFAULT, LIST_MAX, ListPage, Op,
-    PREVIEW_CHARS, PreparedSet, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX, SearchHit, SetOutcome,
-    SetRequest, Stats, changes_page, check_expected, check_keys, clamp_limit, decode_cursor,
-    list_page, now_rfc3339, parse_json, parse_tags, prepare_many, preview, resolve_set,
+    PREVIEW_CHARS, PreparedSet, Replay, RestoreOutcome, SEARCH_DEFAULT, SEARCH_MAX, SearchHit,
+    SetOutcome, SetRequest, Stats, Step, changes_page, check_expected, check_keys, clamp_limit,
+    decode_cursor, list_page, now_rfc3339, parse_json, parse_tags, prepare_many, preview,
+    resolve_set,
     search::{self, query_words},
     validate_key,
 };
@@ -540,22 +541,7 @@ impl TeamMemory {
                 &[&key, &limit],
             )
             .map_err(|e| self.err(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let op = Op::parse(r.get(1));
-                let value: Option<String> = r.get(2);
-                HistoryItem {
-                    version: r.get(0),
-                    value: value.as_deref().map(parse_json).unwrap_or(Value::Null),
-                    tags: parse_tags(r.get(3)),
-                    updated_at: r.get(4),
-                    updated_by: r.get(5),
-                    deleted: op == Op::Delete,
-                    op,
-                }
-            })
-            .collect())
+        Ok(rows.iter().map(history_item).collect())
     }
 
     /// Changes committed after `since` (every member, commit order). Without `since`, the
@@ -620,6 +606,81 @@ impl TeamMemory {
                 w.put(key, existing.as_ref(), text, body, tags, Op::Set, by)?;
             }
             Ok(prepared.len())
+        })
+    }
+
+    /// Every key with a history (deleted ones too) after `after`, in key order.
+    pub fn keys_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        let mut client = self.client()?;
+        let rows = client
+            .query(
+                &self.sql(
+                    "SELECT key FROM {s}.entries WHERE $1::text IS NULL OR key COLLATE \"C\" > $1
+                     ORDER BY key COLLATE \"C\" LIMIT $2",
+                ),
+                &[&after, &(limit as i64)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// How many keys have a history (deleted ones too).
+    pub fn key_count(&self) -> Result<usize> {
+        let mut client = self.client()?;
+        let n: i64 = client
+            .query_one(&self.sql("SELECT count(*) FROM {s}.entries"), &[])
+            .map_err(|e| self.err(e))?
+            .get(0);
+        Ok(n as usize)
+    }
+
+    /// Every version of `key`, oldest first, however many.
+    pub fn full_history(&self, key: &str) -> Result<Vec<HistoryItem>> {
+        let mut client = self.client()?;
+        let rows = client
+            .query(
+                &self.sql(
+                    "SELECT version, op, value, tags, at, by FROM {s}.versions
+                     WHERE key = $1 ORDER BY version",
+                ),
+                &[&key],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(rows.iter().map(history_item).collect())
+    }
+
+    /// Writes `versions` (oldest first, as another store kept them: who and when included) as
+    /// the history of `key`, in one transaction; `false`, writing nothing, when the team has
+    /// the key already.
+    pub fn import_key(&self, key: &str, versions: &[HistoryItem]) -> Result<bool> {
+        validate_key(key)?;
+        let replay = Replay::new(key, versions)?;
+        self.write(|w| {
+            if w.current(key)?.is_some() {
+                return Ok(false);
+            }
+            for step in &replay.steps {
+                let existing = w.current(key)?;
+                match (step, &existing) {
+                    (Step::Put { text, body, item }, _) => {
+                        w.put_at(
+                            key,
+                            existing.as_ref(),
+                            text,
+                            body,
+                            &item.tags,
+                            item.op,
+                            &item.updated_by,
+                            &item.updated_at,
+                        )?;
+                    }
+                    (Step::Delete(item), Some(live)) if !live.deleted => {
+                        w.tombstone(key, live, &item.updated_by, &item.updated_at)?;
+                    }
+                    (Step::Delete(_), _) => {}
+                }
+            }
+            Ok(true)
         })
     }
 
@@ -1180,6 +1241,21 @@ fn entry(r: &postgres::Row) -> Entry {
     }
 }
 
+/// A version's row: version, op, value, tags, at, by.
+fn history_item(r: &postgres::Row) -> HistoryItem {
+    let op = Op::parse(r.get(1));
+    let value: Option<String> = r.get(2);
+    HistoryItem {
+        version: r.get(0),
+        value: value.as_deref().map(parse_json).unwrap_or(Value::Null),
+        tags: parse_tags(r.get(3)),
+        updated_at: r.get(4),
+        updated_by: r.get(5),
+        deleted: op == Op::Delete,
+        op,
+    }
+}
+
 /// A summary's row: key, tags, version, updated_at, updated_by, the value's start.
 fn summary(r: &postgres::Row) -> EntrySummary {
     let start: Option<String> = r.get(5);
@@ -1239,7 +1315,7 @@ impl Writing<'_, '_> {
         })
     }
 
-    /// Writes a new version of `key` and logs it.
+    /// Writes a new version of `key` now and logs it.
     #[allow(clippy::too_many_arguments)]
     fn put(
         &mut self,
@@ -1252,13 +1328,29 @@ impl Writing<'_, '_> {
         by: &str,
     ) -> Result<i64> {
         let now = now_rfc3339();
+        self.put_at(key, existing, text, body, tags, op, by, &now)
+    }
+
+    /// [`Self::put`] as written at `now` (an import keeps each version's own time).
+    #[allow(clippy::too_many_arguments)]
+    fn put_at(
+        &mut self,
+        key: &str,
+        existing: Option<&Current>,
+        text: &str,
+        body: &str,
+        tags: &[String],
+        op: Op,
+        by: &str,
+        now: &str,
+    ) -> Result<i64> {
         let tags_json = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
         let document = format!("{key} {} {body}", tags.join(" "));
         let (id, version) = match existing {
             Some(cur) => {
                 let version = cur.version + 1;
                 let created_at = if cur.deleted {
-                    now.clone()
+                    now.to_string()
                 } else {
                     cur.created_at.clone()
                 };
@@ -1317,7 +1409,7 @@ impl Writing<'_, '_> {
                     .map_err(|e| self.store.err(e))?;
             }
         }
-        self.log(key, version, op, Some(text), &tags_json, &now, by)?;
+        self.log(key, version, op, Some(text), &tags_json, now, by)?;
         Ok(version)
     }
 
@@ -1333,14 +1425,23 @@ impl Writing<'_, '_> {
                 version: 0,
             });
         };
+        let version = self.tombstone(key, &current, by, &now_rfc3339())?;
+        Ok(DeleteOutcome {
+            key: key.to_string(),
+            deleted: true,
+            version,
+        })
+    }
+
+    /// Writes a deletion of the live entry `current` as its next version, at `at`.
+    fn tombstone(&mut self, key: &str, current: &Current, by: &str, at: &str) -> Result<i64> {
         let version = current.version + 1;
-        let now = now_rfc3339();
         let sql = self.store.sql(
             "UPDATE {s}.entries SET value = NULL, tags = '[]', version = $2, deleted = true,
                     updated_at = $3, updated_by = $4, body = NULL WHERE id = $1",
         );
         self.tx
-            .execute(&sql, &[&current.id, &version, &now, &by])
+            .execute(&sql, &[&current.id, &version, &at, &by])
             .map_err(|e| self.err(e))?;
         let sql = self
             .store
@@ -1348,12 +1449,8 @@ impl Writing<'_, '_> {
         self.tx
             .execute(&sql, &[&current.id])
             .map_err(|e| self.err(e))?;
-        self.log(key, version, Op::Delete, None, "[]", &now, by)?;
-        Ok(DeleteOutcome {
-            key: key.to_string(),
-            deleted: true,
-            version,
-        })
+        self.log(key, version, Op::Delete, None, "[]", at, by)?;
+        Ok(version)
     }
 
     /// Appends a change to the feed under the next number.
