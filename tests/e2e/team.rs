@@ -440,3 +440,69 @@ async fn two_machines_share_a_team_the_hook_tells_and_local_memory_moves_in_with
     let entries: Value = serde_json::from_str(&listed.stdout).unwrap();
     assert_eq!(entries.as_array().unwrap().len(), 2, "{entries}");
 }
+
+/// TLS: the run's server speaks it with a certificate of its own (Debian's `ssl-cert`,
+/// self-signed, for `localhost`). With no authority trusted (the system's roots pointed at an
+/// empty file) a connection that requires TLS is refused at once with what to do, nothing is
+/// saved; with that certificate given as `sslrootcert` the team is set up and every
+/// connection Tandem makes is encrypted.
+#[tokio::test]
+async fn tls_is_checked_against_the_roots_given_and_a_stranger_s_certificate_is_refused() {
+    let home = TestHome::new();
+    let team = Team::new("tls");
+    let cert_file = psql("SHOW ssl_cert_file");
+    assert_eq!(psql("SHOW ssl"), "on", "the run's server has TLS");
+    let nothing = home.mkdir("no-roots");
+    let no_roots = nothing.join("none.pem");
+    std::fs::write(&no_roots, "").unwrap();
+    let with_tls = |cmd: &mut tokio::process::Command| {
+        cmd.env("SSL_CERT_FILE", &no_roots)
+            .env("SSL_CERT_DIR", &nothing);
+    };
+    let required = format!("{}&sslmode=require", team.owner_url());
+
+    let mut init = home.command(&["team", "init", &required]);
+    with_tls(init.stdin(Stdio::null()));
+    let refused = Ran::from_output(init.output().await.unwrap());
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("certificate"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("sslrootcert=PATH"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        psql(&format!(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = '{}'",
+            team.name
+        )),
+        "0",
+        "nothing was set up"
+    );
+
+    let trusted = format!("{required}&sslrootcert={cert_file}");
+    let mut init = home.command(&["team", "init", &trusted]);
+    with_tls(init.stdin(Stdio::null()));
+    Ran::from_output(init.output().await.unwrap()).expect_code(0);
+    let mut serve = home.command(&["mcp", "memory", "--store", &trusted]);
+    with_tls(&mut serve);
+    let client = TestClient::named("tls-test", "1")
+        .connect_command(serve)
+        .await;
+    client
+        .ok(
+            "memory_set",
+            json!({"key": "over-tls", "value": {"ok": true}}),
+        )
+        .await;
+    let encrypted = psql(&format!(
+        "SELECT string_agg(s.ssl::text, ',') FROM pg_stat_ssl s \
+         JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tandem {}'",
+        team.name
+    ));
+    assert!(
+        !encrypted.is_empty() && encrypted.split(',').all(|s| s == "true"),
+        "every connection of the server is encrypted: {encrypted}"
+    );
+    client.close().await;
+}

@@ -55,7 +55,7 @@ impl MemoryStore {
         })
     }
 
-    /// The team `team` on the PostgreSQL server at `url` (see [`team::address`] for where the
+    /// The team `team` on the PostgreSQL server at `url` (see [`TeamMemory::connect`] for where the
     /// password comes from).
     pub fn connect_team(url: &str, team: &str, saved_password: Option<&str>) -> Result<Self> {
         TeamMemory::connect(url, team, saved_password).map(Self::from_team)
@@ -271,24 +271,8 @@ impl StoreLocation {
         if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
             return Self::File(text.into());
         }
-        let (base, query) = text.split_once('?').unwrap_or((text, ""));
-        let mut team = DEFAULT_TEAM.to_string();
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .filter(|p| match p.strip_prefix("team=") {
-                Some(name) => {
-                    team = name.to_string();
-                    false
-                }
-                None => true,
-            })
-            .collect();
-        let url = if kept.is_empty() {
-            base.to_string()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        };
+        let (url, team) = team::take_query(text, "team");
+        let team = team.unwrap_or_else(|| DEFAULT_TEAM.to_string());
         Self::Team {
             url,
             team,
@@ -315,7 +299,7 @@ impl StoreLocation {
         let Self::Team { url, .. } = Self::parse(url) else {
             return None;
         };
-        let config: postgres::Config = url.parse().ok()?;
+        let (config, _, _) = team::parse_url(&url).ok()?;
         config
             .get_password()
             .map(|p| String::from_utf8_lossy(p).into_owned())

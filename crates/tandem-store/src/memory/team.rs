@@ -81,7 +81,7 @@ pub const TEAM_SCHEMA: i64 = MIGRATIONS.len() as i64;
 pub struct TeamMemory {
     link: Mutex<Link>,
     /// How to connect again (after the server restarted, or the connection broke).
-    config: Box<postgres::Config>,
+    config: Box<Target>,
     /// The team's name (its schema).
     team: String,
     /// The schema, quoted for SQL.
@@ -153,7 +153,7 @@ impl TeamMemory {
     /// `team` (its schema), creating or upgrading it when the role may. Several processes may
     /// start at once: the migrations run under an advisory lock. A schema written by a newer
     /// Tandem is refused. `saved_password` is the one `tandem team join` kept, used when the
-    /// URL carries none (see [`address`]).
+    /// URL carries none (see `address`).
     pub fn connect(url: &str, team: &str, saved_password: Option<&str>) -> Result<Self> {
         if !valid_team_name(team) {
             return Err(StoreError::InvalidArgument(format!(
@@ -1041,7 +1041,7 @@ impl TeamMemory {
     /// The URL `name` joins with: this store's server, port and database, their password,
     /// and the team.
     pub fn join_url(&self, name: &str, password: &str) -> String {
-        let host = match self.config.get_hosts().first() {
+        let host = match self.config.config.get_hosts().first() {
             Some(postgres::config::Host::Tcp(h)) if h.contains(':') => format!("[{h}]"),
             Some(postgres::config::Host::Tcp(h)) => h.clone(),
             #[cfg(unix)]
@@ -1050,8 +1050,14 @@ impl TeamMemory {
             }
             None => "localhost".into(),
         };
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let db = self.config.get_dbname().unwrap_or(name);
+        let port = self
+            .config
+            .config
+            .get_ports()
+            .first()
+            .copied()
+            .unwrap_or(5432);
+        let db = self.config.config.get_dbname().unwrap_or(name);
         format!(
             "postgres://{name}:{password}@{host}:{port}/{db}?team={}",
             self.team
@@ -1113,12 +1119,8 @@ impl TeamListener {
 /// `connect_timeout`. Connections are named `tandem TEAM` (`application_name`, as
 /// `pg_stat_activity` shows them) unless the URL names them. Returns the settings and where
 /// they point, for messages (no password).
-pub fn address(
-    url: &str,
-    team: &str,
-    saved_password: Option<&str>,
-) -> Result<(postgres::Config, String)> {
-    let mut config: postgres::Config = url.parse().map_err(|e| StoreError::team("address", &e))?;
+fn address(url: &str, team: &str, saved_password: Option<&str>) -> Result<(Target, String)> {
+    let (mut config, root_file, mode) = parse_url(url)?;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if config.get_user().is_none() {
         let user = env("PGUSER")
@@ -1147,6 +1149,21 @@ pub fn address(
         config.application_name(&format!("tandem {team}"));
     }
     config.keepalives_idle(Duration::from_secs(30));
+    // TLS: as the URL says (verify-ca and verify-full are what `require` does here: the
+    // certificate is always checked); by default off to this machine, required elsewhere.
+    let remote = !config.get_hosts().iter().all(loopback);
+    config.ssl_mode(match mode.as_deref() {
+        Some("disable") => postgres::config::SslMode::Disable,
+        Some("prefer" | "allow") => postgres::config::SslMode::Prefer,
+        Some("require" | "verify-ca" | "verify-full") => postgres::config::SslMode::Require,
+        Some(other) => {
+            return Err(StoreError::InvalidArgument(format!(
+                "sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"
+            )));
+        }
+        None if remote => postgres::config::SslMode::Require,
+        None => postgres::config::SslMode::Disable,
+    });
     let host = match config.get_hosts().first() {
         Some(postgres::config::Host::Tcp(name)) => name.clone(),
         #[cfg(unix)]
@@ -1166,7 +1183,8 @@ pub fn address(
         }
     }
     let shown = format!("{user}@{host}:{port}/{dbname}");
-    Ok((config, shown))
+    let target = Target::new((config, root_file), &shown)?;
+    Ok((target, shown))
 }
 
 /// The password the `.pgpass` file gives for a connection (`host:port:database:user:password`
@@ -1220,11 +1238,124 @@ fn connection_gone(e: &postgres::Error) -> bool {
         })
 }
 
-/// One connection for `config`; `shown` names it in the error.
-fn open_client(config: &postgres::Config, shown: &str) -> Result<Client> {
-    config
-        .connect(NoTls)
-        .map_err(|e| StoreError::team(shown.to_string(), &e))
+/// Connection settings and, unless TLS is off, the TLS client (rustls) with the roots it
+/// trusts: the system's, and the file `sslrootcert` names.
+struct Target {
+    config: postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+impl Target {
+    fn new(config: (postgres::Config, Option<std::path::PathBuf>), shown: &str) -> Result<Self> {
+        let (config, root_file) = config;
+        if config.get_ssl_mode() == postgres::config::SslMode::Disable {
+            return Ok(Self { config, tls: None });
+        }
+        let fail = |reason: String| StoreError::Team {
+            at: shown.to_string(),
+            reason,
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        if let Some(file) = &root_file {
+            use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+            let certs = CertificateDer::pem_file_iter(file)
+                .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
+                .map_err(|e| fail(format!("sslrootcert {}: {e}", file.display())))?;
+            for cert in certs {
+                roots
+                    .add(cert)
+                    .map_err(|e| fail(format!("sslrootcert {}: {e}", file.display())))?;
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| fail(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self {
+            config,
+            tls: Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)),
+        })
+    }
+}
+
+/// One connection to `target`; `shown` names it in the error.
+fn open_client(target: &Target, shown: &str) -> Result<Client> {
+    let connected = match &target.tls {
+        Some(tls) => target.config.connect(tls.clone()),
+        None => target.config.connect(NoTls),
+    };
+    connected.map_err(|e| {
+        let StoreError::Team { at, reason } = StoreError::team(shown.to_string(), &e) else {
+            unreachable!()
+        };
+        let hint = if reason.contains("certificate") {
+            ": the server's certificate is not trusted here; give the file of the authority \
+             that signed it with sslrootcert=PATH in the URL"
+        } else {
+            ""
+        };
+        StoreError::Team {
+            at,
+            reason: format!("{reason}{hint}"),
+        }
+    })
+}
+
+/// A URL's settings: what the PostgreSQL client reads, and the two Tandem reads itself (the
+/// `sslrootcert` file and the `sslmode`, which may be `verify-ca` or `verify-full`).
+pub(crate) fn parse_url(
+    url: &str,
+) -> Result<(postgres::Config, Option<std::path::PathBuf>, Option<String>)> {
+    let (url, root_file) = take_query(url, "sslrootcert");
+    let (url, mode) = take_query(&url, "sslmode");
+    let config = url.parse().map_err(|e| StoreError::team("address", &e))?;
+    Ok((config, root_file.map(Into::into), mode))
+}
+
+/// Takes `name=VALUE` out of a URL's query: the settings Tandem reads itself (the team, the
+/// TLS root file, the TLS mode), which the PostgreSQL client does not know. The last one given
+/// wins; the rest of the URL is kept as it was.
+pub(crate) fn take_query(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let prefix = format!("{name}=");
+    let mut found = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| match p.strip_prefix(&prefix) {
+            Some(v) => {
+                found = Some(v.to_string());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, found)
+}
+
+/// Whether `host` is this machine (or a socket folder): nothing sent there crosses a network.
+fn loopback(host: &postgres::config::Host) -> bool {
+    match host {
+        postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        postgres::config::Host::Unix(_) => true,
+    }
 }
 
 /// A live entry's row: key, value, tags, version, created_at, updated_at, updated_by.
@@ -1486,5 +1617,57 @@ impl Writing<'_, '_> {
             )
             .map_err(|e| self.store.err(e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use postgres::config::SslMode;
+
+    use super::*;
+    use crate::memory::StoreLocation;
+
+    fn mode(url: &str) -> SslMode {
+        address(url, "t", None).unwrap().0.config.get_ssl_mode()
+    }
+
+    #[test]
+    fn tls_is_required_off_this_machine_and_off_by_default_on_it() {
+        assert_eq!(mode("postgres://u@db.example.com/x"), SslMode::Require);
+        assert_eq!(mode("postgres://u@10.0.0.7:5433/x"), SslMode::Require);
+        assert_eq!(mode("postgres://u@localhost/x"), SslMode::Disable);
+        assert_eq!(mode("postgres://u@127.0.0.1/x"), SslMode::Disable);
+        assert_eq!(mode("postgres://u@[::1]/x"), SslMode::Disable);
+        assert_eq!(
+            mode("postgres://u@localhost/x?sslmode=require"),
+            SslMode::Require
+        );
+        assert_eq!(
+            mode("postgres://u@db.example.com/x?sslmode=verify-full"),
+            SslMode::Require
+        );
+        assert_eq!(
+            mode("postgres://u@db.example.com/x?sslmode=disable"),
+            SslMode::Disable
+        );
+        let Err(err) = address("postgres://u@h/x?sslmode=sometimes", "t", None) else {
+            panic!("a made-up sslmode is refused")
+        };
+        assert!(err.to_string().contains("sslmode=sometimes"), "{err}");
+        let Err(missing) = address(
+            "postgres://u@h/x?sslmode=require&sslrootcert=/nonexistent/ca.pem",
+            "t",
+            None,
+        ) else {
+            panic!("a missing root file is an error")
+        };
+        assert!(
+            missing.to_string().contains("/nonexistent/ca.pem"),
+            "{missing}"
+        );
+        assert_eq!(
+            StoreLocation::url_password("postgres://u:pw@h/x?sslrootcert=/a.pem&team=t").as_deref(),
+            Some("pw")
+        );
     }
 }
