@@ -8,22 +8,7 @@ use tandem_tests::{TestClient, TestHome};
 
 const MEMORY: &[&str] = &["mcp", "memory"];
 
-/// The test `$name(home)` once per engine: in a home with the SQLite file, and in one whose
-/// memory is a team on the run's PostgreSQL (`TANDEM_STORE`), through the same binary.
-macro_rules! on_each_engine {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn on_sqlite() {
-                super::$name(tandem_tests::TestHome::new()).await
-            }
-            #[tokio::test]
-            async fn on_postgres() {
-                super::$name(tandem_tests::TestHome::on_team_store()).await
-            }
-        }
-    };
-}
+use tandem_tests::on_each_engine;
 
 on_each_engine!(a_value_written_by_desktop_is_what_code_reads_next);
 async fn a_value_written_by_desktop_is_what_code_reads_next(home: TestHome) {

@@ -437,9 +437,8 @@ async fn install_with_plugin_goes_through_the_real_cli_and_removes_the_older_ent
     assert_eq!(listing.matches("plugin:tandem:tandem-memory").count(), 1);
 }
 
-#[tokio::test]
-async fn the_prompt_hook_leaves_out_what_the_session_itself_wrote() {
-    let home = TestHome::new();
+tandem_tests::on_each_engine!(the_prompt_hook_leaves_out_what_the_session_itself_wrote);
+async fn the_prompt_hook_leaves_out_what_the_session_itself_wrote(home: TestHome) {
     let ran =
         tandem_tests::run_node_script(&home, "hook-session.mjs", &[], &Default::default()).await;
     let second = ran["second"].as_str().unwrap();

@@ -342,8 +342,14 @@ async fn a_database_that_is_not_there_is_an_error_at_once() {
 /// Runs `tandem hook EVENT` in `home` as Claude Code runs it (the hook's JSON on stdin).
 async fn hook(home: &TestHome, event: &str) -> String {
     use tokio::io::AsyncWriteExt as _;
-    let mut child = home
-        .command(&["hook", event])
+    // Through `timeout`: the hook's client process is then not this test, whose servers'
+    // writes would be taken for the session's own.
+    let mut child = tokio::process::Command::new("timeout")
+        .arg("60")
+        .arg(tandem_tests::tandem_bin())
+        .args(["hook", event])
+        .envs(home.env())
+        .kill_on_drop(true)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -505,4 +511,334 @@ async fn tls_is_checked_against_the_roots_given_and_a_stranger_s_certificate_is_
         "every connection of the server is encrypted: {encrypted}"
     );
     client.close().await;
+}
+
+/// History retention is the owner's team setting: every version by default; `keep-history N`
+/// removes older versions at once and after each write (a member's too, through the owner's
+/// trigger), never the current one; a member may not change it; `0` is a usage mistake.
+#[tokio::test]
+async fn the_owner_sets_how_much_history_the_team_keeps() {
+    let mut team = Team::new("keep");
+    let (owner, machine) = (TestHome::new(), TestHome::new());
+    let cy = team.member("cy");
+    let owner_url = team.owner_url();
+    owner
+        .tandem(&["team", "init", &owner_url])
+        .await
+        .expect_code(0);
+    let added = owner
+        .tandem(&["team", "add-member", &cy, "--store", &owner_url])
+        .await;
+    machine
+        .tandem(&["team", "join", &join_url(&added.stdout)])
+        .await
+        .expect_code(0);
+    let status = machine.tandem(&["team", "status"]).await;
+    assert!(
+        status.stdout.contains("every version of every key"),
+        "{}",
+        status.stdout
+    );
+    let code = TestClient::named("claude-code", "2.1.332")
+        .connect(&machine, MEMORY)
+        .await;
+    for n in 1..=5 {
+        code.ok("memory_set", json!({"key": "plan", "value": n}))
+            .await;
+    }
+    let kept = owner
+        .tandem(&["team", "keep-history", "3", "--store", &owner_url])
+        .await;
+    kept.expect_code(0);
+    assert!(
+        kept.stdout.contains("newest 3 versions") && kept.stdout.contains("2 older versions"),
+        "{}",
+        kept.stdout
+    );
+    code.ok("memory_set", json!({"key": "plan", "value": 6}))
+        .await;
+    let history = code.ok("memory_history", json!({"key": "plan"})).await;
+    let versions: Vec<i64> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![6, 5, 4], "{history}");
+    assert_eq!(
+        code.ok("memory_get", json!({"keys": ["plan"]})).await["entries"][0]["value"],
+        6
+    );
+    code.close().await;
+
+    let refused = machine.tandem(&["team", "keep-history", "all"]).await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("may not change how much history"),
+        "{}",
+        refused.stderr
+    );
+    owner
+        .tandem(&["team", "keep-history", "0", "--store", &owner_url])
+        .await
+        .expect_code(2);
+    let status = machine.tandem(&["team", "status", "--json"]).await;
+    let report: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(report["keepVersions"], 3, "{report}");
+    owner
+        .tandem(&["team", "keep-history", "all", "--store", &owner_url])
+        .await
+        .expect_code(0);
+    let status = machine.tandem(&["team", "status", "--json"]).await;
+    let report: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(report["keepVersions"], Value::Null, "{report}");
+}
+
+/// A database too busy to answer (a lock held by someone else): the write is called off after
+/// the session's statement time limit with an error that says so, nothing of it is saved, and
+/// the same server writes again once the database answers.
+#[tokio::test]
+async fn a_database_too_slow_to_answer_calls_the_write_off_and_saves_nothing() {
+    let home = TestHome::new();
+    let team = Team::new("slow");
+    home.tandem(&["team", "init", &team.owner_url()])
+        .await
+        .expect_code(0);
+    let url = format!("{}&options=-c%20statement_timeout%3D700", team.owner_url());
+    let code = TestClient::named("claude-code", "2.1.332")
+        .connect(&home, &["mcp", "memory", "--store", &url])
+        .await;
+    code.ok("memory_set", json!({"key": "a", "value": 1})).await;
+    let mut holder = std::process::Command::new("psql")
+        .args([
+            "-qAtc",
+            &format!(
+                "BEGIN; LOCK TABLE \"{}\".feed_counter IN ACCESS EXCLUSIVE MODE; \
+                 SELECT pg_sleep(4); COMMIT;",
+                team.name
+            ),
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = format!(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = '{}' AND c.relname = 'feed_counter' AND l.granted \
+           AND l.mode = 'AccessExclusiveLock'",
+        team.name
+    );
+    for _ in 0..100 {
+        if psql(&held) == "1" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(psql(&held), "1", "the lock is held");
+    let started = std::time::Instant::now();
+    let err = code
+        .err(
+            "memory_set",
+            json!({"key": "a", "value": 2, "expectedVersion": 1}),
+        )
+        .await;
+    let waited = started.elapsed();
+    assert!(err.contains("time limit"), "{err}");
+    assert!(err.contains("nothing of it was saved"), "{err}");
+    assert!(
+        waited < Duration::from_secs(3),
+        "called off after {waited:?}"
+    );
+    assert!(holder.wait().unwrap().success());
+    let read = code.ok("memory_get", json!({"keys": ["a"]})).await;
+    assert_eq!(read["entries"][0]["value"], 1, "{read}");
+    assert_eq!(read["entries"][0]["version"], 1, "{read}");
+    code.ok(
+        "memory_set",
+        json!({"key": "a", "value": 2, "expectedVersion": 1}),
+    )
+    .await;
+    code.close().await;
+}
+
+/// A network namespace of its own, joined to this one by a pair of virtual links, with a
+/// forwarder on this side to the run's PostgreSQL: a "machine" whose network can be cut (its
+/// packets vanish, nothing says so) and mended. Removed on drop.
+struct Island {
+    name: String,
+    link: String,
+    /// This side's address on the link, with its prefix.
+    side: String,
+    address: std::net::SocketAddr,
+    forwarder: tokio::task::JoinHandle<()>,
+}
+
+fn ip(args: &[&str]) {
+    let out = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .expect("ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Island {
+    async fn new() -> Self {
+        let pid = std::process::id();
+        let name = format!("tdm{pid}");
+        let (link, inside) = (format!("tdm{pid}a"), format!("tdm{pid}b"));
+        let net = format!("10.231.{}", pid % 250);
+        ip(&["netns", "add", &name]);
+        ip(&[
+            "link", "add", &link, "type", "veth", "peer", "name", &inside,
+        ]);
+        ip(&["link", "set", &inside, "netns", &name]);
+        let side = format!("{net}.1/30");
+        ip(&["addr", "add", &side, "dev", &link]);
+        ip(&["link", "set", &link, "up"]);
+        let within = |args: &[&str]| {
+            let mut all = vec!["netns", "exec", &name, "ip"];
+            all.extend_from_slice(args);
+            ip(&all);
+        };
+        within(&["addr", "add", &format!("{net}.2/30"), "dev", &inside]);
+        within(&["link", "set", &inside, "up"]);
+        within(&["link", "set", "lo", "up"]);
+        let listener = tokio::net::TcpListener::bind(format!("{net}.1:0"))
+            .await
+            .unwrap();
+        let address = listener.local_addr().unwrap();
+        let db = format!(
+            "{}:{}",
+            std::env::var("PGHOST").unwrap(),
+            std::env::var("PGPORT").unwrap()
+        );
+        let forwarder = tokio::spawn(async move {
+            while let Ok((mut from, _)) = listener.accept().await {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut to) = tokio::net::TcpStream::connect(&db).await {
+                        let _ = tokio::io::copy_bidirectional(&mut from, &mut to).await;
+                    }
+                });
+            }
+        });
+        Self {
+            name,
+            link,
+            side,
+            address,
+            forwarder,
+        }
+    }
+
+    /// `tandem ARGS` on the island, in `home`.
+    fn tandem(&self, home: &TestHome, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new("ip");
+        cmd.args(["netns", "exec", &self.name])
+            .arg(tandem_tests::tandem_bin())
+            .args(args)
+            .envs(home.env())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// This side forgets its address: what the island sends is dropped without a word (no
+    /// reset, no "unreachable"), as on a network that stopped carrying packets.
+    fn cut(&self) {
+        ip(&["addr", "del", &self.side, "dev", &self.link]);
+    }
+
+    fn mend(&self) {
+        ip(&["addr", "add", &self.side, "dev", &self.link]);
+    }
+}
+
+impl Drop for Island {
+    fn drop(&mut self) {
+        self.forwarder.abort();
+        let _ = std::process::Command::new("ip")
+            .args(["link", "del", &self.link])
+            .status();
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// The network between a machine and the database cut (no reset, no answer: packets vanish)
+/// and mended: a write during the cut fails within Tandem's time limits and is not
+/// saved, nothing is queued, and after the network is back the same server connects again by
+/// itself and its next write is done once — while another machine wrote on undisturbed.
+#[tokio::test]
+async fn a_cut_network_fails_writes_within_the_limits_and_the_server_comes_back_by_itself() {
+    let team = Team::new("cut");
+    let (island_home, other) = (TestHome::new(), TestHome::new());
+    other
+        .tandem(&["team", "init", &team.owner_url()])
+        .await
+        .expect_code(0);
+    let island = Island::new().await;
+    let var = |name: &str| std::env::var(name).unwrap();
+    let url = format!(
+        "postgres://{}:{}@{}/{}?team={}&sslmode=disable&connect_timeout=2",
+        var("PGUSER"),
+        var("PGPASSWORD"),
+        island.address,
+        var("PGDATABASE"),
+        team.name
+    );
+    let far = TestClient::named("claude-code", "2.1.332")
+        .connect_command(island.tandem(&island_home, &["mcp", "memory", "--store", &url]))
+        .await;
+    let near = TestClient::named("claude-ai", "0.14.1")
+        .connect(&other, &["mcp", "memory", "--store", &team.owner_url()])
+        .await;
+    far.ok("memory_set", json!({"key": "far", "value": 1}))
+        .await;
+
+    island.cut();
+    let started = std::time::Instant::now();
+    let err = far
+        .err(
+            "memory_set",
+            json!({"key": "far", "value": 2, "expectedVersion": 1}),
+        )
+        .await;
+    let waited = started.elapsed();
+    assert!(err.contains("team store"), "{err}");
+    // Tandem's own limits on a silent connection (10 s) and the URL's connect_timeout (2 s):
+    // without them the system's retransmissions and keepalives take minutes to give up.
+    assert!(waited < Duration::from_secs(25), "failed after {waited:?}");
+    eprintln!("cut: the write failed after {waited:?}: {err}");
+    near.ok("memory_set", json!({"key": "near", "value": 1}))
+        .await;
+    let seen = near.ok("memory_get", json!({"keys": ["far"]})).await;
+    assert_eq!(seen["entries"][0]["version"], 1, "not saved: {seen}");
+
+    island.mend();
+    far.ok(
+        "memory_set",
+        json!({"key": "far", "value": 2, "expectedVersion": 1}),
+    )
+    .await;
+    let history = near.ok("memory_history", json!({"key": "far"})).await;
+    assert_eq!(
+        history["versions"].as_array().unwrap().len(),
+        2,
+        "{history}"
+    );
+    let again = far
+        .err(
+            "memory_set",
+            json!({"key": "far", "value": 2, "expectedVersion": 1}),
+        )
+        .await;
+    assert!(again.contains("current version is 2"), "{again}");
+    far.close().await;
+    near.close().await;
 }

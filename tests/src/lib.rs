@@ -41,3 +41,21 @@ pub fn tandem_bin() -> PathBuf {
     );
     bin
 }
+
+/// The test `$name(home)` once per engine: in a home with the SQLite file, and in one whose
+/// memory is a team on the run's PostgreSQL (`TANDEM_STORE`), through the same binary.
+#[macro_export]
+macro_rules! on_each_engine {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name($crate::TestHome::new()).await
+            }
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$name($crate::TestHome::on_team_store()).await
+            }
+        }
+    };
+}

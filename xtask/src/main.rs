@@ -141,7 +141,8 @@ fn with_postgres(args: &[&str]) -> Result<std::process::Command> {
 /// `program args` under a throw-away PostgreSQL (Debian's `pg_virtualenv -t`: settings in
 /// `PG*`, the cluster dropped after).
 pub fn under_postgres(program: &str, args: &[&str]) -> Result<std::process::Command> {
-    prereq::apt_packages(&["postgresql"])?;
+    // iproute2: the team tests cut a network namespace of their own off the database.
+    prereq::apt_packages(&["postgresql", "iproute2"])?;
     let mut all = vec!["-t", program];
     all.extend_from_slice(args);
     let mut cmd = shell::command("pg_virtualenv", &all);

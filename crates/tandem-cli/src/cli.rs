@@ -178,6 +178,20 @@ pub enum Command {
     },
 }
 
+/// How many versions of each key a team keeps: `all` (None), or 1 or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptVersions(pub Option<u32>);
+
+fn parse_kept_versions(text: &str) -> Result<KeptVersions, String> {
+    if text == "all" {
+        return Ok(KeptVersions(None));
+    }
+    match text.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(KeptVersions(Some(n))),
+        _ => Err("give a number of versions, 1 or more, or `all`".into()),
+    }
+}
+
 /// A client named on the command line; the possible values are the catalogue's ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientArg(pub ClientId);
@@ -391,6 +405,24 @@ pub enum TeamCommand {
     },
     /// Go back to this computer's own memory. Nothing on the server is deleted.
     Leave,
+    /// How much history the team keeps: every version (the default), or the newest N of each
+    /// key. Older versions go at once and from then on.
+    #[command(after_help = concat!(
+        "Examples:\n  tandem team keep-history 20\n  tandem team keep-history all\n\n",
+        "Run it as the team's owner. The current version of a key always stays.\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  the database refused (the message says why)\n",
+        "  2  usage error"
+    ))]
+    KeepHistory {
+        /// A number of versions per key (1 or more), or `all`.
+        #[arg(value_parser = parse_kept_versions)]
+        versions: KeptVersions,
+        /// The team, as the owner reaches it (default: the team this computer joined).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
     /// Copy this computer's memory, every key with its history, into the team.
     #[command(after_help = concat!(
         "Examples:\n  tandem team import\n  tandem team import --db ~/old/memory.db\n\n",

@@ -104,6 +104,11 @@ impl StoreError {
     /// and hint) or the connection's error and its causes.
     pub(crate) fn team(at: impl Into<String>, e: &postgres::Error) -> Self {
         let reason = match e.as_db_error() {
+            Some(db) if *db.code() == postgres::error::SqlState::QUERY_CANCELED => format!(
+                "the team store took longer than its time limit (statement_timeout) and the \
+                 request was called off; nothing of it was saved ({})",
+                db.message()
+            ),
             Some(db) => {
                 let mut text = db.message().to_string();
                 for extra in [db.detail(), db.hint()].into_iter().flatten() {

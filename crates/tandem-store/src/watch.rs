@@ -12,7 +12,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::{
     Result, StoreError,
-    memory::{Change, MemoryStore},
+    memory::{Change, ChangesPage, MemoryStore},
 };
 
 /// Commits that land within this window are reported together.
@@ -73,7 +73,11 @@ impl ChangeWatcher {
                     std::thread::sleep(SETTLE);
                     while rx.try_recv().is_ok() {}
                     let Some(store) = store.upgrade() else { return };
-                    let _ = catch_up(&store, &mut last, &on_change);
+                    let _ = catch_up(
+                        |since| store.changes(Some(since), None),
+                        &mut last,
+                        &on_change,
+                    );
                 }
             })
             .map_err(|source| StoreError::Io {
@@ -113,10 +117,13 @@ impl ChangeWatcher {
                         match team.listen() {
                             Ok(l) => {
                                 tracing::info!("listening to the team store again");
-                                listener = Some(l);
                                 down = false;
                                 // What was committed while nobody listened.
-                                let _ = catch_up(&store, &mut last, &on_change);
+                                let mut l = l;
+                                if catch_up(|since| l.changes(since), &mut last, &on_change).is_ok()
+                                {
+                                    listener = Some(l);
+                                }
                             }
                             Err(e) => {
                                 if !down {
@@ -138,8 +145,10 @@ impl ChangeWatcher {
                         }
                     };
                     let poked = rx.try_iter().count() > 0;
-                    if rang || poked {
-                        let _ = catch_up(&store, &mut last, &on_change);
+                    if (rang || poked)
+                        && catch_up(|since| bell.changes(since), &mut last, &on_change).is_err()
+                    {
+                        listener = None;
                     }
                 }
             })
@@ -167,9 +176,13 @@ const BELL_WAIT: Duration = Duration::from_millis(200);
 const RELISTEN: Duration = Duration::from_secs(1);
 
 /// Reads the feed after `last` page by page, hands each page to `on_change` and moves `last`.
-fn catch_up(store: &MemoryStore, last: &mut i64, on_change: &impl Fn(Vec<Change>)) -> Result<()> {
+fn catch_up(
+    mut read: impl FnMut(i64) -> Result<ChangesPage>,
+    last: &mut i64,
+    on_change: &impl Fn(Vec<Change>),
+) -> Result<()> {
     loop {
-        match store.changes(Some(*last), None) {
+        match read(*last) {
             Ok(page) => {
                 *last = page.cursor;
                 if !page.changes.is_empty() {

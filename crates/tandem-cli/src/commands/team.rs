@@ -27,6 +27,7 @@ pub fn run(ctx: &Context, cmd: TeamCommand) -> anyhow::Result<ExitCode> {
         } => join(ctx, &url, team, password_stdin),
         TeamCommand::Status { json } => status(ctx, json),
         TeamCommand::Leave => leave(ctx),
+        TeamCommand::KeepHistory { versions, store } => keep_history(home, versions.0, store),
         TeamCommand::Import { db, store } => copy(ctx, db, store, Direction::IntoTeam),
         TeamCommand::Export { db, store } => copy(ctx, db, store, Direction::FromTeam),
     }
@@ -373,6 +374,7 @@ fn status(ctx: &Context, as_json: bool) -> anyhow::Result<ExitCode> {
             "schema": info.schema,
             "member": team_store.member(),
             "members": info.members,
+            "keepVersions": info.keep_versions,
             "latencyMs": info.latency.as_secs_f64() * 1000.0,
             "connectMs": connected.as_secs_f64() * 1000.0,
             "entries": entries,
@@ -404,6 +406,7 @@ fn status(ctx: &Context, as_json: bool) -> anyhow::Result<ExitCode> {
             ),
         ),
         ("Entries", entries.to_string()),
+        ("History", history_kept(info.keep_versions)),
         (
             "Last change",
             match &newest {
@@ -430,6 +433,36 @@ fn status(ctx: &Context, as_json: bool) -> anyhow::Result<ExitCode> {
     if from == tandem_store::paths::STORE_ENV {
         writeln!(out, "(chosen by {} in this environment)", from)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How much history a team keeps, in words.
+fn history_kept(keep: Option<u32>) -> String {
+    match keep {
+        None => "every version of every key".into(),
+        Some(1) => "the current version of each key only".into(),
+        Some(n) => format!("the newest {n} versions of each key"),
+    }
+}
+
+/// `team keep-history`: how many versions of each key the team keeps.
+fn keep_history(home: &Home, keep: Option<u32>, store: Option<String>) -> anyhow::Result<ExitCode> {
+    let store = owner_store(home, store)?;
+    let removed = store.keep_versions(keep)?;
+    let text = format!(
+        "Team {} keeps {} from now on{}.",
+        store.team(),
+        history_kept(keep),
+        if removed > 0 {
+            format!(
+                "; {removed} older version{} removed",
+                if removed == 1 { " was" } else { "s were" }
+            )
+        } else {
+            String::new()
+        }
+    );
+    term::stdout().write_all(term::wrap(&text, "", "").as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

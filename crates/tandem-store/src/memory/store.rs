@@ -97,12 +97,15 @@ impl MemoryStore {
         }
     }
 
-    /// Records `origin` with every write from now on (see [`LocalMemory::set_origin`]). The
-    /// team store records none yet: news then shows every change, never hides one.
+    /// Records `origin` with every write from now on (see [`LocalMemory::set_origin`] and
+    /// [`TeamMemory::set_origin`]).
     pub fn set_origin(&self, origin: String) -> Result<()> {
         match &self.engine {
             Engine::Local(s) => s.set_origin(origin),
-            Engine::Team(_) => Ok(()),
+            Engine::Team(s) => {
+                s.set_origin(origin);
+                Ok(())
+            }
         }
     }
 
@@ -226,18 +229,14 @@ impl MemoryStore {
         read_on_engine!(self, s => s.changed_since(since, limit))
     }
 
-    /// The changes after `since` (up to `until`) written from `origin`; none on the team store
-    /// (it records no origins yet).
+    /// The changes after `since` (up to `until`) written from `origin`.
     pub fn changes_from(
         &self,
         origin: &str,
         since: i64,
         until: i64,
     ) -> Result<std::collections::HashSet<i64>> {
-        match &self.engine {
-            Engine::Local(s) => s.changes_from(origin, since, until),
-            Engine::Team(_) => Ok(Default::default()),
-        }
+        on_engine!(self, s => s.changes_from(origin, since, until))
     }
 }
 

@@ -37,7 +37,8 @@ use super::{
 use crate::{Result, StoreError};
 
 /// Migration `i` moves a team's schema from version `i` to `i + 1`; `{s}` is the schema.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE {s}.feed_counter (
         one  boolean PRIMARY KEY DEFAULT true CHECK (one),
         seq  bigint NOT NULL
@@ -72,7 +73,44 @@ const MIGRATIONS: &[&str] = &[r#"
         entry_id  bigint NOT NULL REFERENCES {s}.entries (id),
         PRIMARY KEY (tag, entry_id)
     );
-    "#];
+    "#,
+    // 2: which client process wrote a change (the prompt hook leaves out its own session's
+    // writes), and history retention. Members may append origins, never remove them; old
+    // versions are removed by the owner's function, run by a trigger, when the team keeps a
+    // limited history (`keep_versions` > 0, set by `tandem team keep-history`).
+    r#"
+    CREATE TABLE {s}.write_origins (
+        seq     bigint PRIMARY KEY,
+        origin  text NOT NULL
+    );
+    INSERT INTO {s}.meta (name, value) VALUES ('keep_versions', 0) ON CONFLICT DO NOTHING;
+    CREATE FUNCTION {s}.keep_history() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    DECLARE
+        keep bigint;
+    BEGIN
+        SELECT value INTO keep FROM {s}.meta WHERE name = 'keep_versions';
+        IF keep > 0 THEN
+            DELETE FROM {s}.versions WHERE key = NEW.key AND version <= NEW.version - keep;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER keep_history AFTER INSERT ON {s}.versions
+        FOR EACH ROW EXECUTE FUNCTION {s}.keep_history();
+    DO $$
+    DECLARE
+        member text;
+    BEGIN
+        FOR member IN
+            SELECT rolname FROM pg_roles
+            WHERE has_table_privilege(oid, '{s}.versions', 'INSERT') AND NOT rolsuper
+              AND rolname NOT LIKE 'pg\_%' AND rolname <> current_user
+        LOOP
+            EXECUTE format('GRANT SELECT, INSERT ON {s}.write_origins TO %I', member);
+        END LOOP;
+    END $$;
+    "#,
+];
 
 /// The schema version this build writes.
 pub const TEAM_SCHEMA: i64 = MIGRATIONS.len() as i64;
@@ -94,6 +132,8 @@ pub struct TeamMemory {
     /// An error said the connection is gone (closed, or ended by the server): the next call
     /// connects again.
     lost: AtomicBool,
+    /// The client process every write is recorded from (see [`Self::set_origin`]).
+    origin: std::sync::OnceLock<String>,
 }
 
 /// The connection and when it was last used.
@@ -121,6 +161,12 @@ impl std::ops::DerefMut for Conn<'_> {
 /// A connection unused for longer than this is checked before it is used again: a server
 /// that restarted meanwhile gets a new connection, not an error.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
+/// How long a statement may run, and a session may sit in a transaction its client left, when
+/// the address does not say.
+const SESSION_LIMIT: Duration = Duration::from_secs(15);
+/// How long data sent may go unacknowledged, or the server silent to keepalive probes, before
+/// the connection counts as broken, when the address does not say.
+const NETWORK_LIMIT: Duration = Duration::from_secs(10);
 /// How long a connection (or a check of one) may take when the address does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -178,6 +224,7 @@ impl TeamMemory {
             shown,
             member,
             lost: AtomicBool::new(false),
+            origin: std::sync::OnceLock::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -250,6 +297,96 @@ impl TeamMemory {
             at: self.shown.clone(),
             reason: what.to_string(),
         }
+    }
+
+    /// Records `origin` (a client process, qualified by its machine: see [`machine_origin`])
+    /// with every write from now on, so that a client's own prompt hook can leave out what its
+    /// own session wrote. Set once.
+    pub fn set_origin(&self, origin: String) {
+        let _ = self.origin.set(machine_origin(&origin));
+    }
+
+    /// The changes after `since` (up to `until`) written from `origin` (as given to
+    /// [`Self::set_origin`] on this machine), by `seq`.
+    pub fn changes_from(
+        &self,
+        origin: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<std::collections::HashSet<i64>> {
+        self.again(|| {
+            let rows = self
+                .client()?
+                .query(
+                    &self.sql(
+                        "SELECT seq FROM {s}.write_origins
+                         WHERE seq > $1 AND seq <= $2 AND origin = $3",
+                    ),
+                    &[&since, &until, &machine_origin(origin)],
+                )
+                .map_err(|e| self.err(e))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    /// How many versions of each key the team keeps (`None`: every one, the default).
+    pub fn kept_versions(&self) -> Result<Option<u32>> {
+        self.again(|| {
+            let keep: i64 = self
+                .client()?
+                .query_opt(
+                    &self.sql("SELECT value FROM {s}.meta WHERE name = 'keep_versions'"),
+                    &[],
+                )
+                .map_err(|e| self.err(e))?
+                .map(|r| r.get(0))
+                .unwrap_or(0);
+            Ok(u32::try_from(keep).ok().filter(|k| *k > 0))
+        })
+    }
+
+    /// Keeps the newest `keep` versions of each key from now on, removing older ones at once
+    /// (`None`: keep every version). The current version always stays, and with it what
+    /// `memory_restore` can go back to within the kept ones. Needs the owner's rights; returns
+    /// how many versions were removed now.
+    pub fn keep_versions(&self, keep: Option<u32>) -> Result<u64> {
+        if keep == Some(0) {
+            return Err(StoreError::InvalidArgument(
+                "a team keeps at least 1 version of each key (the current one)".into(),
+            ));
+        }
+        let keep = i64::from(keep.unwrap_or(0));
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        let owner = |e: postgres::Error| match e.code() {
+            Some(&SqlState::INSUFFICIENT_PRIVILEGE) => StoreError::Team {
+                at: self.shown.clone(),
+                reason: format!(
+                    "the role {} may not change how much history team {} keeps: its owner does",
+                    self.member, self.team
+                ),
+            },
+            _ => self.err(e),
+        };
+        tx.execute(
+            &self.sql("UPDATE {s}.meta SET value = $1 WHERE name = 'keep_versions'"),
+            &[&keep],
+        )
+        .map_err(owner)?;
+        let removed = if keep > 0 {
+            tx.execute(
+                &self.sql(
+                    "DELETE FROM {s}.versions v USING {s}.entries e
+                     WHERE v.key = e.key AND v.version <= e.version - $1",
+                ),
+                &[&keep],
+            )
+            .map_err(owner)?
+        } else {
+            0
+        };
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(removed)
     }
 
     /// `by` as the team records it: the client, then the member (the connection's role).
@@ -358,6 +495,7 @@ impl TeamMemory {
         Ok(TeamListener {
             client,
             shown: self.shown.clone(),
+            schema: self.schema.clone(),
         })
     }
 
@@ -549,44 +687,7 @@ impl TeamMemory {
     pub fn changes(&self, since: Option<i64>, limit: Option<usize>) -> Result<ChangesPage> {
         let limit = clamp_limit(limit, CHANGES_DEFAULT, CHANGES_MAX)?;
         let mut client = self.client()?;
-        let map = |r: &postgres::Row| Change {
-            seq: r.get(0),
-            key: r.get(1),
-            op: Op::parse(r.get(2)),
-            version: r.get(3),
-            at: r.get(4),
-            by: r.get(5),
-        };
-        let changes = match since {
-            Some(since) => {
-                let rows = client
-                    .query(
-                        &self.sql(
-                            "SELECT seq, key, op, version, at, by FROM {s}.versions
-                             WHERE seq > $1 ORDER BY seq LIMIT $2",
-                        ),
-                        &[&since, &((limit + 1) as i64)],
-                    )
-                    .map_err(|e| self.err(e))?;
-                rows.iter().map(map).collect()
-            }
-            None => {
-                let rows = client
-                    .query(
-                        &self.sql(
-                            "SELECT seq, key, op, version, at, by FROM {s}.versions
-                             ORDER BY seq DESC LIMIT $1",
-                        ),
-                        &[&(limit as i64)],
-                    )
-                    .map_err(|e| self.err(e))?;
-                rows.iter().map(map).collect()
-            }
-        };
-        changes_page(changes, since, limit, || {
-            last_seq(&mut client, &self.sql("SELECT seq FROM {s}.feed_counter"))
-                .map_err(|e| self.err(e))
-        })
+        read_changes(&mut client, &self.schema, since, limit, &|e| self.err(e))
     }
 
     /// The sequence number of the newest committed change (0 when there is none).
@@ -900,6 +1001,8 @@ pub struct ServerInfo {
     pub schema: i64,
     /// The roles that may use the team (its owner's aside), by name.
     pub members: Vec<String>,
+    /// How many versions of each key the team keeps (`None`: every one).
+    pub keep_versions: Option<u32>,
 }
 
 /// Whether `name` can be a member (a database role Tandem creates): the rule for team names,
@@ -953,6 +1056,7 @@ impl TeamMemory {
             latency: trips[1],
             schema: self.schema_version()?,
             members,
+            keep_versions: self.kept_versions()?,
         })
     }
 
@@ -987,6 +1091,7 @@ impl TeamMemory {
              GRANT SELECT, UPDATE ON {{s}}.feed_counter TO \"{name}\";
              GRANT SELECT, INSERT, UPDATE ON {{s}}.entries TO \"{name}\";
              GRANT SELECT, INSERT ON {{s}}.versions TO \"{name}\";
+             GRANT SELECT, INSERT ON {{s}}.write_origins TO \"{name}\";
              GRANT SELECT, INSERT, DELETE ON {{s}}.entry_tags TO \"{name}\";
              GRANT USAGE ON ALL SEQUENCES IN SCHEMA {{s}} TO \"{name}\";"
         ));
@@ -1082,9 +1187,23 @@ impl TeamMemory {
 pub struct TeamListener {
     client: Client,
     shown: String,
+    schema: String,
 }
 
 impl TeamListener {
+    /// The feed after `since`, a page at a time, read on the listener's own connection: a
+    /// reader catching up never holds up the store's calls, nor waits behind them.
+    pub fn changes(&mut self, since: i64) -> Result<ChangesPage> {
+        let shown = self.shown.clone();
+        read_changes(
+            &mut self.client,
+            &self.schema,
+            Some(since),
+            CHANGES_DEFAULT,
+            &|e| StoreError::team(shown.clone(), &e),
+        )
+    }
+
     /// Waits up to `timeout` for the doorbell: the highest number it rang with, or `None` when
     /// it did not ring. An error when the connection broke (listen again, then read from the
     /// cursor).
@@ -1148,7 +1267,32 @@ fn address(url: &str, team: &str, saved_password: Option<&str>) -> Result<(Targe
     if config.get_application_name().is_none() {
         config.application_name(&format!("tandem {team}"));
     }
-    config.keepalives_idle(Duration::from_secs(30));
+    // A connection that stops answering (the network cut while a reply was on its way) is
+    // found out by keepalive probes: the first after 5 s of silence, then every 2 s.
+    if !url.contains("keepalives_idle") {
+        config.keepalives_idle(Duration::from_secs(5));
+    }
+    if !url.contains("keepalives_interval") {
+        config.keepalives_interval(Duration::from_secs(2));
+    }
+    if !url.contains("keepalives_retries") {
+        config.keepalives_retries(3);
+    }
+    // Limits, unless the URL sets its own: a network that stops carrying packets breaks the
+    // connection (an error, then a new connection) instead of hanging; a server too busy to
+    // answer calls the statement off; and a session whose client vanished mid-transaction
+    // gives its locks back instead of holding every other writer up.
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(NETWORK_LIMIT);
+    }
+    let options = config.get_options().unwrap_or("").to_string();
+    let mut added = options.clone();
+    for setting in ["statement_timeout", "idle_in_transaction_session_timeout"] {
+        if !options.contains(setting) {
+            added.push_str(&format!(" -c {setting}={}", SESSION_LIMIT.as_millis()));
+        }
+    }
+    config.options(added.trim());
     // TLS: as the URL says (verify-ca and verify-full are what `require` does here: the
     // certificate is always checked); by default off to this machine, required elsewhere.
     let remote = !config.get_hosts().iter().all(loopback);
@@ -1344,6 +1488,23 @@ pub(crate) fn take_query(url: &str, name: &str) -> (String, Option<String>) {
     (url, found)
 }
 
+/// A client process (`pid:N`) as the team records it: with the machine it runs on, so that two
+/// machines' processes of the same number are not taken for one.
+fn machine_origin(origin: &str) -> String {
+    static MACHINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let machine = MACHINE.get_or_init(|| {
+        ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(f).ok())
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_default()
+    });
+    format!("{origin}@{machine}")
+}
+
 /// Whether `host` is this machine (or a socket folder): nothing sent there crosses a network.
 fn loopback(host: &postgres::config::Host) -> bool {
     match host {
@@ -1356,6 +1517,42 @@ fn loopback(host: &postgres::config::Host) -> bool {
         #[cfg(unix)]
         postgres::config::Host::Unix(_) => true,
     }
+}
+
+/// A page of the feed of the team in `schema` (quoted), on `client`.
+fn read_changes(
+    client: &mut Client,
+    schema: &str,
+    since: Option<i64>,
+    limit: usize,
+    err: &dyn Fn(postgres::Error) -> StoreError,
+) -> Result<ChangesPage> {
+    let sql = |text: &str| text.replace("{s}", schema);
+    let map = |r: &postgres::Row| Change {
+        seq: r.get(0),
+        key: r.get(1),
+        op: Op::parse(r.get(2)),
+        version: r.get(3),
+        at: r.get(4),
+        by: r.get(5),
+    };
+    let rows = match since {
+        Some(since) => client.query(
+            &sql("SELECT seq, key, op, version, at, by FROM {s}.versions
+                  WHERE seq > $1 ORDER BY seq LIMIT $2"),
+            &[&since, &((limit + 1) as i64)],
+        ),
+        None => client.query(
+            &sql("SELECT seq, key, op, version, at, by FROM {s}.versions
+                  ORDER BY seq DESC LIMIT $1"),
+            &[&(limit as i64)],
+        ),
+    }
+    .map_err(err)?;
+    let changes = rows.iter().map(map).collect();
+    changes_page(changes, since, limit, || {
+        last_seq(client, &sql("SELECT seq FROM {s}.feed_counter")).map_err(err)
+    })
 }
 
 /// A live entry's row: key, value, tags, version, created_at, updated_at, updated_by.
@@ -1597,10 +1794,16 @@ impl Writing<'_, '_> {
         by: &str,
     ) -> Result<()> {
         self.seq += 1;
+        // One round trip: the version, and the process it came from when that is known.
         let sql = self.store.sql(
-            "INSERT INTO {s}.versions (seq, key, version, op, value, tags, at, by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "WITH logged AS (
+                 INSERT INTO {s}.versions (seq, key, version, op, value, tags, at, by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             )
+             INSERT INTO {s}.write_origins (seq, origin)
+             SELECT $1, $9::text WHERE $9::text IS NOT NULL",
         );
+        let origin = self.store.origin.get();
         self.tx
             .execute(
                 &sql,
@@ -1613,6 +1816,7 @@ impl Writing<'_, '_> {
                     &tags_json,
                     &at,
                     &by,
+                    &origin,
                 ],
             )
             .map_err(|e| self.store.err(e))?;
@@ -1621,7 +1825,7 @@ impl Writing<'_, '_> {
 }
 
 #[cfg(test)]
-mod tls_tests {
+mod address_tests {
     use postgres::config::SslMode;
 
     use super::*;
@@ -1668,6 +1872,31 @@ mod tls_tests {
         assert_eq!(
             StoreLocation::url_password("postgres://u:pw@h/x?sslrootcert=/a.pem&team=t").as_deref(),
             Some("pw")
+        );
+    }
+
+    #[test]
+    fn sessions_get_time_limits_unless_the_url_sets_its_own() {
+        let (target, _) = address("postgres://u@h/x", "t", None).unwrap();
+        let c = &target.config;
+        assert_eq!(c.get_tcp_user_timeout(), Some(&NETWORK_LIMIT));
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(
+            c.get_options(),
+            Some("-c statement_timeout=15000 -c idle_in_transaction_session_timeout=15000")
+        );
+        let (target, _) = address(
+            "postgres://u@h/x?options=-c%20statement_timeout%3D700&tcp_user_timeout=3&keepalives_idle=60",
+            "t",
+            None,
+        )
+        .unwrap();
+        let c = &target.config;
+        assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(60));
+        assert_eq!(
+            c.get_options(),
+            Some("-c statement_timeout=700 -c idle_in_transaction_session_timeout=15000")
         );
     }
 }
