@@ -13,7 +13,7 @@ use std::{
 use tandem_clients::{ChildProbe, ClientId, DoctorRecord, HubReport, Installer, Probe};
 use tandem_store::{
     Home, Leftover, Workspace,
-    memory::{Change, MemoryStore},
+    memory::{Change, MemoryStore, StoreLocation},
     watch::{ChangeWatcher, FolderWatcher},
 };
 
@@ -68,7 +68,9 @@ pub struct Tandem {
     pub installer: Installer,
     /// The folders as they resolve now: the shared folder follows the saved setting.
     home: RwLock<Home>,
-    store: Result<Arc<MemoryStore>, String>,
+    /// The memory store, or why it could not be opened. A team store that was down when the
+    /// app started is opened when it answers (see [`Tandem::check_team`]).
+    store: RwLock<Result<Arc<MemoryStore>, String>>,
     workspace: RwLock<Result<Arc<Workspace>, String>>,
     /// Files an earlier version left in a folder no process uses now (until dismissed).
     leftover: RwLock<Option<Leftover>>,
@@ -113,7 +115,7 @@ impl Tandem {
             installer,
             leftover: RwLock::new(home.leftover()),
             home: RwLock::new(home.clone()),
-            store,
+            store: RwLock::new(store),
             workspace: RwLock::new(workspace),
             moving: Mutex::new(()),
             notify,
@@ -133,8 +135,8 @@ impl Tandem {
         tandem
     }
 
-    pub fn store(&self) -> Result<&Arc<MemoryStore>, String> {
-        self.store.as_ref().map_err(Clone::clone)
+    pub fn store(&self) -> Result<Arc<MemoryStore>, String> {
+        read(&self.store)
     }
 
     pub fn workspace(&self) -> Result<Arc<Workspace>, String> {
@@ -253,13 +255,13 @@ impl Tandem {
     }
 
     /// On a team store, checks every `team_check` that the database answers, and tells the
-    /// window and the tray when that changes (down: red icon, and Health says why). The
-    /// thread ends with the app.
+    /// window and the tray when that changes (down: red icon, and Health says why). A team
+    /// store that could not be opened when the app started is opened as soon as it answers,
+    /// and watched from then on. The thread ends with the app.
     fn check_team(self: &Arc<Self>) {
-        let Ok(store) = &self.store else { return };
-        if store.team().is_none() {
+        let Ok(location @ StoreLocation::Team { .. }) = self.home().memory_location() else {
             return;
-        }
+        };
         let me = Arc::downgrade(self);
         let every = self.launch.team_check;
         let spawned = std::thread::Builder::new()
@@ -270,23 +272,32 @@ impl Tandem {
                     if lock(&me.doctor.0).stopping {
                         return;
                     }
-                    let Ok(store) = &me.store else { return };
-                    let Some(team) = store.team() else { return };
-                    let state = match team.ping() {
-                        Ok(latency) => health::TeamState {
-                            up: true,
-                            detail: format!(
-                                "team {} on {} as {}",
-                                team.team(),
-                                team.shown(),
-                                team.member()
-                            ),
-                            latency_ms: Some(latency.as_millis() as u64),
+                    let state = match me.store() {
+                        Ok(store) => match store.team() {
+                            Some(team) => team_state(team, team.ping()),
+                            None => return,
                         },
-                        Err(e) => health::TeamState {
-                            up: false,
-                            detail: e.to_string(),
-                            latency_ms: None,
+                        Err(_) => match MemoryStore::open_at(&location) {
+                            Ok(store) => {
+                                let store = Arc::new(store);
+                                let state = match store.team() {
+                                    Some(team) => team_state(team, team.ping()),
+                                    None => return,
+                                };
+                                log::info!("the team store answers: memory is open");
+                                write(&me.store, Ok(store));
+                                me.watch_store();
+                                (me.notify)(Topic::Memory(Vec::new()));
+                                state
+                            }
+                            Err(e) => {
+                                write(&me.store, Err(e.to_string()));
+                                health::TeamState {
+                                    up: false,
+                                    detail: e.to_string(),
+                                    latency_ms: None,
+                                }
+                            }
                         },
                     };
                     let changed = {
@@ -310,10 +321,9 @@ impl Tandem {
 
     fn watch_store(self: &Arc<Self>) {
         let mut bg = lock(&self.background);
-        if let Ok(store) = &self.store {
+        if let Ok(store) = self.store() {
             let notify = self.notify.clone();
-            match ChangeWatcher::spawn(store.clone(), move |changes| notify(Topic::Memory(changes)))
-            {
+            match ChangeWatcher::spawn(store, move |changes| notify(Topic::Memory(changes))) {
                 Ok(w) => bg.memory = Some(w),
                 Err(e) => log::error!("cannot watch the memory store: {e}"),
             }
@@ -478,12 +488,13 @@ impl Tandem {
         let hub_report = lock(&self.hub_report).clone();
         let leftover = self.leftover();
         let team = lock(&self.team).clone();
+        let store_error = self.store().err();
         health::assemble(health::Inputs {
             clients: &clients,
             checks: &checks,
             checked_at,
             hub: self.launch.hub.as_ref().map(|(_, port)| (&hub, *port)),
-            memory_error: self.store.as_ref().err().map(String::as_str),
+            memory_error: store_error.as_deref(),
             team: team.as_ref(),
             logs: Logs {
                 app: lock(&self.app_log_dir)
@@ -528,6 +539,30 @@ impl Tandem {
 
     pub fn notify(&self, topic: Topic) {
         (self.notify)(topic);
+    }
+}
+
+/// What a ping of the team store says, for Health.
+fn team_state(
+    team: &tandem_store::memory::team::TeamMemory,
+    ping: tandem_store::Result<Duration>,
+) -> health::TeamState {
+    match ping {
+        Ok(latency) => health::TeamState {
+            up: true,
+            detail: format!(
+                "team {} on {} as {}",
+                team.team(),
+                team.shown(),
+                team.member()
+            ),
+            latency_ms: Some(latency.as_millis() as u64),
+        },
+        Err(e) => health::TeamState {
+            up: false,
+            detail: e.to_string(),
+            latency_ms: None,
+        },
     }
 }
 

@@ -887,3 +887,66 @@ fn on_a_team_store_changes_arrive_live_and_an_outage_turns_health_down() {
     let back = wait("ok");
     assert_ne!(back["overall"], "down", "{back}");
 }
+
+/// A team store that does not let this member in when the app starts: Health says the team
+/// store is down at once (red icon) and the window's memory calls say why; when the database
+/// lets them in, the app opens the store by itself — no restart — and another machine's
+/// writes reach the window live from then on.
+#[test]
+fn a_team_store_down_when_the_app_starts_is_opened_when_it_answers() {
+    let mut team = None;
+    let t = TestApp::start(|launch| {
+        let joined = JoinedTeam::new(launch.home.state_dir());
+        psql(&format!("ALTER ROLE {} NOLOGIN", joined.role));
+        team = Some(joined);
+    });
+    let team = team.unwrap();
+    let role = &team.role;
+    let team_row = |t: &TestApp| {
+        let h = t.ok("health", json!({}));
+        let row = h["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "team")
+            .cloned();
+        (h, row)
+    };
+    let wait = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (h, row) = team_row(&t);
+            if row.as_ref().is_some_and(|r| r["state"] == want) {
+                return h;
+            }
+            assert!(Instant::now() < deadline, "team store never {want}: {h}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let down = wait("unavailable");
+    assert_eq!(down["overall"], "down", "{down}");
+    let refused = t.call("memory", json!({})).unwrap_err();
+    assert!(
+        refused.to_string().contains("not permitted to log in"),
+        "{refused}"
+    );
+
+    psql(&format!("ALTER ROLE {role} LOGIN"));
+    let up = wait("ok");
+    assert_ne!(up["overall"], "down", "{up}");
+    let state = t.dir.path().join("state");
+    let other = team.store(&state);
+    let changes = t.next_event("memory-changed", Duration::from_secs(10), || {
+        set(&other, "after/outage", json!(1), "claude-code 2.1.3");
+    });
+    assert!(
+        changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["key"] == "after/outage"),
+        "{changes}"
+    );
+    let list = t.ok("memory", json!({}));
+    assert_eq!(list["items"][0]["key"], "after/outage", "{list}");
+}
