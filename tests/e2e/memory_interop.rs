@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use tandem_tests::{TestHome, run_node_script};
 
-#[tokio::test]
-async fn the_official_typescript_client_round_trips_every_memory_tool() {
-    let home = TestHome::new();
+tandem_tests::on_each_engine!(the_official_typescript_client_round_trips_every_memory_tool);
+async fn the_official_typescript_client_round_trips_every_memory_tool(home: TestHome) {
     let out = run_node_script(&home, "memory-interop.mjs", &[], &BTreeMap::new()).await;
     assert_eq!(out["serverName"], "tandem-memory");
     assert_eq!(
@@ -30,7 +29,10 @@ async fn the_official_typescript_client_round_trips_every_memory_tool() {
     );
     assert_eq!(out["set2"]["version"], 2);
     assert_eq!(out["get"]["entries"][0]["value"]["library"], "jsonwebtoken");
-    assert_eq!(out["get"]["entries"][0]["updatedBy"], "sdk-interop 1.32.2");
+    assert_eq!(
+        out["get"]["entries"][0]["updatedBy"],
+        home.by("sdk-interop 1.32.2")
+    );
     assert_eq!(out["get"]["missing"], json!(["proj-x/missing"]));
     assert_eq!(out["listKeys"], json!(["proj-x/auth-approach"]));
     assert_eq!(out["searchKeys"], json!(["proj-x/auth-approach"]));

@@ -94,6 +94,18 @@ impl TestHome {
         self.team.as_ref().map(|t| t.name.as_str())
     }
 
+    /// This home's memory, opened as its processes open it: the SQLite file, or the team.
+    pub fn store(&self) -> tandem_store::memory::MemoryStore {
+        match &self.team {
+            Some(t) => tandem_store::memory::MemoryStore::open_at(
+                &tandem_store::memory::StoreLocation::parse(&format!("{}?team={}", t.base, t.name)),
+            )
+            .expect("opening the team store"),
+            None => tandem_store::memory::MemoryStore::open(self.memory_db())
+                .expect("opening memory.db"),
+        }
+    }
+
     /// `"sqlite"`, or `"postgres"` for [`Self::on_team_store`].
     pub fn engine(&self) -> &'static str {
         if self.team.is_some() {

@@ -58,4 +58,16 @@ macro_rules! on_each_engine {
             }
         }
     };
+    ($name:ident, multi_thread) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn on_sqlite() {
+                super::$name($crate::TestHome::new()).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn on_postgres() {
+                super::$name($crate::TestHome::on_team_store()).await
+            }
+        }
+    };
 }

@@ -970,7 +970,27 @@ impl TeamMemory {
 
     /// The server keeps its own files sound; this checks that the team's tables answer.
     pub fn integrity_check(&self) -> Result<String> {
-        self.last_seq().map(|_| "ok".to_string())
+        self.again(|| {
+            let mut client = self.client()?;
+            let row = client
+                .query_one(
+                    &self.sql(
+                        "SELECT (SELECT seq FROM {s}.feed_counter)
+                                  >= coalesce((SELECT max(seq) FROM {s}.versions), 0),
+                                (SELECT count(*) FROM {s}.entries e WHERE NOT EXISTS (
+                                    SELECT 1 FROM {s}.versions v
+                                    WHERE v.key = e.key AND v.version = e.version))",
+                    ),
+                    &[],
+                )
+                .map_err(|e| self.err(e))?;
+            let (counter_ahead, orphans): (bool, i64) = (row.get(0), row.get(1));
+            Ok(match (counter_ahead, orphans) {
+                (true, 0) => "ok".to_string(),
+                (false, _) => "the feed counter is behind the newest change".to_string(),
+                (_, n) => format!("{n} entries have no version in the history"),
+            })
+        })
     }
 
     /// Live entries changed at or after `since` (RFC 3339), newest first.
