@@ -448,3 +448,50 @@ pub(crate) fn assert_interop(out: &Value) {
     );
     assert_eq!(out["prompts"], json!(["handoff", "pickup"]));
 }
+
+/// Two sessions (two server processes on one shared folder) claim the same open handoff at
+/// once, 100 times: each time exactly one wins, and the other is told who claimed it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_sessions_claiming_one_handoff_exactly_one_wins_100_times_in_a_row() {
+    let home = TestHome::new();
+    let a = TestClient::named("claude-code", "2.1.332")
+        .connect(&home, WORKSPACE)
+        .await;
+    let b = TestClient::named("cursor", "1.7.0")
+        .connect(&home, WORKSPACE)
+        .await;
+    for round in 0..100 {
+        let created = a
+            .ok(
+                "handoff_create",
+                json!({"title": format!("Race {round}"), "summary": "Who takes it?"}),
+            )
+            .await;
+        let claim = json!({"id": created["id"], "status": "claimed"});
+        let (ra, rb) = tokio::join!(
+            a.call("handoff_update", claim.clone()),
+            b.call("handoff_update", claim.clone())
+        );
+        let won: Vec<bool> = [&ra, &rb]
+            .iter()
+            .map(|r| r.is_error != Some(true))
+            .collect();
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "round {round}: {ra:?} {rb:?}"
+        );
+        let (lost, winner) = if won[0] {
+            (&rb, "claude-code")
+        } else {
+            (&ra, "cursor")
+        };
+        let text = tandem_tests::text_of(lost);
+        assert!(
+            text.contains(&format!("claimed by {winner}")),
+            "round {round}: {text}"
+        );
+    }
+    a.close().await;
+    b.close().await;
+}

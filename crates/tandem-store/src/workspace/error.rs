@@ -100,6 +100,12 @@ pub enum WorkspaceError {
     )]
     Contended { path: String },
 
+    #[error(
+        "handoff {id:?} was claimed by {by} at {at}; nothing was written. It is theirs until it \
+         is marked done or dropped, or set open again; handoff_list shows the open ones"
+    )]
+    AlreadyClaimed { id: String, by: String, at: String },
+
     #[error("{action} {path:?}: {source}")]
     Io {
         action: &'static str,

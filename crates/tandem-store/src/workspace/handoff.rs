@@ -408,10 +408,23 @@ impl Workspace {
         }
         let id = check_id(&p.id)?;
         let rel = format!("{HANDOFFS_DIR}/{id}.md");
+        // One update at a time on this folder: a claim is read, checked and written whole.
+        let _turn = self.handoff_turn()?;
         for _ in 0..5 {
             let (text, _, path) = self.read_handoff_file(&id)?;
-            if let Err(reason) = front_matter(&text) {
-                return Err(WorkspaceError::InvalidHandoff { id, path, reason });
+            let current = match front_matter(&text) {
+                Ok((current, _)) => current,
+                Err(reason) => return Err(WorkspaceError::InvalidHandoff { id, path, reason }),
+            };
+            // Exactly one claim wins: a claimed handoff is not claimed again.
+            if p.status == HandoffStatus::Claimed && current.status == HandoffStatus::Claimed {
+                return Err(WorkspaceError::AlreadyClaimed {
+                    id,
+                    by: current.updated_by.unwrap_or_else(|| "someone".into()),
+                    at: current
+                        .updated_at
+                        .unwrap_or_else(|| "an unknown time".into()),
+                });
             }
             let status = p.status;
             let at = timestamp(OffsetDateTime::now_utc());
@@ -454,6 +467,37 @@ impl Workspace {
             });
         }
         Err(WorkspaceError::Contended { path: rel })
+    }
+
+    /// The folder's turn for handoff updates: an exclusive lock (advisory, across processes)
+    /// held until the returned file is dropped. The lock file lives in the system's temporary
+    /// folder, named after the shared folder's path, so nothing is added to the shared folder
+    /// that a listing would show.
+    fn handoff_turn(&self) -> WsResult<std::fs::File> {
+        let root = self.root();
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        // FNV-1a: the same name from every build of Tandem.
+        let hash = root
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+        let path = std::env::temp_dir().join(format!("tandem-handoffs-{hash:016x}.lock"));
+        let io = |action, e| WorkspaceError::Io {
+            action,
+            path: path.display().to_string(),
+            source: e,
+        };
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io("opening", e))?;
+        lock.lock().map_err(|e| io("locking", e))?;
+        Ok(lock)
     }
 
     /// Every handoff, newest first, with the sort key (nanoseconds since 1970).

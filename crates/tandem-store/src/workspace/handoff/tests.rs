@@ -500,3 +500,71 @@ fn invalid_is_listed_but_never_given() {
     let listed = serde_json::to_string(&schemars::schema_for!(HandoffListParams)).unwrap();
     assert!(listed.contains("invalid"), "{listed}");
 }
+
+#[test]
+fn a_claimed_handoff_is_not_claimed_again_and_the_refusal_names_who_has_it() {
+    let f = fixture();
+    let id = create(&f, "Claim me").id;
+    update(&f, &id, HandoffStatus::Claimed, None, "claude-code 2.1.3");
+    let before = file(&f, &id);
+    let claim = HandoffUpdateParams {
+        id: id.clone(),
+        status: HandoffStatus::Claimed,
+        note: None,
+    };
+    let err = f.ws.handoff_update(&claim, "cursor 1.2").unwrap_err();
+    assert!(
+        matches!(err, WorkspaceError::AlreadyClaimed { .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("claimed by claude-code 2.1.3 at 20"),
+        "{text}"
+    );
+    assert_eq!(file(&f, &id), before, "nothing written");
+    // Given back, it can be claimed by someone else.
+    update(
+        &f,
+        &id,
+        HandoffStatus::Open,
+        Some("back"),
+        "claude-code 2.1.3",
+    );
+    update(&f, &id, HandoffStatus::Claimed, None, "cursor 1.2");
+    assert_eq!(read(&f, &id).status, HandoffStatus::Claimed);
+}
+
+/// Eight writers, each with a workspace of its own on the same folder, claim one handoff at
+/// once, twenty times: each time exactly one wins.
+#[test]
+fn of_claims_made_at_once_exactly_one_wins() {
+    let f = fixture();
+    for round in 0..20 {
+        let id = create(&f, &format!("Race {round}")).id;
+        let barrier = std::sync::Barrier::new(8);
+        let wins: usize = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..8)
+                .map(|w| {
+                    let (barrier, id, root) = (&barrier, &id, &f.root);
+                    s.spawn(move || {
+                        let ws = Workspace::open(root).unwrap();
+                        barrier.wait();
+                        let claim = HandoffUpdateParams {
+                            id: id.clone(),
+                            status: HandoffStatus::Claimed,
+                            note: None,
+                        };
+                        match ws.handoff_update(&claim, &format!("writer-{w}")) {
+                            Ok(_) => 1,
+                            Err(WorkspaceError::AlreadyClaimed { .. }) => 0,
+                            Err(e) => panic!("{e}"),
+                        }
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).sum()
+        });
+        assert_eq!(wins, 1, "round {round}");
+    }
+}
