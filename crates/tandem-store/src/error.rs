@@ -43,6 +43,13 @@ pub enum StoreError {
     #[error("no entry {key:?}")]
     NotFound { key: String },
 
+    /// A document of the team's workspace was not what a write expected.
+    #[error("{0}")]
+    DocConflict(String),
+
+    #[error("{path} does not exist in the team's workspace")]
+    DocNotFound { path: String },
+
     #[error("{key:?} has no version {version}")]
     NoSuchVersion { key: String, version: i64 },
 

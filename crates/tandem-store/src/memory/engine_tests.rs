@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::*;
 
 /// The throw-away server's settings.
-fn pg_url() -> String {
+pub(crate) fn pg_url() -> String {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!(

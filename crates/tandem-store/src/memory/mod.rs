@@ -666,24 +666,37 @@ fn list_page(mut entries: Vec<EntrySummary>, limit: usize) -> ListPage {
 /// changes in order (the extra one only says more wait); without `since`, the newest `limit`.
 /// `newest` gives the cursor when there is neither a change nor a `since`.
 fn changes_page(
-    mut changes: Vec<Change>,
+    changes: Vec<Change>,
     since: Option<i64>,
     limit: usize,
     newest: impl FnOnce() -> Result<i64>,
 ) -> Result<ChangesPage> {
-    let more = since.is_some() && changes.len() > limit;
-    changes.truncate(limit);
-    changes.sort_by_key(|c| c.seq);
-    let cursor = match (changes.last(), since) {
-        (Some(last), _) => last.seq,
-        (None, Some(since)) => since,
-        (None, None) => newest()?,
-    };
+    let (changes, cursor, more) = page_of(changes, |c| c.seq, since, limit, newest)?;
     Ok(ChangesPage {
         changes,
         cursor,
         more,
     })
+}
+
+/// A page of any commit-ordered feed (memory's, the team workspace's): the items in order,
+/// the cursor to give next, and whether more wait (see [`changes_page`]).
+pub(crate) fn page_of<C>(
+    mut items: Vec<C>,
+    seq: impl Fn(&C) -> i64,
+    since: Option<i64>,
+    limit: usize,
+    newest: impl FnOnce() -> Result<i64>,
+) -> Result<(Vec<C>, i64, bool)> {
+    let more = since.is_some() && items.len() > limit;
+    items.truncate(limit);
+    items.sort_by_key(|c| seq(c));
+    let cursor = match (items.last(), since) {
+        (Some(last), _) => seq(last),
+        (None, Some(since)) => since,
+        (None, None) => newest()?,
+    };
+    Ok((items, cursor, more))
 }
 
 /// What a set writes over `existing`, on either engine: the expected version checked, the tags
@@ -789,6 +802,6 @@ fn decode_cursor(cursor: &str) -> Result<String> {
 }
 
 #[cfg(test)]
-mod engine_tests;
+pub(crate) mod engine_tests;
 #[cfg(test)]
 mod tests;

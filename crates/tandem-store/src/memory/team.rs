@@ -110,6 +110,51 @@ const MIGRATIONS: &[&str] = &[
         END LOOP;
     END $$;
     "#,
+    // 3: the workspace as versioned documents (path → text), with a feed of its own
+    // (`doc_counter`, numbered in commit order as memory's is) and its own doorbell, so that
+    // file writes never wait behind memory writes. See `workspace::team`.
+    r#"
+    CREATE TABLE {s}.doc_counter (
+        one  boolean PRIMARY KEY DEFAULT true CHECK (one),
+        seq  bigint NOT NULL
+    );
+    INSERT INTO {s}.doc_counter (seq) VALUES (0);
+    CREATE TABLE {s}.docs (
+        path        text PRIMARY KEY,
+        text        text,
+        version     bigint NOT NULL,
+        deleted     boolean NOT NULL DEFAULT false,
+        created_at  text NOT NULL,
+        created_by  text NOT NULL,
+        updated_at  text NOT NULL,
+        updated_by  text NOT NULL
+    );
+    CREATE INDEX docs_path ON {s}.docs (path text_pattern_ops);
+    CREATE TABLE {s}.doc_versions (
+        seq      bigint PRIMARY KEY,
+        path     text NOT NULL,
+        version  bigint NOT NULL,
+        op       text NOT NULL CHECK (op IN ('put', 'delete')),
+        text     text,
+        at       text NOT NULL,
+        by       text NOT NULL,
+        UNIQUE (path, version)
+    );
+    DO $$
+    DECLARE
+        member text;
+    BEGIN
+        FOR member IN
+            SELECT rolname FROM pg_roles
+            WHERE has_table_privilege(oid, '{s}.versions', 'INSERT') AND NOT rolsuper
+              AND rolname NOT LIKE 'pg\_%' AND rolname <> current_user
+        LOOP
+            EXECUTE format('GRANT SELECT, UPDATE ON {s}.doc_counter TO %I', member);
+            EXECUTE format('GRANT SELECT, INSERT, UPDATE ON {s}.docs TO %I', member);
+            EXECUTE format('GRANT SELECT, INSERT ON {s}.doc_versions TO %I', member);
+        END LOOP;
+    END $$;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -143,7 +188,7 @@ struct Link {
 }
 
 /// The store's connection, held for one call.
-struct Conn<'a>(MutexGuard<'a, Link>);
+pub(crate) struct Conn<'a>(MutexGuard<'a, Link>);
 
 impl std::ops::Deref for Conn<'_> {
     type Target = Client;
@@ -248,7 +293,7 @@ impl TeamMemory {
     /// The connection, connected again first when it broke or, after a while unused, no
     /// longer answers (the server restarted, the network changed). A connection that cannot be
     /// made is an error at once; nothing is queued.
-    fn client(&self) -> Result<Conn<'_>> {
+    pub(crate) fn client(&self) -> Result<Conn<'_>> {
         // A panic while holding the lock dropped its transaction (rolled back).
         let mut link = self.link.lock().unwrap_or_else(|p| p.into_inner());
         let stale = self.lost.swap(false, Ordering::SeqCst)
@@ -262,7 +307,7 @@ impl TeamMemory {
         Ok(Conn(link))
     }
 
-    fn err(&self, e: postgres::Error) -> StoreError {
+    pub(crate) fn err(&self, e: postgres::Error) -> StoreError {
         if connection_gone(&e) {
             self.lost.store(true, Ordering::SeqCst);
         }
@@ -271,7 +316,7 @@ impl TeamMemory {
 
     /// A failed commit. When the connection broke on the way, the server may have committed
     /// before it went: the write is not reported done, and the person is told to look.
-    fn commit_err(&self, e: postgres::Error) -> StoreError {
+    pub(crate) fn commit_err(&self, e: postgres::Error) -> StoreError {
         if e.as_db_error().is_some() {
             return self.err(e);
         }
@@ -288,7 +333,7 @@ impl TeamMemory {
         }
     }
 
-    fn sql(&self, text: &str) -> String {
+    pub(crate) fn sql(&self, text: &str) -> String {
         text.replace("{s}", &self.schema)
     }
 
@@ -390,7 +435,7 @@ impl TeamMemory {
     }
 
     /// `by` as the team records it: the client, then the member (the connection's role).
-    fn signed(&self, by: &str) -> String {
+    pub(crate) fn signed(&self, by: &str) -> String {
         format!("{by} · {}", self.member)
     }
 
@@ -557,7 +602,7 @@ impl TeamMemory {
     }
 
     /// Whether the connection is known to be gone (the next call connects again).
-    fn broken(&self) -> bool {
+    pub(crate) fn broken(&self) -> bool {
         self.lost.load(Ordering::SeqCst)
             || self
                 .link
@@ -1112,6 +1157,9 @@ impl TeamMemory {
              GRANT SELECT, INSERT, UPDATE ON {{s}}.entries TO \"{name}\";
              GRANT SELECT, INSERT ON {{s}}.versions TO \"{name}\";
              GRANT SELECT, INSERT ON {{s}}.write_origins TO \"{name}\";
+             GRANT SELECT, UPDATE ON {{s}}.doc_counter TO \"{name}\";
+             GRANT SELECT, INSERT, UPDATE ON {{s}}.docs TO \"{name}\";
+             GRANT SELECT, INSERT ON {{s}}.doc_versions TO \"{name}\";
              GRANT SELECT, INSERT, DELETE ON {{s}}.entry_tags TO \"{name}\";
              GRANT USAGE ON ALL SEQUENCES IN SCHEMA {{s}} TO \"{name}\";"
         ));

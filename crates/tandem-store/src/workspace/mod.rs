@@ -10,6 +10,7 @@ pub mod jail;
 mod listing;
 pub mod path_forms;
 pub mod portable;
+pub mod team;
 mod write;
 
 #[cfg(test)]

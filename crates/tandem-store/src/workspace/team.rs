@@ -1,0 +1,502 @@
+//! The workspace on the team store: files and handoffs as versioned documents (path → UTF-8
+//! text) in the team's schema, on the team store's connection ([`TeamMemory`]'s).
+//!
+//! - **Documents** (`docs`): one row per path with its text, version, who created it and who
+//!   changed it last (`client · member`, as memory's writes). A delete leaves a tombstone;
+//!   versions go on after it.
+//! - **History** (`doc_versions`): every put and delete, numbered by the workspace's own feed
+//!   counter (`doc_counter`), which a write holds (row lock) from its first statement to its
+//!   commit — so numbers are handed out in commit order and a reader polling by cursor never
+//!   skips a change (the reasoning of memory's feed, see `memory::team`).
+//! - **Compare-and-swap**: every write says what it expects ([`Expect`]): any version, no
+//!   document (an exclusive create), or a version. A handoff's claim is an update expecting the
+//!   version it read: of two machines claiming at once, exactly one commits.
+//! - **Path rules** replace the folder's jail: a path is relative, `/`-separated, with no
+//!   `..` and no empty or `.` parts, and every part a name all systems accept
+//!   ([`super::portable`]). Text only: a NUL character is refused as binary.
+
+use postgres::{Transaction, error::SqlState};
+
+use crate::{
+    Result, StoreError,
+    memory::{page_of, team::TeamMemory},
+    text::timestamp,
+};
+
+/// The largest document, in bytes of UTF-8.
+pub const MAX_DOC_BYTES: usize = 4 * 1024 * 1024;
+/// The most rows one page of a listing or of the feed holds.
+pub const MAX_PAGE: usize = 1000;
+
+/// What a write expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever is there (a new version, or the first).
+    Any,
+    /// No live document: an exclusive create.
+    Absent,
+    /// This version of the live document.
+    Version(i64),
+}
+
+/// A live document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    pub path: String,
+    pub text: String,
+    pub version: i64,
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// A live document without its text, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocSummary {
+    pub path: String,
+    pub version: i64,
+    pub bytes: i64,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// What a put or delete did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocWritten {
+    pub path: String,
+    pub version: i64,
+    /// The document did not exist (or was deleted) before.
+    pub created: bool,
+}
+
+/// One version of a document, newest first in [`TeamDocs::history`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocVersion {
+    pub seq: i64,
+    pub version: i64,
+    pub op: String,
+    pub text: Option<String>,
+    pub at: String,
+    pub by: String,
+}
+
+/// One change of the workspace's feed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DocChange {
+    pub seq: i64,
+    pub path: String,
+    pub op: String,
+    pub version: i64,
+    pub at: String,
+    pub by: String,
+}
+
+/// A page of the feed: the changes after the cursor given, the cursor to give next, and
+/// whether more are waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocChangesPage {
+    pub changes: Vec<DocChange>,
+    pub cursor: i64,
+    pub more: bool,
+}
+
+/// The team's workspace documents.
+pub struct TeamDocs {
+    store: std::sync::Arc<TeamMemory>,
+}
+
+/// A path as the team stores it, or why it cannot be one.
+pub fn doc_path(input: &str) -> Result<String> {
+    let refuse = |why: &str| StoreError::InvalidArgument(format!("{input:?} {why}"));
+    if input.is_empty() {
+        return Err(refuse("is empty: give a path such as plans/auth.md"));
+    }
+    if input.starts_with('/') || input.contains('\\') || input.as_bytes().get(1) == Some(&b':') {
+        return Err(refuse(
+            "is not a path inside the workspace: give it relative, with / between folders",
+        ));
+    }
+    let mut parts = Vec::new();
+    for part in input.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                return Err(refuse(
+                    "goes up with \"..\": paths stay inside the workspace",
+                ));
+            }
+            name => {
+                if let Some(reason) = super::portable::unportable(name) {
+                    return Err(refuse(&format!(
+                        "has the name {name:?}, which not every system accepts: {reason}"
+                    )));
+                }
+                parts.push(name);
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(refuse("names the workspace itself, not a file in it"));
+    }
+    Ok(parts.join("/"))
+}
+
+fn check_text(path: &str, text: &str) -> Result<()> {
+    if text.len() > MAX_DOC_BYTES {
+        return Err(StoreError::InvalidArgument(format!(
+            "{path}: {} bytes is over the limit of {MAX_DOC_BYTES} bytes for a file in the team's \
+             workspace",
+            text.len()
+        )));
+    }
+    if text.contains('\0') {
+        return Err(StoreError::InvalidArgument(format!(
+            "{path} looks binary (it holds a NUL character): the team's workspace keeps text \
+             files only"
+        )));
+    }
+    Ok(())
+}
+
+impl TeamDocs {
+    /// The workspace of the team `store` belongs to (its schema is set up by then).
+    pub fn new(store: std::sync::Arc<TeamMemory>) -> Self {
+        Self { store }
+    }
+
+    /// The live document at `path`, if there is one.
+    pub fn get(&self, path: &str) -> Result<Option<Doc>> {
+        let path = doc_path(path)?;
+        let s = &self.store;
+        s.again(|| {
+            let row = s
+                .client()?
+                .query_opt(
+                    &s.sql(
+                        "SELECT path, text, version, created_at, created_by, updated_at,
+                                updated_by
+                         FROM {s}.docs WHERE path = $1 AND NOT deleted",
+                    ),
+                    &[&path],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(row.map(|r| Doc {
+                path: r.get(0),
+                text: r.get(1),
+                version: r.get(2),
+                created_at: r.get(3),
+                created_by: r.get(4),
+                updated_at: r.get(5),
+                updated_by: r.get(6),
+            }))
+        })
+    }
+
+    /// Writes `text` at `path` when what is there is what `expect` says; a conflict is refused
+    /// with what is there, and nothing is written.
+    pub fn put(&self, path: &str, text: &str, expect: Expect, by: &str) -> Result<DocWritten> {
+        let path = doc_path(path)?;
+        check_text(&path, text)?;
+        let by = self.store.signed(by);
+        self.write(|tx, seq, s| {
+            let current = current(tx, s, &path)?;
+            check_expect(&path, expect, current.as_ref())?;
+            let at = timestamp(time::OffsetDateTime::now_utc());
+            let (version, created) = match &current {
+                Some(c) => (c.version + 1, c.deleted),
+                None => (1, true),
+            };
+            let write = if current.is_some() {
+                "UPDATE {s}.docs SET text = $2, version = $3, deleted = false, updated_at = $4,
+                        updated_by = $5,
+                        created_at = CASE WHEN deleted THEN $4 ELSE created_at END,
+                        created_by = CASE WHEN deleted THEN $5 ELSE created_by END
+                 WHERE path = $1"
+            } else {
+                "INSERT INTO {s}.docs (path, text, version, created_at, created_by, updated_at,
+                                       updated_by)
+                 VALUES ($1, $2, $3, $4, $5, $4, $5)"
+            };
+            tx.execute(&s.sql(write), &[&path, &text, &version, &at, &by])
+                .map_err(|e| s.err(e))?;
+            log(tx, s, seq, &path, version, "put", Some(text), &at, &by)?;
+            Ok(DocWritten {
+                path: path.clone(),
+                version,
+                created,
+            })
+        })
+    }
+
+    /// Deletes the document at `path` (a tombstone: its history stays, and a later put goes on
+    /// from its version) when what is there is what `expect` says.
+    pub fn delete(&self, path: &str, expect: Expect, by: &str) -> Result<DocWritten> {
+        let path = doc_path(path)?;
+        let by = self.store.signed(by);
+        self.write(|tx, seq, s| {
+            let current = current(tx, s, &path)?;
+            let live = current.as_ref().filter(|c| !c.deleted);
+            let Some(live) = live else {
+                return Err(StoreError::DocNotFound { path: path.clone() });
+            };
+            check_expect(&path, expect, Some(live))?;
+            let at = timestamp(time::OffsetDateTime::now_utc());
+            let version = live.version + 1;
+            tx.execute(
+                &s.sql(
+                    "UPDATE {s}.docs SET text = NULL, version = $2, deleted = true,
+                            updated_at = $3, updated_by = $4
+                     WHERE path = $1",
+                ),
+                &[&path, &version, &at, &by],
+            )
+            .map_err(|e| s.err(e))?;
+            log(tx, s, seq, &path, version, "delete", None, &at, &by)?;
+            Ok(DocWritten {
+                path: path.clone(),
+                version,
+                created: false,
+            })
+        })
+    }
+
+    /// Live documents under `prefix` (a folder path, or empty for all), in path order, after
+    /// `after`, at most `limit` (≤ [`MAX_PAGE`]).
+    pub fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<DocSummary>> {
+        let prefix = match prefix.trim_matches('/') {
+            "" => String::new(),
+            p => format!("{}/", doc_path(p)?),
+        };
+        let pattern = format!("{}%", like_escape(&prefix));
+        let limit = limit.clamp(1, MAX_PAGE) as i64;
+        let after = after.unwrap_or("");
+        let s = &self.store;
+        s.again(|| {
+            let rows = s
+                .client()?
+                .query(
+                    &s.sql(
+                        "SELECT path, version, octet_length(text)::bigint, updated_at, updated_by
+                         FROM {s}.docs
+                         WHERE NOT deleted AND path LIKE $1 AND path > $2
+                         ORDER BY path LIMIT $3",
+                    ),
+                    &[&pattern, &after, &limit],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(rows
+                .iter()
+                .map(|r| DocSummary {
+                    path: r.get(0),
+                    version: r.get(1),
+                    bytes: r.get(2),
+                    updated_at: r.get(3),
+                    updated_by: r.get(4),
+                })
+                .collect())
+        })
+    }
+
+    /// Every version of `path`, newest first (at most `limit`, ≤ [`MAX_PAGE`]).
+    pub fn history(&self, path: &str, limit: usize) -> Result<Vec<DocVersion>> {
+        let path = doc_path(path)?;
+        let limit = limit.clamp(1, MAX_PAGE) as i64;
+        let s = &self.store;
+        s.again(|| {
+            let rows = s
+                .client()?
+                .query(
+                    &s.sql(
+                        "SELECT seq, version, op, text, at, by FROM {s}.doc_versions
+                         WHERE path = $1 ORDER BY version DESC LIMIT $2",
+                    ),
+                    &[&path, &limit],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(rows
+                .iter()
+                .map(|r| DocVersion {
+                    seq: r.get(0),
+                    version: r.get(1),
+                    op: r.get(2),
+                    text: r.get(3),
+                    at: r.get(4),
+                    by: r.get(5),
+                })
+                .collect())
+        })
+    }
+
+    /// The feed after `since` (0: from the start), in commit order, at most `limit`
+    /// (≤ [`MAX_PAGE`]) a page.
+    pub fn changes(&self, since: i64, limit: usize) -> Result<DocChangesPage> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let s = &self.store;
+        s.again(|| {
+            let rows = s
+                .client()?
+                .query(
+                    &s.sql(
+                        "SELECT seq, path, op, version, at, by FROM {s}.doc_versions
+                         WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    ),
+                    &[&since, &((limit + 1) as i64)],
+                )
+                .map_err(|e| s.err(e))?;
+            let changes: Vec<DocChange> = rows
+                .iter()
+                .map(|r| DocChange {
+                    seq: r.get(0),
+                    path: r.get(1),
+                    op: r.get(2),
+                    version: r.get(3),
+                    at: r.get(4),
+                    by: r.get(5),
+                })
+                .collect();
+            let (changes, cursor, more) =
+                page_of(changes, |c| c.seq, Some(since), limit, || Ok(since))?;
+            Ok(DocChangesPage {
+                changes,
+                cursor,
+                more,
+            })
+        })
+    }
+
+    /// Runs `f` in a transaction holding the workspace's feed counter, with the next number to
+    /// give, then moves the counter, rings the workspace's doorbell and commits. Tried once more
+    /// on a new connection when the connection had broken before `f` was handed over.
+    fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Transaction<'_>, i64, &TeamMemory) -> Result<T>,
+    {
+        let s = &*self.store;
+        let mut f = Some(f);
+        let attempt = |f: &mut Option<F>| -> Result<T> {
+            let mut client = s.client()?;
+            let mut tx = client.transaction().map_err(|e| s.err(e))?;
+            let seq: i64 = tx
+                .query_one(&s.sql("SELECT seq FROM {s}.doc_counter FOR UPDATE"), &[])
+                .map_err(|e| s.err(e))?
+                .get(0);
+            let Some(f) = f.take() else {
+                return Err(StoreError::Team {
+                    at: s.shown().to_string(),
+                    reason: "a write ran twice".into(),
+                });
+            };
+            let next = seq + 1;
+            let out = f(&mut tx, next, s)?;
+            tx.execute(&s.sql("UPDATE {s}.doc_counter SET seq = $1"), &[&next])
+                .map_err(|e| s.err(e))?;
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&docs_channel(s.team()), &next.to_string()],
+            )
+            .map_err(|e| s.err(e))?;
+            tx.commit().map_err(|e| s.commit_err(e))?;
+            Ok(out)
+        };
+        match attempt(&mut f) {
+            Err(_) if f.is_some() && s.broken() => attempt(&mut f),
+            done => done,
+        }
+    }
+}
+
+/// The channel the team's workspace doorbell rings on (the new feed number).
+pub fn docs_channel(team: &str) -> String {
+    format!("tandem_{team}_ws")
+}
+
+/// What is at a path now, deleted or not.
+struct Current {
+    version: i64,
+    deleted: bool,
+    updated_at: String,
+    updated_by: String,
+}
+
+fn current(tx: &mut Transaction<'_>, s: &TeamMemory, path: &str) -> Result<Option<Current>> {
+    let row = tx
+        .query_opt(
+            &s.sql(
+                "SELECT version, deleted, updated_at, updated_by FROM {s}.docs
+                 WHERE path = $1 FOR UPDATE",
+            ),
+            &[&path],
+        )
+        .map_err(|e| s.err(e))?;
+    Ok(row.map(|r| Current {
+        version: r.get(0),
+        deleted: r.get(1),
+        updated_at: r.get(2),
+        updated_by: r.get(3),
+    }))
+}
+
+fn check_expect(path: &str, expect: Expect, current: Option<&Current>) -> Result<()> {
+    let live = current.filter(|c| !c.deleted);
+    match (expect, live) {
+        (Expect::Any, _) | (Expect::Absent, None) => Ok(()),
+        (Expect::Version(v), Some(c)) if c.version == v => Ok(()),
+        (Expect::Absent, Some(c)) => Err(StoreError::DocConflict(format!(
+            "{path} already exists (version {}, written by {} at {})",
+            c.version, c.updated_by, c.updated_at
+        ))),
+        (Expect::Version(v), Some(c)) => Err(StoreError::DocConflict(format!(
+            "{path} changed meanwhile: expected version {v}, the current version is {} \
+             (written by {} at {}); read it again before writing",
+            c.version, c.updated_by, c.updated_at
+        ))),
+        (Expect::Version(v), None) => Err(StoreError::DocConflict(format!(
+            "{path} does not exist now (expected version {v})"
+        ))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn log(
+    tx: &mut Transaction<'_>,
+    s: &TeamMemory,
+    seq: i64,
+    path: &str,
+    version: i64,
+    op: &str,
+    text: Option<&str>,
+    at: &str,
+    by: &str,
+) -> Result<()> {
+    tx.execute(
+        &s.sql(
+            "INSERT INTO {s}.doc_versions (seq, path, version, op, text, at, by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        ),
+        &[&seq, &path, &version, &op, &text, &at, &by],
+    )
+    .map_err(|e| match e.code() {
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE) => StoreError::Team {
+            at: s.shown().to_string(),
+            reason: format!(
+                "the role {} may not write the team's workspace: the team's owner runs `tandem \
+                 team init` with this version of Tandem, then `tandem team add-member` again",
+                s.member()
+            ),
+        },
+        _ => s.err(e),
+    })?;
+    Ok(())
+}
+
+/// `text` with LIKE's wildcards taken literally.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+#[path = "team_tests.rs"]
+mod tests;

@@ -1,0 +1,288 @@
+//! The team workspace's documents against the run's PostgreSQL.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::memory::engine_tests::pg_url;
+
+/// A team of its own for a test, dropped after.
+struct Team {
+    name: String,
+    store: Arc<TeamMemory>,
+}
+
+impl Team {
+    fn new() -> Self {
+        let name = format!(
+            "docs_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let store = Arc::new(TeamMemory::connect(&pg_url(), &name, None).unwrap());
+        Self { name, store }
+    }
+
+    fn docs(&self) -> TeamDocs {
+        TeamDocs::new(self.store.clone())
+    }
+
+    /// Another process's connection to the same team.
+    fn another(&self) -> TeamDocs {
+        TeamDocs::new(Arc::new(
+            TeamMemory::connect(&pg_url(), &self.name, None).unwrap(),
+        ))
+    }
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&pg_url(), postgres::NoTls) {
+            let _ =
+                client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
+        }
+    }
+}
+
+fn by() -> String {
+    format!("claude-code 2.1.3 · {}", std::env::var("PGUSER").unwrap())
+}
+
+#[test]
+fn paths_follow_the_workspace_rules() {
+    assert_eq!(doc_path("plans/auth.md").unwrap(), "plans/auth.md");
+    assert_eq!(doc_path("./plans//auth.md").unwrap(), "plans/auth.md");
+    for bad in [
+        "",
+        "/etc/passwd",
+        "../outside.md",
+        "plans/../../x",
+        "C:/Users/x",
+        "plans\\auth.md",
+        "plans/aux.md",
+        "what?.md",
+        ".",
+    ] {
+        assert!(doc_path(bad).is_err(), "{bad:?} accepted");
+    }
+}
+
+#[test]
+fn a_document_is_created_once_versioned_and_refused_when_stale() {
+    let team = Team::new();
+    let docs = team.docs();
+    let made = docs
+        .put(
+            "plans/auth.md",
+            "# Auth\n",
+            Expect::Absent,
+            "claude-ai 0.14",
+        )
+        .unwrap();
+    assert_eq!((made.version, made.created), (1, true));
+    let again = docs
+        .put("plans/auth.md", "# Other\n", Expect::Absent, "cursor 1")
+        .unwrap_err()
+        .to_string();
+    assert!(again.contains("already exists (version 1"), "{again}");
+    let next = docs
+        .put(
+            "plans/auth.md",
+            "# Auth v2\n",
+            Expect::Version(1),
+            "claude-code 2.1.3",
+        )
+        .unwrap();
+    assert_eq!((next.version, next.created), (2, false));
+    let stale = docs
+        .put(
+            "plans/auth.md",
+            "# Auth v2b\n",
+            Expect::Version(1),
+            "cursor 1",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        stale.contains("expected version 1, the current version is 2"),
+        "{stale}"
+    );
+    let doc = docs.get("plans/auth.md").unwrap().unwrap();
+    assert_eq!(doc.text, "# Auth v2\n");
+    assert_eq!(doc.version, 2);
+    assert_eq!(doc.updated_by, by());
+    assert!(doc.created_by.starts_with("claude-ai 0.14 · "), "{doc:?}");
+    assert!(docs.get("plans/none.md").unwrap().is_none());
+}
+
+#[test]
+fn a_delete_leaves_history_and_versions_go_on_after_it() {
+    let team = Team::new();
+    let docs = team.docs();
+    docs.put("a.md", "one", Expect::Any, "x").unwrap();
+    let gone = docs.delete("a.md", Expect::Version(1), "x").unwrap();
+    assert_eq!(gone.version, 2);
+    assert!(docs.get("a.md").unwrap().is_none());
+    assert!(matches!(
+        docs.delete("a.md", Expect::Any, "x"),
+        Err(StoreError::DocNotFound { .. })
+    ));
+    let back = docs.put("a.md", "three", Expect::Absent, "y").unwrap();
+    assert_eq!((back.version, back.created), (3, true));
+    let history = docs.history("a.md", 10).unwrap();
+    let ops: Vec<(i64, &str)> = history.iter().map(|v| (v.version, v.op.as_str())).collect();
+    assert_eq!(ops, vec![(3, "put"), (2, "delete"), (1, "put")]);
+    assert_eq!(history[2].text.as_deref(), Some("one"));
+}
+
+#[test]
+fn listings_page_in_path_order_under_a_folder_and_bad_text_is_refused() {
+    let team = Team::new();
+    let docs = team.docs();
+    for p in [
+        "plans/b.md",
+        "plans/a.md",
+        "plans_x/c.md",
+        "notes/d.md",
+        "plans/sub/e.md",
+    ] {
+        docs.put(p, p, Expect::Any, "x").unwrap();
+    }
+    let first = docs.list("plans", None, 2).unwrap();
+    let paths: Vec<&str> = first.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, vec!["plans/a.md", "plans/b.md"]);
+    let rest = docs.list("plans/", Some("plans/b.md"), 10).unwrap();
+    let paths: Vec<&str> = rest.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, vec!["plans/sub/e.md"], "plans_x is not under plans/");
+    assert_eq!(docs.list("", None, 100).unwrap().len(), 5);
+    assert_eq!(first[0].bytes, "plans/a.md".len() as i64);
+
+    let binary = docs
+        .put("bin.dat", "a\0b", Expect::Any, "x")
+        .unwrap_err()
+        .to_string();
+    assert!(binary.contains("binary"), "{binary}");
+    let big = "x".repeat(MAX_DOC_BYTES + 1);
+    let too_big = docs
+        .put("big.txt", &big, Expect::Any, "x")
+        .unwrap_err()
+        .to_string();
+    assert!(too_big.contains("over the limit"), "{too_big}");
+    assert!(docs.get("bin.dat").unwrap().is_none());
+}
+
+/// Two machines claim one handoff at once (read it, then write expecting that version): each
+/// of 100 rounds, exactly one commits and the other is told the version moved on.
+#[test]
+fn of_two_machines_writing_one_version_exactly_one_wins_100_times() {
+    let team = Team::new();
+    let (a, b) = (team.docs(), team.another());
+    for round in 0..100 {
+        let path = format!("handoffs/race-{round}.md");
+        let v = a
+            .put(&path, "status: open", Expect::Absent, "desktop")
+            .unwrap()
+            .version;
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<bool> = std::thread::scope(|s| {
+            let runs: Vec<_> = [(&a, "code-a"), (&b, "code-b")]
+                .into_iter()
+                .map(|(docs, who)| {
+                    let (barrier, path) = (&barrier, &path);
+                    s.spawn(move || {
+                        barrier.wait();
+                        match docs.put(
+                            path,
+                            &format!("status: claimed by {who}"),
+                            Expect::Version(v),
+                            who,
+                        ) {
+                            Ok(_) => true,
+                            Err(StoreError::DocConflict(_)) => false,
+                            Err(e) => panic!("{e}"),
+                        }
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|w| **w).count(), 1, "round {round}");
+        assert_eq!(a.get(&path).unwrap().unwrap().version, v + 1);
+    }
+}
+
+/// Writers on four connections, a reader polling by cursor in small pages: the reader sees
+/// every change exactly once, in order, with no gaps.
+#[test]
+fn the_feed_gives_every_change_once_in_commit_order() {
+    let team = Team::new();
+    let reader = team.docs();
+    let writers: Vec<TeamDocs> = (0..4).map(|_| team.another()).collect();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for (w, docs) in writers.iter().enumerate() {
+            s.spawn(move || {
+                for i in 0..50 {
+                    docs.put(
+                        &format!("w{w}/f{}.md", i % 7),
+                        &format!("{i}"),
+                        Expect::Any,
+                        "w",
+                    )
+                    .unwrap();
+                }
+            });
+        }
+        s.spawn(|| {
+            let mut cursor = 0;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let page = reader.changes(cursor, 7).unwrap();
+                cursor = page.cursor;
+                let got = page.changes.len();
+                seen.lock().unwrap().extend(page.changes);
+                if finished && got == 0 {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        });
+        // The writers are joined by the scope before `done` matters: wait for them here.
+        while reader.changes(0, MAX_PAGE).unwrap().changes.len() < 200 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let seen = seen.into_inner().unwrap();
+    let seqs: Vec<i64> = seen.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+}
+
+/// A member (a role `add-member` made) writes documents under their own name, and cannot
+/// rewrite their history.
+#[test]
+fn a_member_writes_documents_as_themselves_and_history_stays_append_only() {
+    let team = Team::new();
+    let member = format!("m_{}", &team.name[5..]);
+    let password = team.store.add_member(&member).unwrap();
+    let (url, _) =
+        crate::memory::team::take_query(&team.store.join_url(&member, &password), "team");
+    let as_member = Arc::new(TeamMemory::connect(&url, &team.name, None).unwrap());
+    let docs = TeamDocs::new(as_member.clone());
+    docs.put("plans/x.md", "mine", Expect::Absent, "claude-code 2.1.3")
+        .unwrap();
+    let doc = team.docs().get("plans/x.md").unwrap().unwrap();
+    assert_eq!(doc.updated_by, format!("claude-code 2.1.3 · {member}"));
+    let mut client = as_member.client().unwrap();
+    let refused = client
+        .batch_execute(&format!("DELETE FROM \"{}\".doc_versions", team.name))
+        .unwrap_err();
+    assert_eq!(refused.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    drop(client);
+    drop(docs);
+    drop(as_member);
+    team.store.remove_member(&member).unwrap();
+}
