@@ -75,7 +75,8 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 2: which client process wrote a change (the prompt hook leaves out its own session's
-    // writes), and history retention. Members may append origins, never remove them; old
+    // writes), and history retention. Members may append origins, never remove them (their
+    // rights on new tables are given after the migrations, see `member_rights`); old
     // versions are removed by the owner's function, run by a trigger, when the team keeps a
     // limited history (`keep_versions` > 0, set by `tandem team keep-history`).
     r#"
@@ -97,18 +98,6 @@ const MIGRATIONS: &[&str] = &[
     END $$;
     CREATE TRIGGER keep_history AFTER INSERT ON {s}.versions
         FOR EACH ROW EXECUTE FUNCTION {s}.keep_history();
-    DO $$
-    DECLARE
-        member text;
-    BEGIN
-        FOR member IN
-            SELECT rolname FROM pg_roles
-            WHERE has_table_privilege(oid, '{s}.versions', 'INSERT') AND NOT rolsuper
-              AND rolname NOT LIKE 'pg\_%' AND rolname <> current_user
-        LOOP
-            EXECUTE format('GRANT SELECT, INSERT ON {s}.write_origins TO %I', member);
-        END LOOP;
-    END $$;
     "#,
     // 3: the workspace as versioned documents (path → text), with a feed of its own
     // (`doc_counter`, numbered in commit order as memory's is) and its own doorbell, so that
@@ -140,20 +129,6 @@ const MIGRATIONS: &[&str] = &[
         by       text NOT NULL,
         UNIQUE (path, version)
     );
-    DO $$
-    DECLARE
-        member text;
-    BEGIN
-        FOR member IN
-            SELECT rolname FROM pg_roles
-            WHERE has_table_privilege(oid, '{s}.versions', 'INSERT') AND NOT rolsuper
-              AND rolname NOT LIKE 'pg\_%' AND rolname <> current_user
-        LOOP
-            EXECUTE format('GRANT SELECT, UPDATE ON {s}.doc_counter TO %I', member);
-            EXECUTE format('GRANT SELECT, INSERT, UPDATE ON {s}.docs TO %I', member);
-            EXECUTE format('GRANT SELECT, INSERT ON {s}.doc_versions TO %I', member);
-        END LOOP;
-    END $$;
     "#,
 ];
 
@@ -487,6 +462,24 @@ impl TeamMemory {
         }
         for migration in &MIGRATIONS[found as usize..] {
             tx.batch_execute(&self.sql(migration)).map_err(setup)?;
+        }
+        if found > 0 {
+            // Members added before: their rights on the tables this upgrade made.
+            let members: Vec<String> = tx
+                .query(
+                    "SELECT rolname::text FROM pg_roles
+                     WHERE has_schema_privilege(oid, $1, 'USAGE') AND NOT rolsuper
+                       AND rolname <> current_user AND rolname NOT LIKE 'pg\\_%'",
+                    &[&self.team],
+                )
+                .map_err(setup)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for member in members.iter().filter(|m| valid_member_name(m)) {
+                tx.batch_execute(&self.member_rights(member))
+                    .map_err(setup)?;
+            }
         }
         tx.execute(
             &self.sql(
@@ -1150,23 +1143,30 @@ impl TeamMemory {
         } else {
             format!("CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}';")
         };
-        let grants = self.sql(&format!(
+        let grants = self.member_rights(name);
+        tx.batch_execute(&format!("{role}\n{grants}"))
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(password)
+    }
+
+    /// The rights a member has on the team's tables, for the role `name` (letters, digits and
+    /// `_`): history is append-only, nothing outside the team's schema. Given when a member is
+    /// added, and to every member again after a migration (new tables).
+    fn member_rights(&self, name: &str) -> String {
+        self.sql(&format!(
             "GRANT USAGE ON SCHEMA {{s}} TO \"{name}\";
              GRANT SELECT ON {{s}}.meta TO \"{name}\";
              GRANT SELECT, UPDATE ON {{s}}.feed_counter TO \"{name}\";
              GRANT SELECT, INSERT, UPDATE ON {{s}}.entries TO \"{name}\";
              GRANT SELECT, INSERT ON {{s}}.versions TO \"{name}\";
+             GRANT SELECT, INSERT, DELETE ON {{s}}.entry_tags TO \"{name}\";
              GRANT SELECT, INSERT ON {{s}}.write_origins TO \"{name}\";
              GRANT SELECT, UPDATE ON {{s}}.doc_counter TO \"{name}\";
              GRANT SELECT, INSERT, UPDATE ON {{s}}.docs TO \"{name}\";
              GRANT SELECT, INSERT ON {{s}}.doc_versions TO \"{name}\";
-             GRANT SELECT, INSERT, DELETE ON {{s}}.entry_tags TO \"{name}\";
              GRANT USAGE ON ALL SEQUENCES IN SCHEMA {{s}} TO \"{name}\";"
-        ));
-        tx.batch_execute(&format!("{role}\n{grants}"))
-            .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(password)
+        ))
     }
 
     /// Takes the team's rights from `name`, ends its open sessions, and drops the role unless

@@ -106,6 +106,10 @@ pub enum WorkspaceError {
     )]
     AlreadyClaimed { id: String, by: String, at: String },
 
+    /// The team store's own error (unreachable, refused, a document that changed).
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+
     #[error("{action} {path:?}: {source}")]
     Io {
         action: &'static str,

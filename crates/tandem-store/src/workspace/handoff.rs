@@ -27,7 +27,7 @@ use super::{
 pub const HANDOFF_LIST_DEFAULT: usize = 50;
 pub const HANDOFF_LIST_MAX: usize = 500;
 /// Front matter longer than this is not read (the file is listed as invalid).
-const FRONT_MATTER_MAX: usize = 64 * 1024;
+pub(crate) const FRONT_MATTER_MAX: usize = 64 * 1024;
 /// Most characters of a title kept in the file name.
 const SLUG_CHARS: usize = 48;
 
@@ -272,236 +272,320 @@ pub fn recent_handoffs(root: &Path, limit: usize) -> WsResult<Vec<HandoffSummary
         .handoffs)
 }
 
-impl Workspace {
-    /// `handoff_create`: writes a new handoff, status `open`, created by `by` (the client's
-    /// name and version).
-    pub fn handoff_create(&self, p: &HandoffCreateParams, by: &str) -> WsResult<HandoffCreated> {
-        let title = one_line(&p.title);
-        if title.is_empty() {
-            return Err(WorkspaceError::InvalidArgument(
-                "title is empty; give the handoff a one-line title".to_string(),
-            ));
-        }
-        let now = OffsetDateTime::now_utc();
-        let at = timestamp(now);
-        let stem = format!(
-            "{:04}-{:02}-{:02}-{:02}{:02}-{}",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            slug(&title)
-        );
-        for n in 1..=100 {
-            let id = if n == 1 {
-                stem.clone()
-            } else {
-                format!("{stem}-{n}")
-            };
-            let front = FrontMatter {
-                id: Some(id.clone()),
-                title: title.clone(),
-                status: HandoffStatus::Open,
-                created_at: Some(at.clone()),
-                created_by: Some(one_line(by)),
-                updated_at: Some(at.clone()),
-                updated_by: Some(one_line(by)),
-                project: p.project.as_deref().map(one_line).filter(|s| !s.is_empty()),
-            };
-            let markdown = render(&front, p, &at, by)?;
-            let rel = format!("{HANDOFFS_DIR}/{id}.md");
-            let target = self.jail().resolve(&rel, FinalLink::Follow)?;
-            match write_atomic(
-                self.jail(),
-                &rel,
-                &target,
-                markdown.as_bytes(),
-                Mode::CreateNew,
-            ) {
-                Ok(_) => {
-                    return Ok(HandoffCreated {
-                        id,
-                        path: target.display(),
-                        status: HandoffStatus::Open,
-                    });
-                }
-                Err(WorkspaceError::AlreadyExists { .. }) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(WorkspaceError::InvalidArgument(format!(
-            "100 handoffs named {stem:?} already exist this minute; give another title"
-        )))
-    }
+/// Where handoffs are kept: the shared folder's `handoffs/`, or the team's documents under
+/// it. The handoff logic (ids, rendering, lifecycle, the log, listing) is the same over both.
+pub(crate) trait Shelf {
+    /// `by` as this shelf records it (the team store adds the member).
+    fn signed(&self, by: &str) -> String;
+    /// Writes a new handoff `id`; `Ok(None)` when one by that id exists already. The path.
+    fn create(&self, id: &str, text: &str, by: &str) -> WsResult<Option<String>>;
+    /// The whole handoff, or `HandoffNotFound`.
+    fn read(&self, id: &str) -> WsResult<Stored>;
+    /// Replaces the handoff `read` found with `text` if it is still as found; `Ok(false)` when
+    /// someone wrote it meanwhile (nothing written).
+    fn replace(&self, id: &str, found: &Stored, text: &str, by: &str) -> WsResult<bool>;
+    /// Every handoff: its id, its path, and the start of its text (its front matter at least)
+    /// with its modification time, or why it could not be read.
+    fn scan(&self) -> WsResult<Vec<Shelved>>;
+    /// Held while an update reads, checks and writes, where the shelf needs it (the folder:
+    /// its writes are not compare-and-swap by themselves).
+    fn turn(&self) -> WsResult<Option<std::fs::File>>;
+}
 
-    /// `handoff_list`: handoffs newest first, filtered by status and project. Malformed files
-    /// are listed with status `invalid` (filter `status: invalid` to find them).
-    pub fn handoff_list(&self, p: &HandoffListParams) -> WsResult<HandoffList> {
-        let limit = p.limit.unwrap_or(HANDOFF_LIST_DEFAULT);
-        if limit == 0 || limit > HANDOFF_LIST_MAX {
-            return Err(WorkspaceError::InvalidArgument(format!(
-                "limit is {limit}; give 1 to {HANDOFF_LIST_MAX}"
-            )));
-        }
-        let mut all = self.scan_handoffs()?;
-        all.retain(|(s, _)| {
-            p.status.is_none_or(|want| s.status == want)
-                && p.project
-                    .as_deref()
-                    .is_none_or(|want| s.project.as_deref() == Some(want))
-        });
-        let total = all.len();
-        let handoffs: Vec<HandoffSummary> = all.into_iter().take(limit).map(|(s, _)| s).collect();
-        Ok(HandoffList {
-            omitted: total - handoffs.len(),
-            handoffs,
-            total,
-        })
-    }
+/// A handoff found by [`Shelf::scan`]: its id, its path, and the start of its text with its
+/// modification time, or why it could not be read.
+pub(crate) type Shelved = (String, String, WsResult<(String, String)>);
 
-    /// `handoff_read`: one handoff whole, by id, or the newest open one for "latest".
-    pub fn handoff_read(&self, p: &HandoffReadParams) -> WsResult<HandoffDoc> {
-        let id = if p.id.trim() == "latest" {
-            self.scan_handoffs()?
-                .into_iter()
-                .find(|(s, _)| s.status == HandoffStatus::Open)
-                .map(|(s, _)| s.id)
-                .ok_or(WorkspaceError::NoOpenHandoff)?
+/// A handoff as read: its text, when it was last changed, its path, and its version where the
+/// shelf has versions.
+pub(crate) struct Stored {
+    pub text: String,
+    pub modified: String,
+    pub path: String,
+    pub version: Option<i64>,
+}
+
+/// `handoff_create`: writes a new handoff, status `open`, created by `by` (the client's name
+/// and version).
+pub(crate) fn create(
+    shelf: &impl Shelf,
+    p: &HandoffCreateParams,
+    by: &str,
+) -> WsResult<HandoffCreated> {
+    let title = one_line(&p.title);
+    if title.is_empty() {
+        return Err(WorkspaceError::InvalidArgument(
+            "title is empty; give the handoff a one-line title".to_string(),
+        ));
+    }
+    let signed = shelf.signed(by);
+    let now = OffsetDateTime::now_utc();
+    let at = timestamp(now);
+    let stem = format!(
+        "{:04}-{:02}-{:02}-{:02}{:02}-{}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        slug(&title)
+    );
+    for n in 1..=100 {
+        let id = if n == 1 {
+            stem.clone()
         } else {
-            check_id(&p.id)?
+            format!("{stem}-{n}")
         };
-        let (text, modified, path) = self.read_handoff_file(&id)?;
-        let (mut markdown, truncated) = (text.clone(), text.len() > MAX_READ_BYTES);
-        if truncated {
-            let mut cut = MAX_READ_BYTES;
-            while !markdown.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            markdown.truncate(cut);
+        let front = FrontMatter {
+            id: Some(id.clone()),
+            title: title.clone(),
+            status: HandoffStatus::Open,
+            created_at: Some(at.clone()),
+            created_by: Some(one_line(&signed)),
+            updated_at: Some(at.clone()),
+            updated_by: Some(one_line(&signed)),
+            project: p.project.as_deref().map(one_line).filter(|s| !s.is_empty()),
+        };
+        let markdown = render(&front, p, &at, &signed)?;
+        if let Some(path) = shelf.create(&id, &markdown, by)? {
+            return Ok(HandoffCreated {
+                id,
+                path,
+                status: HandoffStatus::Open,
+            });
         }
-        let summary = summarize(&id, &path, front_matter(&text), &modified);
-        Ok(HandoffDoc {
-            id: summary.id,
-            title: summary.title,
-            status: summary.status,
-            created_at: summary.created_at,
-            created_by: summary.created_by,
-            updated_at: summary.updated_at,
-            updated_by: summary.updated_by,
-            project: summary.project,
-            path,
-            markdown,
-            truncated,
-            error: summary.error,
-        })
     }
+    Err(WorkspaceError::InvalidArgument(format!(
+        "100 handoffs named {stem:?} already exist this minute; give another title"
+    )))
+}
 
-    /// `handoff_update`: sets the status and appends "time — client — status — note" to the
-    /// Log section, bumping `updatedAt`; the file is rewritten atomically, and everything else
-    /// in it (a person's edits included) is kept.
-    pub fn handoff_update(&self, p: &HandoffUpdateParams, by: &str) -> WsResult<HandoffUpdated> {
-        if p.status == HandoffStatus::Invalid {
-            return Err(WorkspaceError::InvalidArgument(
-                lifecycle::NOT_A_STATUS_TO_GIVE.to_string(),
-            ));
+/// `handoff_list`: handoffs newest first, filtered by status and project. Malformed files are
+/// listed with status `invalid` (filter `status: invalid` to find them).
+pub(crate) fn list(shelf: &impl Shelf, p: &HandoffListParams) -> WsResult<HandoffList> {
+    let limit = p.limit.unwrap_or(HANDOFF_LIST_DEFAULT);
+    if limit == 0 || limit > HANDOFF_LIST_MAX {
+        return Err(WorkspaceError::InvalidArgument(format!(
+            "limit is {limit}; give 1 to {HANDOFF_LIST_MAX}"
+        )));
+    }
+    let mut all = scan(shelf)?;
+    all.retain(|(s, _)| {
+        p.status.is_none_or(|want| s.status == want)
+            && p.project
+                .as_deref()
+                .is_none_or(|want| s.project.as_deref() == Some(want))
+    });
+    let total = all.len();
+    let handoffs: Vec<HandoffSummary> = all.into_iter().take(limit).map(|(s, _)| s).collect();
+    Ok(HandoffList {
+        omitted: total - handoffs.len(),
+        handoffs,
+        total,
+    })
+}
+
+/// `handoff_read`: one handoff whole, by id, or the newest open one for "latest".
+pub(crate) fn read(shelf: &impl Shelf, p: &HandoffReadParams) -> WsResult<HandoffDoc> {
+    let id = if p.id.trim() == "latest" {
+        scan(shelf)?
+            .into_iter()
+            .find(|(s, _)| s.status == HandoffStatus::Open)
+            .map(|(s, _)| s.id)
+            .ok_or(WorkspaceError::NoOpenHandoff)?
+    } else {
+        check_id(&p.id)?
+    };
+    let Stored {
+        text,
+        modified,
+        path,
+        ..
+    } = shelf.read(&id)?;
+    let (mut markdown, truncated) = (text.clone(), text.len() > MAX_READ_BYTES);
+    if truncated {
+        let mut cut = MAX_READ_BYTES;
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
         }
-        let id = check_id(&p.id)?;
-        let rel = format!("{HANDOFFS_DIR}/{id}.md");
-        // One update at a time on this folder: a claim is read, checked and written whole.
-        let _turn = self.handoff_turn()?;
-        for _ in 0..5 {
-            let (text, _, path) = self.read_handoff_file(&id)?;
-            let current = match front_matter(&text) {
-                Ok((current, _)) => current,
-                Err(reason) => return Err(WorkspaceError::InvalidHandoff { id, path, reason }),
-            };
-            // Exactly one claim wins: a claimed handoff is not claimed again.
-            if p.status == HandoffStatus::Claimed && current.status == HandoffStatus::Claimed {
-                return Err(WorkspaceError::AlreadyClaimed {
+        markdown.truncate(cut);
+    }
+    let summary = summarize(&id, &path, front_matter(&text), &modified);
+    Ok(HandoffDoc {
+        id: summary.id,
+        title: summary.title,
+        status: summary.status,
+        created_at: summary.created_at,
+        created_by: summary.created_by,
+        updated_at: summary.updated_at,
+        updated_by: summary.updated_by,
+        project: summary.project,
+        path,
+        markdown,
+        truncated,
+        error: summary.error,
+    })
+}
+
+/// `handoff_update`: sets the status and appends "time — client — status — note" to the Log
+/// section, bumping `updatedAt`; everything else in it (a person's edits included) is kept.
+/// A claimed handoff is not claimed again: of claims made at once, exactly one wins.
+pub(crate) fn update(
+    shelf: &impl Shelf,
+    p: &HandoffUpdateParams,
+    by: &str,
+) -> WsResult<HandoffUpdated> {
+    if p.status == HandoffStatus::Invalid {
+        return Err(WorkspaceError::InvalidArgument(
+            lifecycle::NOT_A_STATUS_TO_GIVE.to_string(),
+        ));
+    }
+    let id = check_id(&p.id)?;
+    let signed = shelf.signed(by);
+    // One update at a time where the shelf needs it: a claim is read, checked and written
+    // whole.
+    let _turn = shelf.turn()?;
+    for _ in 0..5 {
+        let found = shelf.read(&id)?;
+        let current = match front_matter(&found.text) {
+            Ok((current, _)) => current,
+            Err(reason) => {
+                return Err(WorkspaceError::InvalidHandoff {
                     id,
-                    by: current.updated_by.unwrap_or_else(|| "someone".into()),
-                    at: current
-                        .updated_at
-                        .unwrap_or_else(|| "an unknown time".into()),
+                    path: found.path,
+                    reason,
                 });
             }
-            let status = p.status;
-            let at = timestamp(OffsetDateTime::now_utc());
-            let mut line = format!("- {at} — {} — {}", one_line(by), status.as_str());
-            if let Some(note) = p.note.as_deref().map(one_line).filter(|n| !n.is_empty()) {
-                line.push_str(" — ");
-                line.push_str(&note);
-            }
-            let by_line = one_line(by);
-            let updated = set_front_keys(
-                &text,
-                &[
-                    ("status", status.as_str()),
-                    ("updatedAt", &at),
-                    ("updatedBy", &by_line),
-                ],
-            );
-            let updated = append_log(&updated, &line);
-            if let Err(reason) = front_matter(&updated) {
-                return Err(WorkspaceError::InvalidHandoff { id, path, reason });
-            }
-            // Compare and swap, as far as files allow: retry if someone wrote meanwhile.
-            let (now_text, _, _) = self.read_handoff_file(&id)?;
-            if now_text != text {
-                continue;
-            }
-            let target = self.jail().resolve(&rel, FinalLink::Follow)?;
-            write_atomic(
-                self.jail(),
-                &rel,
-                &target,
-                updated.as_bytes(),
-                Mode::Replace,
-            )?;
-            return Ok(HandoffUpdated {
+        };
+        if p.status == HandoffStatus::Claimed && current.status == HandoffStatus::Claimed {
+            return Err(WorkspaceError::AlreadyClaimed {
                 id,
-                status,
-                updated_at: at,
-                path,
+                by: current.updated_by.unwrap_or_else(|| "someone".into()),
+                at: current
+                    .updated_at
+                    .unwrap_or_else(|| "an unknown time".into()),
             });
         }
-        Err(WorkspaceError::Contended { path: rel })
-    }
-
-    /// The folder's turn for handoff updates: an exclusive lock (advisory, across processes)
-    /// held until the returned file is dropped. The lock file lives in the system's temporary
-    /// folder, named after the shared folder's path, so nothing is added to the shared folder
-    /// that a listing would show.
-    fn handoff_turn(&self) -> WsResult<std::fs::File> {
-        let root = self.root();
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        // FNV-1a: the same name from every build of Tandem.
-        let hash = root
-            .to_string_lossy()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        let status = p.status;
+        let at = timestamp(OffsetDateTime::now_utc());
+        let by_line = one_line(&signed);
+        let mut line = format!("- {at} — {by_line} — {}", status.as_str());
+        if let Some(note) = p.note.as_deref().map(one_line).filter(|n| !n.is_empty()) {
+            line.push_str(" — ");
+            line.push_str(&note);
+        }
+        let updated = set_front_keys(
+            &found.text,
+            &[
+                ("status", status.as_str()),
+                ("updatedAt", &at),
+                ("updatedBy", &by_line),
+            ],
+        );
+        let updated = append_log(&updated, &line);
+        if let Err(reason) = front_matter(&updated) {
+            return Err(WorkspaceError::InvalidHandoff {
+                id,
+                path: found.path,
+                reason,
             });
-        let path = std::env::temp_dir().join(format!("tandem-handoffs-{hash:016x}.lock"));
-        let io = |action, e| WorkspaceError::Io {
-            action,
-            path: path.display().to_string(),
-            source: e,
-        };
-        let lock = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| io("opening", e))?;
-        lock.lock().map_err(|e| io("locking", e))?;
-        Ok(lock)
+        }
+        if !shelf.replace(&id, &found, &updated, by)? {
+            continue;
+        }
+        return Ok(HandoffUpdated {
+            id,
+            status,
+            updated_at: at,
+            path: found.path,
+        });
+    }
+    Err(WorkspaceError::Contended {
+        path: format!("{HANDOFFS_DIR}/{id}.md"),
+    })
+}
+
+/// Every handoff, newest first, with the sort key (nanoseconds since 1970).
+fn scan(shelf: &impl Shelf) -> WsResult<Vec<(HandoffSummary, i128)>> {
+    let mut out: Vec<(HandoffSummary, i128)> = shelf
+        .scan()?
+        .into_iter()
+        .map(|(id, path, head)| {
+            let summary = match head {
+                Ok((head, modified)) => summarize(&id, &path, front_matter(&head), &modified),
+                Err(e) => summarize(&id, &path, Err(e.to_string()), ""),
+            };
+            let key = sort_key(&summary.created_at);
+            (summary, key)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.id.cmp(&a.0.id)));
+    Ok(out)
+}
+
+impl Workspace {
+    /// `handoff_create` on the shared folder (see [`create`]).
+    pub fn handoff_create(&self, p: &HandoffCreateParams, by: &str) -> WsResult<HandoffCreated> {
+        create(self, p, by)
     }
 
-    /// Every handoff, newest first, with the sort key (nanoseconds since 1970).
-    fn scan_handoffs(&self) -> WsResult<Vec<(HandoffSummary, i128)>> {
+    /// `handoff_list` on the shared folder (see [`list`]).
+    pub fn handoff_list(&self, p: &HandoffListParams) -> WsResult<HandoffList> {
+        list(self, p)
+    }
+
+    /// `handoff_read` on the shared folder (see [`read`]).
+    pub fn handoff_read(&self, p: &HandoffReadParams) -> WsResult<HandoffDoc> {
+        read(self, p)
+    }
+
+    /// `handoff_update` on the shared folder (see [`update`]).
+    pub fn handoff_update(&self, p: &HandoffUpdateParams, by: &str) -> WsResult<HandoffUpdated> {
+        update(self, p, by)
+    }
+}
+
+/// The shared folder's `handoffs/`: files, created exclusively (a hard link), replaced
+/// atomically (a rename) after a re-read, one update at a time under a lock.
+impl Shelf for Workspace {
+    fn signed(&self, by: &str) -> String {
+        by.to_string()
+    }
+
+    fn create(&self, id: &str, text: &str, _by: &str) -> WsResult<Option<String>> {
+        let rel = format!("{HANDOFFS_DIR}/{id}.md");
+        let target = self.jail().resolve(&rel, FinalLink::Follow)?;
+        match write_atomic(self.jail(), &rel, &target, text.as_bytes(), Mode::CreateNew) {
+            Ok(_) => Ok(Some(target.display())),
+            Err(WorkspaceError::AlreadyExists { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read(&self, id: &str) -> WsResult<Stored> {
+        let (text, modified, path) = self.read_handoff_file(id)?;
+        Ok(Stored {
+            text,
+            modified,
+            path,
+            version: None,
+        })
+    }
+
+    fn replace(&self, id: &str, found: &Stored, text: &str, _by: &str) -> WsResult<bool> {
+        // Compare and swap, as far as files allow: someone who does not take turns (a
+        // person's editor) may have written meanwhile.
+        let (now_text, _, _) = self.read_handoff_file(id)?;
+        if now_text != found.text {
+            return Ok(false);
+        }
+        let rel = format!("{HANDOFFS_DIR}/{id}.md");
+        let target = self.jail().resolve(&rel, FinalLink::Follow)?;
+        write_atomic(self.jail(), &rel, &target, text.as_bytes(), Mode::Replace)?;
+        Ok(true)
+    }
+
+    fn scan(&self) -> WsResult<Vec<Shelved>> {
         let jail = self.jail();
         let dir = jail.resolve(HANDOFFS_DIR, FinalLink::Follow)?;
         match dir.metadata() {
@@ -531,15 +615,47 @@ impl Workspace {
                 continue;
             }
             let path = format!("{HANDOFFS_DIR}/{name}");
-            let summary = match self.read_front(&path) {
-                Ok((head, modified)) => summarize(id, &path, front_matter(&head), &modified),
-                Err(e) => summarize(id, &path, Err(e.to_string()), ""),
-            };
-            let key = sort_key(&summary.created_at);
-            out.push((summary, key));
+            let head = self.read_front(&path);
+            out.push((id.to_string(), path, head));
         }
-        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.id.cmp(&a.0.id)));
         Ok(out)
+    }
+
+    fn turn(&self) -> WsResult<Option<std::fs::File>> {
+        self.handoff_turn().map(Some)
+    }
+}
+
+impl Workspace {
+    /// The folder's turn for handoff updates: an exclusive lock (advisory, across processes)
+    /// held until the returned file is dropped. The lock file lives in the system's temporary
+    /// folder, named after the shared folder's path, so nothing is added to the shared folder
+    /// that a listing would show.
+    fn handoff_turn(&self) -> WsResult<std::fs::File> {
+        let root = self.root();
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        // FNV-1a: the same name from every build of Tandem.
+        let hash = root
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+        let path = std::env::temp_dir().join(format!("tandem-handoffs-{hash:016x}.lock"));
+        let io = |action, e| WorkspaceError::Io {
+            action,
+            path: path.display().to_string(),
+            source: e,
+        };
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io("opening", e))?;
+        lock.lock().map_err(|e| io("locking", e))?;
+        Ok(lock)
     }
 
     /// The start of a handoff file, up to the end of its front matter (bounded), and its

@@ -17,6 +17,14 @@
 
 use postgres::{Transaction, error::SqlState};
 
+use super::{
+    HANDOFFS_DIR,
+    error::{WorkspaceError, WsResult},
+    handoff::{
+        self, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
+        HandoffReadParams, HandoffUpdateParams, HandoffUpdated,
+    },
+};
 use crate::{
     Result, StoreError,
     memory::{page_of, team::TeamMemory},
@@ -60,6 +68,9 @@ pub struct DocSummary {
     pub updated_at: String,
     pub updated_by: String,
 }
+
+/// The start of a document: its path, its first bytes, and when it was last changed.
+pub type DocHead = (String, String, String);
 
 /// What a put or delete did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -403,6 +414,120 @@ impl TeamDocs {
             Err(_) if f.is_some() && s.broken() => attempt(&mut f),
             done => done,
         }
+    }
+}
+
+impl TeamDocs {
+    /// The start (up to `max_bytes`, cut at a character) of every live document directly in
+    /// the folder `folder`, with its path and when it was last changed, in path order.
+    pub fn heads(&self, folder: &str, max_bytes: usize) -> Result<Vec<DocHead>> {
+        let folder = doc_path(folder)?;
+        let pattern = format!("{}/%", like_escape(&folder));
+        let nested = format!("{}/%/%", like_escape(&folder));
+        let max = i32::try_from(max_bytes).unwrap_or(i32::MAX);
+        let s = &self.store;
+        s.again(|| {
+            let rows = s
+                .client()?
+                .query(
+                    &s.sql(
+                        "SELECT path, left(text, $3), updated_at FROM {s}.docs
+                         WHERE NOT deleted AND path LIKE $1 AND path NOT LIKE $2
+                         ORDER BY path",
+                    ),
+                    &[&pattern, &nested, &max],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
+        })
+    }
+
+    /// `handoff_create` on the team's workspace (see [`handoff::create`]).
+    pub fn handoff_create(&self, p: &HandoffCreateParams, by: &str) -> WsResult<HandoffCreated> {
+        handoff::create(self, p, by)
+    }
+
+    /// `handoff_list` on the team's workspace (see [`handoff::list`]).
+    pub fn handoff_list(&self, p: &HandoffListParams) -> WsResult<HandoffList> {
+        handoff::list(self, p)
+    }
+
+    /// `handoff_read` on the team's workspace (see [`handoff::read`]).
+    pub fn handoff_read(&self, p: &HandoffReadParams) -> WsResult<HandoffDoc> {
+        handoff::read(self, p)
+    }
+
+    /// `handoff_update` on the team's workspace (see [`handoff::update`]): every update is a
+    /// compare-and-swap on the version read, so of two machines claiming at once exactly one
+    /// wins.
+    pub fn handoff_update(&self, p: &HandoffUpdateParams, by: &str) -> WsResult<HandoffUpdated> {
+        handoff::update(self, p, by)
+    }
+}
+
+/// The team's handoffs: documents under `handoffs/`, created with [`Expect::Absent`] and
+/// replaced with [`Expect::Version`] — compare-and-swap in the database, so no lock is needed.
+impl handoff::Shelf for TeamDocs {
+    fn signed(&self, by: &str) -> String {
+        self.store.signed(by)
+    }
+
+    fn create(&self, id: &str, text: &str, by: &str) -> WsResult<Option<String>> {
+        let path = format!("{HANDOFFS_DIR}/{id}.md");
+        match self.put(&path, text, Expect::Absent, by) {
+            Ok(_) => Ok(Some(path)),
+            Err(StoreError::DocConflict(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn read(&self, id: &str) -> WsResult<handoff::Stored> {
+        let path = format!("{HANDOFFS_DIR}/{id}.md");
+        let doc = self
+            .get(&path)
+            .map_err(|e| match e {
+                StoreError::InvalidArgument(_) => WorkspaceError::HandoffNotFound { id: id.into() },
+                e => e.into(),
+            })?
+            .ok_or_else(|| WorkspaceError::HandoffNotFound { id: id.into() })?;
+        Ok(handoff::Stored {
+            text: doc.text,
+            modified: doc.updated_at,
+            path,
+            version: Some(doc.version),
+        })
+    }
+
+    fn replace(&self, _id: &str, found: &handoff::Stored, text: &str, by: &str) -> WsResult<bool> {
+        let expect = match found.version {
+            Some(v) => Expect::Version(v),
+            None => Expect::Any,
+        };
+        match self.put(&found.path, text, expect, by) {
+            Ok(_) => Ok(true),
+            Err(StoreError::DocConflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn scan(&self) -> WsResult<Vec<handoff::Shelved>> {
+        Ok(self
+            .heads(HANDOFFS_DIR, handoff::FRONT_MATTER_MAX)?
+            .into_iter()
+            .filter_map(|(path, head, modified)| {
+                let name = path.rsplit('/').next()?;
+                let id = name.strip_suffix(".md")?;
+                (!id.is_empty() && !name.starts_with('.'))
+                    .then(|| (id.to_string(), path.clone(), Ok((head, modified))))
+            })
+            .collect())
+    }
+
+    fn turn(&self) -> WsResult<Option<std::fs::File>> {
+        Ok(None)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::memory::engine_tests::pg_url;
+use crate::{memory::engine_tests::pg_url, workspace::handoff::HandoffStatus};
 
 /// A team of its own for a test, dropped after.
 struct Team {
@@ -283,6 +283,169 @@ fn a_member_writes_documents_as_themselves_and_history_stays_append_only() {
     assert_eq!(refused.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
     drop(client);
     drop(docs);
+    drop(as_member);
+    team.store.remove_member(&member).unwrap();
+}
+
+fn plan(title: &str) -> HandoffCreateParams {
+    HandoffCreateParams {
+        title: title.to_string(),
+        summary: "Move sessions to JWT.".to_string(),
+        decisions: vec!["Use jose".to_string()],
+        tasks: vec!["Add the middleware".to_string()],
+        open_questions: vec![],
+        files: vec![],
+        project: Some("proj-x".to_string()),
+    }
+}
+
+/// The handoff tools' logic on the team's documents: created open, listed, read, claimed,
+/// done — with the member in every name — and a malformed one listed as invalid.
+#[test]
+fn handoffs_live_in_the_team_s_documents_with_the_same_lifecycle() {
+    let team = Team::new();
+    let (desktop, code) = (team.docs(), team.another());
+    let made = desktop
+        .handoff_create(&plan("Auth rework"), "claude-ai 0.14")
+        .unwrap();
+    assert_eq!(made.status, HandoffStatus::Open);
+    assert_eq!(made.path, format!("handoffs/{}.md", made.id));
+    let member = std::env::var("PGUSER").unwrap();
+    let latest = code
+        .handoff_read(&HandoffReadParams {
+            id: "latest".into(),
+        })
+        .unwrap();
+    assert_eq!(latest.id, made.id);
+    assert_eq!(latest.created_by, format!("claude-ai 0.14 · {member}"));
+    assert!(
+        latest.markdown.contains("## Decisions"),
+        "{}",
+        latest.markdown
+    );
+    let claim = HandoffUpdateParams {
+        id: made.id.clone(),
+        status: HandoffStatus::Claimed,
+        note: Some("on it".into()),
+    };
+    code.handoff_update(&claim, "claude-code 2.1.3").unwrap();
+    let done = HandoffUpdateParams {
+        status: HandoffStatus::Done,
+        note: None,
+        ..claim.clone()
+    };
+    code.handoff_update(&done, "claude-code 2.1.3").unwrap();
+    let read = desktop
+        .handoff_read(&HandoffReadParams {
+            id: made.id.clone(),
+        })
+        .unwrap();
+    assert_eq!(read.status, HandoffStatus::Done);
+    assert!(
+        read.markdown
+            .contains(&format!("claude-code 2.1.3 · {member} — claimed — on it")),
+        "{}",
+        read.markdown
+    );
+    assert_eq!(desktop.history(&read.path, 10).unwrap().len(), 3);
+
+    desktop
+        .put(
+            "handoffs/broken.md",
+            "no front matter",
+            Expect::Absent,
+            "a person",
+        )
+        .unwrap();
+    let listed = code.handoff_list(&HandoffListParams::default()).unwrap();
+    assert_eq!(listed.total, 2);
+    let broken = listed.handoffs.iter().find(|h| h.id == "broken").unwrap();
+    assert_eq!(broken.status, HandoffStatus::Invalid);
+    assert!(matches!(
+        code.handoff_read(&HandoffReadParams { id: "nope".into() }),
+        Err(WorkspaceError::HandoffNotFound { .. })
+    ));
+}
+
+/// Two machines claim the same open handoff at once, 100 times: each time exactly one wins,
+/// and the other is told who claimed it.
+#[test]
+fn of_two_machines_claiming_one_handoff_exactly_one_wins_100_times_in_a_row() {
+    let team = Team::new();
+    let (a, b) = (team.docs(), team.another());
+    for round in 0..100 {
+        let id = a
+            .handoff_create(&plan(&format!("Race {round}")), "claude-ai 0.14")
+            .unwrap()
+            .id;
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+            let runs: Vec<_> = [(&a, "laptop"), (&b, "server")]
+                .into_iter()
+                .map(|(docs, who)| {
+                    let (barrier, id) = (&barrier, &id);
+                    s.spawn(move || {
+                        let claim = HandoffUpdateParams {
+                            id: id.clone(),
+                            status: HandoffStatus::Claimed,
+                            note: None,
+                        };
+                        barrier.wait();
+                        match docs.handoff_update(&claim, who) {
+                            Ok(_) => Ok(()),
+                            Err(e @ WorkspaceError::AlreadyClaimed { .. }) => Err(e.to_string()),
+                            Err(e) => panic!("round {round}: {e}"),
+                        }
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "round {round}: {results:?}");
+        let (lost, winner) = match &results[0] {
+            Ok(()) => (&results[1], "laptop"),
+            Err(_) => (&results[0], "server"),
+        };
+        let text = lost.as_ref().unwrap_err();
+        assert!(text.contains(&format!("claimed by {winner} · ")), "{text}");
+    }
+}
+
+/// A team set up by the Tandem before the workspace came to the team store (schema 2), with a
+/// member: the owner's next start brings it up to date, and the member may then write the
+/// workspace (their rights on the new tables come with the upgrade).
+#[test]
+fn an_upgraded_team_gives_its_members_the_new_tables() {
+    let team = Team::new();
+    let member = format!("u_{}", &team.name[5..]);
+    let password = team.store.add_member(&member).unwrap();
+    {
+        let mut client = team.store.client().unwrap();
+        client
+            .batch_execute(&team.store.sql(
+                "DROP TABLE {s}.docs, {s}.doc_versions, {s}.doc_counter;
+                 UPDATE {s}.meta SET value = 2 WHERE name = 'schema'",
+            ))
+            .unwrap();
+    }
+    let (url, _) =
+        crate::memory::team::take_query(&team.store.join_url(&member, &password), "team");
+    let refused = TeamMemory::connect(&url, &team.name, None).unwrap_err();
+    assert!(
+        refused.to_string().contains("may not set up the team"),
+        "{refused}"
+    );
+    let _owner = TeamMemory::connect(&pg_url(), &team.name, None).unwrap();
+    let as_member = Arc::new(TeamMemory::connect(&url, &team.name, None).unwrap());
+    TeamDocs::new(as_member.clone())
+        .put(
+            "plans/after.md",
+            "upgraded",
+            Expect::Absent,
+            "claude-code 2.1.3",
+        )
+        .unwrap();
     drop(as_member);
     team.store.remove_member(&member).unwrap();
 }
