@@ -776,7 +776,10 @@ impl JoinedTeam {
     fn new(state: &std::path::Path) -> Self {
         let role = format!("app_{}", std::process::id());
         psql(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'; GRANT CREATE ON DATABASE \"{}\" TO {role}",
+            // One at a time: two GRANTs on one database at once fail ("tuple concurrently
+            // updated").
+            "SELECT pg_advisory_xact_lock(7411); \
+             CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'; GRANT CREATE ON DATABASE \"{}\" TO {role}",
             std::env::var("PGDATABASE").unwrap()
         ));
         let url = format!(
@@ -809,7 +812,8 @@ impl Drop for JoinedTeam {
             .args([
                 "-qAtc",
                 &format!(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'; \
+                    "SELECT pg_advisory_xact_lock(7411); \
+                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'; \
                      DROP SCHEMA IF EXISTS \"{role}\" CASCADE; \
                      REVOKE ALL ON DATABASE \"{}\" FROM {role}; DROP ROLE IF EXISTS {role}",
                     std::env::var("PGDATABASE").unwrap_or_default()

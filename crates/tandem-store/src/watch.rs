@@ -12,7 +12,8 @@ use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::{
     Result, StoreError,
-    memory::{Change, ChangesPage, MemoryStore},
+    memory::{Change, MemoryStore, team::TeamListener},
+    workspace::team::{DocChange, TeamDocs},
 };
 
 /// Commits that land within this window are reported together.
@@ -74,7 +75,11 @@ impl ChangeWatcher {
                     while rx.try_recv().is_ok() {}
                     let Some(store) = store.upgrade() else { return };
                     let _ = catch_up(
-                        |since| store.changes(Some(since), None),
+                        |since| {
+                            store
+                                .changes(Some(since), None)
+                                .map(|p| (p.changes, p.cursor, p.more))
+                        },
                         &mut last,
                         &on_change,
                     );
@@ -102,63 +107,23 @@ impl ChangeWatcher {
         let Some(team) = store.team() else {
             unreachable!("a store without a file is a team store")
         };
-        let mut listener = Some(team.listen()?);
-        let mut last = store.last_seq()?;
-        let (tx, rx) = mpsc::channel::<()>();
-        let store = Arc::downgrade(&store);
-        std::thread::Builder::new()
-            .name("tandem-team-watch".into())
-            .spawn(move || {
-                let mut down = false;
-                loop {
-                    let Some(store) = store.upgrade() else { return };
-                    let Some(team) = store.team() else { return };
-                    let Some(bell) = listener.as_mut() else {
-                        match team.listen() {
-                            Ok(l) => {
-                                tracing::info!("listening to the team store again");
-                                down = false;
-                                // What was committed while nobody listened.
-                                let mut l = l;
-                                if catch_up(|since| l.changes(since), &mut last, &on_change).is_ok()
-                                {
-                                    listener = Some(l);
-                                }
-                            }
-                            Err(e) => {
-                                if !down {
-                                    tracing::warn!("the team store's doorbell: {e}");
-                                    down = true;
-                                }
-                                drop(store);
-                                let _ = rx.recv_timeout(RELISTEN);
-                            }
-                        }
-                        continue;
-                    };
-                    let rang = match bell.wait(BELL_WAIT) {
-                        Ok(rang) => rang.is_some_and(|n| n > last),
-                        Err(e) => {
-                            tracing::warn!("the team store's doorbell stopped: {e}");
-                            listener = None;
-                            continue;
-                        }
-                    };
-                    let poked = rx.try_iter().count() > 0;
-                    if (rang || poked)
-                        && catch_up(|since| bell.changes(since), &mut last, &on_change).is_err()
-                    {
-                        listener = None;
-                    }
-                }
-            })
-            .map_err(|source| StoreError::Io {
-                path: "team store".into(),
-                source,
-            })?;
+        let listener = team.listen()?;
+        let last = store.last_seq()?;
+        let poke = spawn_bell(
+            "tandem-team-watch",
+            Arc::downgrade(&store),
+            listener,
+            last,
+            |store: &MemoryStore| match store.team() {
+                Some(team) => team.listen(),
+                None => unreachable!("a team store stays one"),
+            },
+            |bell, since| bell.changes(since).map(|p| (p.changes, p.cursor, p.more)),
+            on_change,
+        )?;
         Ok(Self {
             _watcher: None,
-            poke: tx,
+            poke,
         })
     }
 
@@ -175,20 +140,21 @@ const BELL_WAIT: Duration = Duration::from_millis(200);
 /// How often a doorbell that broke is tried again.
 const RELISTEN: Duration = Duration::from_secs(1);
 
-/// Reads the feed after `last` page by page, hands each page to `on_change` and moves `last`.
-fn catch_up(
-    mut read: impl FnMut(i64) -> Result<ChangesPage>,
+/// Reads a feed after `last` page by page (`read` gives a page's items, its cursor and whether
+/// more wait), hands each page to `on_change` and moves `last`.
+fn catch_up<C>(
+    mut read: impl FnMut(i64) -> Result<(Vec<C>, i64, bool)>,
     last: &mut i64,
-    on_change: &impl Fn(Vec<Change>),
+    on_change: &impl Fn(Vec<C>),
 ) -> Result<()> {
     loop {
         match read(*last) {
-            Ok(page) => {
-                *last = page.cursor;
-                if !page.changes.is_empty() {
-                    on_change(page.changes);
+            Ok((items, cursor, more)) => {
+                *last = cursor;
+                if !items.is_empty() {
+                    on_change(items);
                 }
-                if !page.more {
+                if !more {
                     return Ok(());
                 }
             }
@@ -197,6 +163,108 @@ fn catch_up(
                 return Err(e);
             }
         }
+    }
+}
+
+/// A thread that listens to a team store's doorbell (LISTEN/NOTIFY, see [`TeamListener`])
+/// and reads its feed from `last` on the listener's own connection when it rings, when poked
+/// (the returned sender), and after every (re)connect — nothing is replayed to a connection
+/// that was not listening. A broken connection is made again every second (`listen`) until
+/// `owner` is dropped.
+fn spawn_bell<O: Send + Sync + 'static, C: 'static>(
+    name: &str,
+    owner: std::sync::Weak<O>,
+    listener: TeamListener,
+    mut last: i64,
+    listen: impl Fn(&O) -> Result<TeamListener> + Send + 'static,
+    read: impl Fn(&mut TeamListener, i64) -> Result<(Vec<C>, i64, bool)> + Send + 'static,
+    on_change: impl Fn(Vec<C>) + Send + 'static,
+) -> Result<mpsc::Sender<()>> {
+    let (tx, rx) = mpsc::channel::<()>();
+    let mut listener = Some(listener);
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let mut down = false;
+            loop {
+                let Some(owner) = owner.upgrade() else { return };
+                let Some(bell) = listener.as_mut() else {
+                    match listen(&owner) {
+                        Ok(mut l) => {
+                            tracing::info!("listening to the team store again");
+                            down = false;
+                            // What was committed while nobody listened.
+                            if catch_up(|since| read(&mut l, since), &mut last, &on_change).is_ok()
+                            {
+                                listener = Some(l);
+                            }
+                        }
+                        Err(e) => {
+                            if !down {
+                                tracing::warn!("the team store's doorbell: {e}");
+                                down = true;
+                            }
+                            drop(owner);
+                            let _ = rx.recv_timeout(RELISTEN);
+                        }
+                    }
+                    continue;
+                };
+                drop(owner);
+                let rang = match bell.wait(BELL_WAIT) {
+                    Ok(rang) => rang.is_some_and(|n| n > last),
+                    Err(e) => {
+                        tracing::warn!("the team store's doorbell stopped: {e}");
+                        listener = None;
+                        continue;
+                    }
+                };
+                let poked = rx.try_iter().count() > 0;
+                if (rang || poked)
+                    && catch_up(|since| read(bell, since), &mut last, &on_change).is_err()
+                {
+                    listener = None;
+                }
+            }
+        })
+        .map_err(|source| StoreError::Io {
+            path: "team store".into(),
+            source,
+        })?;
+    Ok(tx)
+}
+
+/// Runs until dropped; calls `on_change` with each batch of new changes to the team's
+/// workspace, in commit order (see [`spawn_bell`]).
+pub struct DocWatcher {
+    poke: mpsc::Sender<()>,
+}
+
+impl DocWatcher {
+    pub fn spawn(
+        docs: Arc<TeamDocs>,
+        on_change: impl Fn(Vec<DocChange>) + Send + 'static,
+    ) -> Result<Self> {
+        let listener = docs.listen()?;
+        let last = docs.last_seq()?;
+        let poke = spawn_bell(
+            "tandem-docs-watch",
+            Arc::downgrade(&docs),
+            listener,
+            last,
+            |docs: &TeamDocs| docs.listen(),
+            |bell, since| {
+                crate::workspace::team::read_listened(bell, since)
+                    .map(|p| (p.changes, p.cursor, p.more))
+            },
+            on_change,
+        )?;
+        Ok(Self { poke })
+    }
+
+    /// Checks for new changes now.
+    pub fn poke(&self) {
+        let _ = self.poke.send(());
     }
 }
 

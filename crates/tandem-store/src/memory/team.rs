@@ -526,9 +526,14 @@ impl TeamMemory {
     /// A second connection that hears the team's doorbell: every write transaction rings it
     /// at commit with the feed's new number (see [`TeamListener`]).
     pub fn listen(&self) -> Result<TeamListener> {
+        self.listen_on(&channel(&self.team))
+    }
+
+    /// A listener on the doorbell `channel`, on a connection of its own.
+    pub(crate) fn listen_on(&self, channel: &str) -> Result<TeamListener> {
         let mut client = open_client(&self.config, &self.shown)?;
         client
-            .batch_execute(&format!("LISTEN {}", channel(&self.team)))
+            .batch_execute(&format!("LISTEN {channel}"))
             .map_err(|e| self.err(e))?;
         Ok(TeamListener {
             client,
@@ -1270,6 +1275,18 @@ impl TeamListener {
             CHANGES_DEFAULT,
             &|e| StoreError::team(shown.clone(), &e),
         )
+    }
+
+    /// Runs `read` on the listener's own connection, with the team's schema (quoted) and its
+    /// errors as the store's: for another feed read the same way (the workspace's).
+    pub(crate) fn read_with<T>(
+        &mut self,
+        read: impl FnOnce(&mut Client, &str, &dyn Fn(postgres::Error) -> StoreError) -> Result<T>,
+    ) -> Result<T> {
+        let shown = self.shown.clone();
+        read(&mut self.client, &self.schema, &|e| {
+            StoreError::team(shown.clone(), &e)
+        })
     }
 
     /// Waits up to `timeout` for the doorbell: the highest number it rang with, or `None` when

@@ -342,38 +342,28 @@ impl TeamDocs {
     /// The feed after `since` (0: from the start), in commit order, at most `limit`
     /// (≤ [`MAX_PAGE`]) a page.
     pub fn changes(&self, since: i64, limit: usize) -> Result<DocChangesPage> {
-        let limit = limit.clamp(1, MAX_PAGE);
         let s = &self.store;
         s.again(|| {
-            let rows = s
-                .client()?
-                .query(
-                    &s.sql(
-                        "SELECT seq, path, op, version, at, by FROM {s}.doc_versions
-                         WHERE seq > $1 ORDER BY seq LIMIT $2",
-                    ),
-                    &[&since, &((limit + 1) as i64)],
-                )
-                .map_err(|e| s.err(e))?;
-            let changes: Vec<DocChange> = rows
-                .iter()
-                .map(|r| DocChange {
-                    seq: r.get(0),
-                    path: r.get(1),
-                    op: r.get(2),
-                    version: r.get(3),
-                    at: r.get(4),
-                    by: r.get(5),
-                })
-                .collect();
-            let (changes, cursor, more) =
-                page_of(changes, |c| c.seq, Some(since), limit, || Ok(since))?;
-            Ok(DocChangesPage {
-                changes,
-                cursor,
-                more,
-            })
+            let mut client = s.client()?;
+            read_doc_changes(&mut client, &s.sql("{s}"), since, limit, &|e| s.err(e))
         })
+    }
+
+    /// The number of the newest change of the workspace's feed (0 when there is none).
+    pub fn last_seq(&self) -> Result<i64> {
+        let s = &self.store;
+        s.again(|| {
+            Ok(s.client()?
+                .query_one(&s.sql("SELECT seq FROM {s}.doc_counter"), &[])
+                .map_err(|e| s.err(e))?
+                .get(0))
+        })
+    }
+
+    /// A listener on the workspace's doorbell, on a connection of its own, which also reads
+    /// the feed (see [`read_listened`]).
+    pub fn listen(&self) -> Result<crate::memory::team::TeamListener> {
+        self.store.listen_on(&docs_channel(self.store.team()))
     }
 
     /// Runs `f` in a transaction holding the workspace's feed counter, with the next number to
@@ -529,6 +519,52 @@ impl handoff::Shelf for TeamDocs {
     fn turn(&self) -> WsResult<Option<std::fs::File>> {
         Ok(None)
     }
+}
+
+/// The workspace's feed after `since`, read on a listener's own connection (see
+/// [`TeamDocs::listen`]).
+pub fn read_listened(
+    listener: &mut crate::memory::team::TeamListener,
+    since: i64,
+) -> Result<DocChangesPage> {
+    listener.read_with(|client, schema, err| read_doc_changes(client, schema, since, MAX_PAGE, err))
+}
+
+/// A page of the workspace's feed of the team in `schema` (quoted), on `client`.
+fn read_doc_changes(
+    client: &mut postgres::Client,
+    schema: &str,
+    since: i64,
+    limit: usize,
+    err: &dyn Fn(postgres::Error) -> StoreError,
+) -> Result<DocChangesPage> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let rows = client
+        .query(
+            &format!(
+                "SELECT seq, path, op, version, at, by FROM {schema}.doc_versions
+                 WHERE seq > $1 ORDER BY seq LIMIT $2"
+            ),
+            &[&since, &((limit + 1) as i64)],
+        )
+        .map_err(err)?;
+    let changes: Vec<DocChange> = rows
+        .iter()
+        .map(|r| DocChange {
+            seq: r.get(0),
+            path: r.get(1),
+            op: r.get(2),
+            version: r.get(3),
+            at: r.get(4),
+            by: r.get(5),
+        })
+        .collect();
+    let (changes, cursor, more) = page_of(changes, |c| c.seq, Some(since), limit, || Ok(since))?;
+    Ok(DocChangesPage {
+        changes,
+        cursor,
+        more,
+    })
 }
 
 /// The channel the team's workspace doorbell rings on (the new feed number).

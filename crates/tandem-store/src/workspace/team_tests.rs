@@ -449,3 +449,56 @@ fn an_upgraded_team_gives_its_members_the_new_tables() {
     drop(as_member);
     team.store.remove_member(&member).unwrap();
 }
+
+/// The workspace's doorbell: a watcher on one machine hears another's writes within a second,
+/// in commit order; when every connection is cut (the server restarted) it listens again by
+/// itself and catches up from its cursor with what was written meanwhile — each change once.
+#[test]
+fn a_watcher_hears_other_machines_writes_and_catches_up_after_losing_its_connection() {
+    let team = Team::new();
+    let watched = Arc::new(team.docs());
+    let writer = team.another();
+    let (tx, rx) = std::sync::mpsc::channel::<DocChange>();
+    let _watcher = crate::watch::DocWatcher::spawn(watched.clone(), move |changes| {
+        for c in changes {
+            let _ = tx.send(c);
+        }
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    writer
+        .put("plans/a.md", "one", Expect::Absent, "laptop")
+        .unwrap();
+    let first = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!((first.seq, first.path.as_str()), (1, "plans/a.md"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "heard after {:?}",
+        started.elapsed()
+    );
+
+    let mut admin = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            &[&format!("tandem {}", team.name)],
+        )
+        .unwrap();
+    for i in 2..=4 {
+        writer
+            .put("plans/a.md", &format!("v{i}"), Expect::Any, "laptop")
+            .unwrap();
+    }
+    let mut seqs = vec![first.seq];
+    while seqs.len() < 4 {
+        let c = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        seqs.push(c.seq);
+    }
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(300))
+            .is_err(),
+        "once each"
+    );
+}
