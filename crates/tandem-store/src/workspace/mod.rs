@@ -8,6 +8,7 @@ mod grep;
 pub mod handoff;
 pub mod jail;
 mod listing;
+pub mod mirror;
 pub mod path_forms;
 pub mod portable;
 pub mod team;
