@@ -842,3 +842,78 @@ async fn a_cut_network_fails_writes_within_the_limits_and_the_server_comes_back_
     far.close().await;
     near.close().await;
 }
+
+/// The shared folder moves into the team's workspace (`team import`: its text files and
+/// handoffs, binary files left out and named) and from there into another machine's folder
+/// (`team export`: only what that folder lacks); a second run copies nothing again.
+#[tokio::test]
+async fn the_shared_folder_moves_into_the_team_s_workspace_and_out_to_another_machine() {
+    let team = Team::new("folder");
+    let (laptop, server) = (TestHome::new(), TestHome::new());
+    laptop
+        .tandem(&["team", "init", &team.owner_url()])
+        .await
+        .expect_code(0);
+    let desktop = TestClient::named("claude-ai", "0.14.1")
+        .connect(&laptop, &["mcp", "workspace"])
+        .await;
+    let handoff = desktop
+        .ok(
+            "handoff_create",
+            json!({"title": "Auth rework", "summary": "JWT with refresh tokens"}),
+        )
+        .await;
+    desktop.close().await;
+    let shared = laptop.shared_dir();
+    std::fs::create_dir_all(shared.join("plans")).unwrap();
+    std::fs::write(shared.join("plans/a.md"), "# Plan A\n").unwrap();
+    std::fs::write(shared.join("logo.bin"), [0u8, 159, 146, 150]).unwrap();
+    std::fs::write(shared.join(".hidden"), "not shared").unwrap();
+
+    for machine in [&laptop, &server] {
+        machine
+            .tandem(&["team", "join", &team.owner_url()])
+            .await
+            .expect_code(0);
+    }
+    // The report as one line (it is wrapped to the terminal).
+    let flat = |ran: &Ran| ran.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let imported = laptop.tandem(&["team", "import"]).await;
+    imported.expect_code(0);
+    let said = flat(&imported);
+    assert!(
+        said.contains("Copied 3 files"),
+        "README, the handoff and the plan: {said}"
+    );
+    assert!(
+        said.contains("Left out (1): logo.bin (not UTF-8 text)"),
+        "{said}"
+    );
+    let again = flat(&laptop.tandem(&["team", "import"]).await);
+    assert!(again.contains("Copied 0 files"), "{again}");
+    assert!(again.contains("3 were there already"), "{again}");
+    let by = psql(&format!(
+        "SELECT created_by FROM \"{}\".docs WHERE path = 'plans/a.md'",
+        team.name
+    ));
+    assert_eq!(
+        by,
+        format!("tandem import · {}", std::env::var("PGUSER").unwrap())
+    );
+
+    let exported = server.tandem(&["team", "export"]).await;
+    exported.expect_code(0);
+    let theirs = server.shared_dir();
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("plans/a.md")).unwrap(),
+        "# Plan A\n"
+    );
+    let id = handoff["id"].as_str().unwrap();
+    assert!(theirs.join(format!("handoffs/{id}.md")).is_file());
+    assert!(!theirs.join("logo.bin").exists() && !theirs.join(".hidden").exists());
+    let said = flat(&exported);
+    assert!(
+        said.contains("Copied 2 files"),
+        "the server's folder had its own README: {said}"
+    );
+}

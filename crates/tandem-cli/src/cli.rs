@@ -423,11 +423,13 @@ pub enum TeamCommand {
         #[arg(long, value_name = "URL")]
         store: Option<String>,
     },
-    /// Copy this computer's memory, every key with its history, into the team.
+    /// Copy this computer's memory, every key with its history, into the team, and the shared
+    /// folder's text files (plans, notes, handoffs) into the team's workspace.
     #[command(after_help = concat!(
         "Examples:\n  tandem team import\n  tandem team import --db ~/old/memory.db\n\n",
-        "Keys the team has already are left as they are there (and counted). Each key\n",
-        "moves in one transaction: after an interruption, run it again to carry on.\n\n",
+        "Keys and files the team has already are left as they are there (and counted).\n",
+        "Each key and each file moves in one transaction: after an interruption, run it\n",
+        "again to carry on. Binary files and files over 4 MiB are left out, and named.\n\n",
         "Exit codes:\n",
         "  0  success\n",
         "  1  a store could not be opened or written (the message says why)\n",
@@ -441,10 +443,12 @@ pub enum TeamCommand {
         #[arg(long, value_name = "URL")]
         store: Option<String>,
     },
-    /// Copy the team's memory, every key with its history, into a database file here.
+    /// Copy the team's memory, every key with its history, into a database file here, and the
+    /// team's workspace into the shared folder (the files it does not have).
     #[command(after_help = concat!(
         "Examples:\n  tandem team export\n  tandem team export --db backup.db\n\n",
-        "Keys the file has already are left as they are. Run it again to carry on.\n\n",
+        "Keys the file has already, and files the folder has, are left as they are.\n",
+        "Run it again to carry on.\n\n",
         "Exit codes:\n",
         "  0  success\n",
         "  1  a store could not be opened or written (the message says why)\n",

@@ -9,6 +9,7 @@ use tandem_store::{
     Home,
     memory::{MemoryStore, StoreLocation, team::TeamMemory},
     settings::{TeamSetting, save_private},
+    workspace::{Workspace, team::TeamDocs, transfer},
 };
 
 use super::Context;
@@ -39,7 +40,8 @@ enum Direction {
     FromTeam,
 }
 
-/// `team import` and `team export`: every key of one store, with its history, into the other.
+/// `team import` and `team export`: every key of one store, with its history, into the other,
+/// and the shared folder's files into the team's workspace (or its documents into the folder).
 fn copy(
     ctx: &Context,
     db: Option<std::path::PathBuf>,
@@ -47,30 +49,99 @@ fn copy(
     direction: Direction,
 ) -> anyhow::Result<ExitCode> {
     let home = &ctx.home;
+    let docs = TeamDocs::new(std::sync::Arc::new(owner_store(home, store.clone())?));
     let team = MemoryStore::from_team(owner_store(home, store)?);
-    let db = db.unwrap_or_else(|| home.memory_db());
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut out = term::stdout();
+    let memory = copy_memory(ctx, &team, db, direction, bar)?;
+    out.write_all(term::wrap(&memory, "", "").as_bytes())?;
+
+    let shared = home.shared_dir();
+    let mut drawn = Instant::now();
+    let mut files_bar = |seen: usize, total: usize| {
+        if bar && (drawn.elapsed().as_millis() >= 100 || seen == total) {
+            drawn = Instant::now();
+            draw_progress(seen, total, "files");
+        }
+    };
+    let (done, what, place) = match direction {
+        Direction::IntoTeam => match Workspace::open_existing(shared) {
+            Ok(ws) => (
+                transfer::folder_into_team(&ws, &docs, "tandem import", &mut files_bar)?,
+                "the team's workspace".to_string(),
+                ctx.shown(shared),
+            ),
+            Err(_) => return Ok(ExitCode::SUCCESS),
+        },
+        Direction::FromTeam => {
+            let ws = Workspace::open(shared)?;
+            (
+                transfer::team_into_folder(&docs, &ws, &mut files_bar)?,
+                ctx.shown(shared),
+                "the team's workspace".to_string(),
+            )
+        }
+    };
+    if bar && done.total > 0 {
+        eprintln!();
+    }
+    let left_out = if done.skipped.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = done
+            .skipped
+            .iter()
+            .map(|(path, why)| format!("{path} ({why})"))
+            .collect();
+        format!(" Left out ({}): {}.", done.skipped.len(), list.join("; "))
+    };
+    let text = format!(
+        "Copied {} file{} from {place} into {what}; {} {} there already and stayed as {}.{left_out}",
+        done.files,
+        if done.files == 1 { "" } else { "s" },
+        done.kept,
+        if done.kept == 1 { "was" } else { "were" },
+        if done.kept == 1 {
+            "it was"
+        } else {
+            "they were"
+        },
+    );
+    out.write_all(term::wrap(&text, "", "").as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The memory half of `team import` / `export`, as the line that reports it.
+fn copy_memory(
+    ctx: &Context,
+    team: &MemoryStore,
+    db: Option<std::path::PathBuf>,
+    direction: Direction,
+    bar: bool,
+) -> anyhow::Result<String> {
+    let db = db.unwrap_or_else(|| ctx.home.memory_db());
     if direction == Direction::IntoTeam && !db.is_file() {
-        bail!("there is no memory at {} to import", ctx.shown(&db));
+        return Ok(format!("There is no memory at {} to copy.", ctx.shown(&db)));
     }
     let file = MemoryStore::open(&db)
         .with_context(|| format!("opening the memory database at {}", ctx.shown(&db)))?;
     let (from, to, into) = match direction {
-        Direction::IntoTeam => (&file, &team, "the team"),
-        Direction::FromTeam => (&team, &file, "the file"),
+        Direction::IntoTeam => (&file, team, "the team"),
+        Direction::FromTeam => (team, &file, "the file"),
     };
-    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_drawn = Instant::now();
     let done = tandem_store::memory::transfer::transfer(from, to, |done, seen| {
         if bar && (last_drawn.elapsed().as_millis() >= 100 || seen == done.total) {
             last_drawn = Instant::now();
-            draw_progress(seen, done.total);
+            draw_progress(seen, done.total, "keys");
         }
     })?;
     if bar {
         eprintln!();
     }
-    let text = format!(
-        "Copied {} key{} ({} versions, with who wrote each and when) into {into}{}; {} key{}          {into} had already stayed as {}.",
+    Ok(format!(
+        "Copied {} key{} ({} versions, with who wrote each and when) into {into}{}; {} key{} \
+         {into} had already stayed as {}.",
         done.keys,
         if done.keys == 1 { "" } else { "s" },
         done.versions,
@@ -85,13 +156,11 @@ fn copy(
         } else {
             "they were"
         },
-    );
-    term::stdout().write_all(term::wrap(&text, "", "").as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    ))
 }
 
 /// One line that redraws itself: `[#####     ] 512/1000 keys`.
-fn draw_progress(seen: usize, total: usize) {
+fn draw_progress(seen: usize, total: usize, unit: &str) {
     const WIDTH: usize = 30;
     let filled = (seen * WIDTH)
         .checked_div(total)
@@ -99,7 +168,7 @@ fn draw_progress(seen: usize, total: usize) {
         .min(WIDTH);
     let _ = write!(
         term::stderr(),
-        "\r[{}{}] {seen}/{total} keys",
+        "\r[{}{}] {seen}/{total} {unit}",
         "#".repeat(filled),
         " ".repeat(WIDTH - filled)
     );

@@ -12,6 +12,7 @@ pub mod mirror;
 pub mod path_forms;
 pub mod portable;
 pub mod team;
+pub mod transfer;
 mod write;
 
 #[cfg(test)]
