@@ -274,51 +274,9 @@ impl Workspace {
     /// `read_multiple_files`: each file as `read_text_file` reads it; a file that cannot be
     /// read gets an error of its own and the others are still returned.
     pub fn read_multiple_files(&self, p: &ReadMultipleFilesParams) -> WsResult<MultipleFiles> {
-        if p.paths.len() > MAX_MULTI_READ_FILES {
-            return Err(WorkspaceError::InvalidArgument(format!(
-                "{} paths given; read at most {MAX_MULTI_READ_FILES} files per call",
-                p.paths.len()
-            )));
-        }
-        let mut left = MAX_MULTI_READ_BYTES;
-        let mut files = Vec::with_capacity(p.paths.len());
-        for path in &p.paths {
-            if left == 0 {
-                files.push(FileRead {
-                    path: path.clone(),
-                    file: None,
-                    error: Some(format!(
-                        "not read: this call already returned {} KiB; read it with \
-                         read_text_file",
-                        MAX_MULTI_READ_BYTES / 1024
-                    )),
-                });
-                continue;
-            }
-            let budget = left.min(MAX_READ_BYTES);
-            match self.read_bounded(&ReadTextFileParams::path(path.clone()), budget) {
-                Ok(file) => {
-                    // A cut file used its whole share of what is left.
-                    let used = if file.truncated {
-                        budget
-                    } else {
-                        file.content.len()
-                    };
-                    left -= used.min(left);
-                    files.push(FileRead {
-                        path: path.clone(),
-                        file: Some(file),
-                        error: None,
-                    });
-                }
-                Err(e) => files.push(FileRead {
-                    path: path.clone(),
-                    file: None,
-                    error: Some(e.to_string()),
-                }),
-            }
-        }
-        Ok(MultipleFiles { files })
+        read_many(p, |path, budget| {
+            self.read_bounded(&ReadTextFileParams::path(path.to_string()), budget)
+        })
     }
 
     /// `write_file`: replaces the whole file atomically (temporary file in the same folder,
@@ -563,7 +521,7 @@ fn permissions_text(p: &cap_std::fs::Permissions) -> String {
 
 /// Which lines a read returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Selection {
+pub(crate) enum Selection {
     Head(usize),
     Tail(usize),
     /// First line (from 1) and the most lines.
@@ -573,8 +531,62 @@ enum Selection {
     },
 }
 
+/// `read_multiple_files` over any engine: each file as `read_bounded(path, budget)` reads it,
+/// within the call's total; a file that cannot be read gets an error of its own and the
+/// others are still returned.
+pub(crate) fn read_many(
+    p: &ReadMultipleFilesParams,
+    read_bounded: impl Fn(&str, usize) -> WsResult<TextFile>,
+) -> WsResult<MultipleFiles> {
+    if p.paths.len() > MAX_MULTI_READ_FILES {
+        return Err(WorkspaceError::InvalidArgument(format!(
+            "{} paths given; read at most {MAX_MULTI_READ_FILES} files per call",
+            p.paths.len()
+        )));
+    }
+    let mut left = MAX_MULTI_READ_BYTES;
+    let mut files = Vec::with_capacity(p.paths.len());
+    for path in &p.paths {
+        if left == 0 {
+            files.push(FileRead {
+                path: path.clone(),
+                file: None,
+                error: Some(format!(
+                    "not read: this call already returned {} KiB; read it with \
+                     read_text_file",
+                    MAX_MULTI_READ_BYTES / 1024
+                )),
+            });
+            continue;
+        }
+        let budget = left.min(MAX_READ_BYTES);
+        match read_bounded(path, budget) {
+            Ok(file) => {
+                // A cut file used its whole share of what is left.
+                let used = if file.truncated {
+                    budget
+                } else {
+                    file.content.len()
+                };
+                left -= used.min(left);
+                files.push(FileRead {
+                    path: path.clone(),
+                    file: Some(file),
+                    error: None,
+                });
+            }
+            Err(e) => files.push(FileRead {
+                path: path.clone(),
+                file: None,
+                error: Some(e.to_string()),
+            }),
+        }
+    }
+    Ok(MultipleFiles { files })
+}
+
 impl Selection {
-    fn from_params(p: &ReadTextFileParams) -> WsResult<Self> {
+    pub(crate) fn from_params(p: &ReadTextFileParams) -> WsResult<Self> {
         let ranged = p.offset.is_some() || p.limit.is_some();
         match (p.head, p.tail, ranged) {
             (Some(_), Some(_), _) => Err(WorkspaceError::InvalidArgument(
@@ -594,7 +606,12 @@ impl Selection {
         }
     }
 
-    fn pick(self, mut reader: impl BufRead, size: u64, budget: usize) -> std::io::Result<Picked> {
+    pub(crate) fn pick(
+        self,
+        mut reader: impl BufRead,
+        size: u64,
+        budget: usize,
+    ) -> std::io::Result<Picked> {
         // The common case: a small whole file, in one read.
         if self
             == (Selection::Range {
@@ -725,7 +742,7 @@ impl Selection {
     }
 }
 
-struct Picked {
+pub(crate) struct Picked {
     bytes: Vec<u8>,
     /// Number of the first line (from 1); 0 when no line.
     start: usize,
@@ -738,7 +755,7 @@ struct Picked {
 }
 
 impl Picked {
-    fn into_text_file(self, path: String, size: u64, budget: usize) -> TextFile {
+    pub(crate) fn into_text_file(self, path: String, size: u64, budget: usize) -> TextFile {
         let start = if self.lines == 0 { 0 } else { self.start };
         let end = if self.lines == 0 {
             0

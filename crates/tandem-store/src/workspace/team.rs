@@ -20,6 +20,10 @@ use postgres::{Transaction, error::SqlState};
 use super::{
     HANDOFFS_DIR,
     error::{WorkspaceError, WsResult},
+    files::{
+        MAX_READ_BYTES, MultipleFiles, ReadMultipleFilesParams, ReadTextFileParams, Selection,
+        TextFile, WriteFileParams, WriteOutcome, read_many,
+    },
     handoff::{
         self, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
         HandoffReadParams, HandoffUpdateParams, HandoffUpdated,
@@ -455,6 +459,47 @@ impl TeamDocs {
     /// wins.
     pub fn handoff_update(&self, p: &HandoffUpdateParams, by: &str) -> WsResult<HandoffUpdated> {
         handoff::update(self, p, by)
+    }
+}
+
+/// The file tools on the team's documents, with the same bounds and outputs as on the folder.
+impl TeamDocs {
+    /// `read_text_file` (see [`super::Workspace::read_text_file`]).
+    pub fn read_text_file(&self, p: &ReadTextFileParams) -> WsResult<TextFile> {
+        self.read_bounded(p, MAX_READ_BYTES)
+    }
+
+    fn read_bounded(&self, p: &ReadTextFileParams, budget: usize) -> WsResult<TextFile> {
+        let selection = Selection::from_params(p)?;
+        let doc = self.get(&p.path)?.ok_or_else(|| WorkspaceError::NotFound {
+            path: p.path.clone(),
+        })?;
+        let size = doc.text.len() as u64;
+        let picked = selection
+            .pick(std::io::Cursor::new(doc.text.as_bytes()), size, budget)
+            .map_err(|source| WorkspaceError::Io {
+                action: "reading",
+                path: p.path.clone(),
+                source,
+            })?;
+        Ok(picked.into_text_file(doc.path, size, budget))
+    }
+
+    /// `read_multiple_files` (see [`super::Workspace::read_multiple_files`]).
+    pub fn read_multiple_files(&self, p: &ReadMultipleFilesParams) -> WsResult<MultipleFiles> {
+        read_many(p, |path, budget| {
+            self.read_bounded(&ReadTextFileParams::path(path.to_string()), budget)
+        })
+    }
+
+    /// `write_file`: the whole document, as a new version.
+    pub fn write_file_with(&self, p: &WriteFileParams, by: &str) -> WsResult<WriteOutcome> {
+        let written = self.put(&p.path, &p.content, Expect::Any, by)?;
+        Ok(WriteOutcome {
+            path: written.path,
+            bytes: p.content.len(),
+            created: written.created,
+        })
     }
 }
 

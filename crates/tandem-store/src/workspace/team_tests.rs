@@ -502,3 +502,87 @@ fn a_watcher_hears_other_machines_writes_and_catches_up_after_losing_its_connect
         "once each"
     );
 }
+
+/// The file tools give the same answers on the team's documents as on a folder holding the
+/// same files: every way of choosing lines, the 256 KiB cut, CRLF endings, several files
+/// within one call's total, and a file that is not there.
+#[test]
+fn reading_files_answers_as_on_the_folder() {
+    use crate::workspace::{
+        ReadMultipleFilesParams, ReadTextFileParams, WriteFileParams, testkit::fixture,
+    };
+    let team = Team::new();
+    let docs = team.docs();
+    let f = fixture();
+    let long: String = (1..=40_000).map(|i| format!("line {i}\n")).collect();
+    let files = [
+        ("plans/a.md", "one\ntwo\nthree\nfour\nfive\n".to_string()),
+        ("notes/crlf.txt", "a\r\nb\r\nc".to_string()),
+        ("big/long.txt", long),
+        ("empty.txt", String::new()),
+    ];
+    for (path, text) in &files {
+        let p = WriteFileParams {
+            path: path.to_string(),
+            content: text.clone(),
+        };
+        let local = f.ws.write_file_with(&p).unwrap();
+        let team_side = docs.write_file_with(&p, "claude-code 2.1.3").unwrap();
+        assert_eq!(local, team_side, "{path}");
+    }
+    let ways = |path: &str| {
+        let base = ReadTextFileParams::path(path);
+        vec![
+            base.clone(),
+            ReadTextFileParams {
+                head: Some(2),
+                ..base.clone()
+            },
+            ReadTextFileParams {
+                tail: Some(2),
+                ..base.clone()
+            },
+            ReadTextFileParams {
+                offset: Some(3),
+                limit: Some(2),
+                ..base.clone()
+            },
+            ReadTextFileParams {
+                offset: Some(30_000),
+                ..base
+            },
+        ]
+    };
+    for (path, _) in &files {
+        for p in ways(path) {
+            let local = f.ws.read_text_file(&p);
+            let team_side = docs.read_text_file(&p);
+            match (local, team_side) {
+                (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
+                (Err(l), Err(t)) => assert_eq!(l.to_string(), t.to_string(), "{p:?}"),
+                (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
+            }
+        }
+    }
+    let many = ReadMultipleFilesParams {
+        paths: vec![
+            "big/long.txt".into(),
+            "plans/a.md".into(),
+            "big/long.txt".into(),
+            "missing.md".into(),
+        ],
+    };
+    let local = f.ws.read_multiple_files(&many).unwrap();
+    let team_side = docs.read_multiple_files(&many).unwrap();
+    for (l, t) in local.files.iter().zip(&team_side.files) {
+        assert_eq!(l.file, t.file, "{}", l.path);
+        assert_eq!(l.error.is_some(), t.error.is_some(), "{}", l.path);
+    }
+    assert!(
+        team_side.files[3]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("does not exist")),
+        "{team_side:?}"
+    );
+}
