@@ -311,11 +311,7 @@ impl Workspace {
     /// `replaceAll`, fails the whole call and nothing is written. In a file with CRLF line
     /// endings, an oldText written with LF matches (and newText gets CRLF).
     pub fn edit_file(&self, p: &EditFileParams) -> WsResult<EditOutcome> {
-        if p.edits.is_empty() {
-            return Err(WorkspaceError::InvalidArgument(
-                "no edits given; pass edits: [{oldText, newText}]".to_string(),
-            ));
-        }
+        check_edits(p)?;
         let r = self.resolve_file(&p.path)?;
         let io = |e| self.jail().io_error("reading", &p.path, e);
         let file = self.jail().dir().open(r.cap_path()).map_err(io)?;
@@ -335,60 +331,8 @@ impl Workspace {
                 p.path
             ))
         })?;
-        let crlf = original.contains("\r\n");
-        let mut text = original.clone();
-        let mut replacements = 0;
-        for (i, edit) in p.edits.iter().enumerate() {
-            let index = i + 1;
-            if edit.old_text.is_empty() {
-                return Err(WorkspaceError::InvalidArgument(format!(
-                    "edit {index}: oldText is empty; give the exact text to replace"
-                )));
-            }
-            let (old, new) =
-                if crlf && edit.old_text.contains('\n') && !edit.old_text.contains('\r') {
-                    (
-                        edit.old_text.replace('\n', "\r\n"),
-                        edit.new_text.replace("\r\n", "\n").replace('\n', "\r\n"),
-                    )
-                } else {
-                    (edit.old_text.clone(), edit.new_text.clone())
-                };
-            let count = text.matches(old.as_str()).count();
-            match count {
-                0 => {
-                    return Err(WorkspaceError::EditNotFound {
-                        path: p.path.clone(),
-                        index,
-                    });
-                }
-                1 => {
-                    text = text.replacen(old.as_str(), &new, 1);
-                    replacements += 1;
-                }
-                _ if p.replace_all => {
-                    text = text.replace(old.as_str(), &new);
-                    replacements += count;
-                }
-                _ => {
-                    return Err(WorkspaceError::EditAmbiguous {
-                        path: p.path.clone(),
-                        index,
-                        count,
-                    });
-                }
-            }
-        }
         let shown = r.display();
-        let diff = if text == original {
-            String::new()
-        } else {
-            similar::TextDiff::from_lines(&original, &text)
-                .unified_diff()
-                .context_radius(3)
-                .header(&shown, &shown)
-                .to_string()
-        };
+        let (text, diff, replacements) = apply_edits(p, &original, &shown)?;
         let written = !p.dry_run && text != original;
         if written {
             write_atomic(self.jail(), &p.path, &r, text.as_bytes(), Mode::Replace)?;
@@ -529,6 +473,80 @@ pub(crate) enum Selection {
         offset: usize,
         limit: Option<usize>,
     },
+}
+
+/// An `edit_file` call must give edits.
+pub(crate) fn check_edits(p: &EditFileParams) -> WsResult<()> {
+    if p.edits.is_empty() {
+        return Err(WorkspaceError::InvalidArgument(
+            "no edits given; pass edits: [{oldText, newText}]".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// `edit_file`'s replacements applied to `original` (shown as `shown` in the diff), on any
+/// engine: the new text, the unified diff (empty when nothing changed) and the number of
+/// replacements. An oldText that is missing, or found more than once without `replaceAll`,
+/// is an error and nothing is changed.
+pub(crate) fn apply_edits(
+    p: &EditFileParams,
+    original: &str,
+    shown: &str,
+) -> WsResult<(String, String, usize)> {
+    let crlf = original.contains("\r\n");
+    let mut text = original.to_string();
+    let mut replacements = 0;
+    for (i, edit) in p.edits.iter().enumerate() {
+        let index = i + 1;
+        if edit.old_text.is_empty() {
+            return Err(WorkspaceError::InvalidArgument(format!(
+                "edit {index}: oldText is empty; give the exact text to replace"
+            )));
+        }
+        let (old, new) = if crlf && edit.old_text.contains('\n') && !edit.old_text.contains('\r') {
+            (
+                edit.old_text.replace('\n', "\r\n"),
+                edit.new_text.replace("\r\n", "\n").replace('\n', "\r\n"),
+            )
+        } else {
+            (edit.old_text.clone(), edit.new_text.clone())
+        };
+        let count = text.matches(old.as_str()).count();
+        match count {
+            0 => {
+                return Err(WorkspaceError::EditNotFound {
+                    path: p.path.clone(),
+                    index,
+                });
+            }
+            1 => {
+                text = text.replacen(old.as_str(), &new, 1);
+                replacements += 1;
+            }
+            _ if p.replace_all => {
+                text = text.replace(old.as_str(), &new);
+                replacements += count;
+            }
+            _ => {
+                return Err(WorkspaceError::EditAmbiguous {
+                    path: p.path.clone(),
+                    index,
+                    count,
+                });
+            }
+        }
+    }
+    let diff = if text == original {
+        String::new()
+    } else {
+        similar::TextDiff::from_lines(original, &text)
+            .unified_diff()
+            .context_radius(3)
+            .header(shown, shown)
+            .to_string()
+    };
+    Ok((text, diff, replacements))
 }
 
 /// `read_multiple_files` over any engine: each file as `read_bounded(path, budget)` reads it,

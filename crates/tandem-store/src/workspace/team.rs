@@ -21,8 +21,9 @@ use super::{
     HANDOFFS_DIR,
     error::{WorkspaceError, WsResult},
     files::{
-        MAX_READ_BYTES, MultipleFiles, ReadMultipleFilesParams, ReadTextFileParams, Selection,
-        TextFile, WriteFileParams, WriteOutcome, read_many,
+        EditFileParams, EditOutcome, MAX_READ_BYTES, MultipleFiles, ReadMultipleFilesParams,
+        ReadTextFileParams, Selection, TextFile, WriteFileParams, WriteOutcome, apply_edits,
+        check_edits, read_many,
     },
     handoff::{
         self, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
@@ -489,6 +490,36 @@ impl TeamDocs {
     pub fn read_multiple_files(&self, p: &ReadMultipleFilesParams) -> WsResult<MultipleFiles> {
         read_many(p, |path, budget| {
             self.read_bounded(&ReadTextFileParams::path(path.to_string()), budget)
+        })
+    }
+
+    /// `edit_file` (see [`super::Workspace::edit_file`]): the edits applied to the version
+    /// read and written expecting that version; when someone wrote meanwhile, read again and
+    /// applied again (the edits must still match), at most 3 times.
+    pub fn edit_file(&self, p: &EditFileParams, by: &str) -> WsResult<EditOutcome> {
+        check_edits(p)?;
+        for _ in 0..3 {
+            let doc = self.get(&p.path)?.ok_or_else(|| WorkspaceError::NotFound {
+                path: p.path.clone(),
+            })?;
+            let (text, diff, replacements) = apply_edits(p, &doc.text, &doc.path)?;
+            let written = !p.dry_run && text != doc.text;
+            if written {
+                match self.put(&doc.path, &text, Expect::Version(doc.version), by) {
+                    Ok(_) => {}
+                    Err(StoreError::DocConflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            return Ok(EditOutcome {
+                path: doc.path,
+                diff,
+                replacements,
+                written,
+            });
+        }
+        Err(WorkspaceError::Contended {
+            path: p.path.clone(),
         })
     }
 

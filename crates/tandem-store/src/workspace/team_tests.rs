@@ -586,3 +586,73 @@ fn reading_files_answers_as_on_the_folder() {
         "{team_side:?}"
     );
 }
+
+/// `edit_file` on the team's documents answers as on the folder (diff, counts, dry runs,
+/// CRLF, the errors), and an edit after another machine's write applies to the newest version
+/// (its write is a compare-and-swap on the version read: see the race tests of `put`).
+#[test]
+fn editing_files_answers_as_on_the_folder_and_applies_to_the_newest_version() {
+    use crate::workspace::{Edit, EditFileParams, WriteFileParams, testkit::fixture};
+    let team = Team::new();
+    let docs = team.docs();
+    let f = fixture();
+    for (path, text) in [
+        ("plans/a.md", "alpha\nbeta\nbeta\ngamma\n"),
+        ("notes/crlf.txt", "one\r\ntwo\r\nthree\r\n"),
+    ] {
+        let p = WriteFileParams {
+            path: path.into(),
+            content: text.into(),
+        };
+        f.ws.write_file_with(&p).unwrap();
+        docs.write_file_with(&p, "x").unwrap();
+    }
+    let edit = |path: &str, old: &str, new: &str, all: bool, dry: bool| EditFileParams {
+        path: path.into(),
+        edits: vec![Edit {
+            old_text: old.into(),
+            new_text: new.into(),
+        }],
+        dry_run: dry,
+        replace_all: all,
+    };
+    for p in [
+        edit("plans/a.md", "alpha", "ALPHA", false, true),
+        edit("plans/a.md", "beta", "B", false, false),
+        edit("plans/a.md", "beta", "B", true, false),
+        edit("plans/a.md", "nowhere", "x", false, false),
+        edit("notes/crlf.txt", "one\ntwo", "1\n2", false, false),
+        edit("missing.md", "a", "b", false, false),
+    ] {
+        match (f.ws.edit_file(&p), docs.edit_file(&p, "x")) {
+            (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
+            (Err(l), Err(t)) => assert_eq!(
+                std::mem::discriminant(&l),
+                std::mem::discriminant(&t),
+                "{p:?}: {l} / {t}"
+            ),
+            (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
+        }
+    }
+    let after = docs.get("notes/crlf.txt").unwrap().unwrap();
+    assert_eq!(after.text, "1\r\n2\r\nthree\r\n");
+
+    // Another machine wrote since this machine last read: the edit goes onto the newest
+    // version, and the other machine's change stays.
+    let other = team.another();
+    let v = docs.get("plans/a.md").unwrap().unwrap().version;
+    other
+        .put(
+            "plans/a.md",
+            "ALPHA\nB\nB\ngamma\nadded elsewhere\n",
+            Expect::Version(v),
+            "y",
+        )
+        .unwrap();
+    docs.edit_file(&edit("plans/a.md", "gamma", "GAMMA", false, false), "x")
+        .unwrap();
+    assert_eq!(
+        docs.get("plans/a.md").unwrap().unwrap().text,
+        "ALPHA\nB\nB\nGAMMA\nadded elsewhere\n"
+    );
+}
