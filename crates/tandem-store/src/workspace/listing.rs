@@ -200,43 +200,78 @@ enum Verdict {
     Descend(Option<usize>),
 }
 
-/// Breadth-first walk under `start` (a folder inside the jail), one directory read per
-/// folder, entries sorted by name, links never followed.
+/// What the listing tools walk: the shared folder (through the jail), or the team's
+/// documents (folders are the paths' prefixes).
+pub(crate) trait Tree {
+    /// The entries of the folder `dir` (relative to the root, `/` separators, empty for the
+    /// root), in any order.
+    fn entries(&self, dir: &str) -> std::io::Result<Vec<(String, EntryKind)>>;
+    /// An error reading `path`, as the tools report it.
+    fn error(&self, action: &'static str, path: &str, e: std::io::Error) -> WorkspaceError {
+        WorkspaceError::Io {
+            action,
+            path: path.to_string(),
+            source: e,
+        }
+    }
+}
+
+/// The folder: one directory read per folder, entry types from the directory itself, links
+/// never followed, nothing that resolves outside the root.
+impl Tree for super::jail::Jail {
+    fn entries(&self, dir: &str) -> std::io::Result<Vec<(String, EntryKind)>> {
+        let at = if dir.is_empty() {
+            Path::new(".")
+        } else {
+            Path::new(dir)
+        };
+        Ok(self
+            .dir()
+            .read_dir(at)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let kind = EntryKind::of(e.file_type().ok()?);
+                let name = e.file_name().to_string_lossy().into_owned();
+                self.really_inside(&Path::new(dir).join(&name))
+                    .then_some((name, kind))
+            })
+            .collect())
+    }
+
+    fn error(&self, action: &'static str, path: &str, e: std::io::Error) -> WorkspaceError {
+        self.io_error(action, path, e)
+    }
+}
+
+/// Where a walk starts, relative to the root with `/` separators (empty for the root).
+fn start_of(r: &Resolved) -> String {
+    if r.rel().as_os_str().is_empty() {
+        String::new()
+    } else {
+        r.display()
+    }
+}
+
+/// Breadth-first walk of `tree` under `start` (see [`start_of`]), entries sorted by name.
 fn walk(
-    ws: &Workspace,
-    start: &Resolved,
+    tree: &impl Tree,
+    start: &str,
     shown: &str,
     max_depth: Option<usize>,
     mut visit: impl FnMut(Visit<'_>) -> Verdict,
 ) -> WsResult<()> {
-    let jail = ws.jail();
     // (path relative to the root, path relative to the start, depth, id)
     let mut queue = std::collections::VecDeque::new();
-    queue.push_back((start.rel().to_path_buf(), String::new(), 0usize, None));
+    queue.push_back((start.to_string(), String::new(), 0usize, None));
     while let Some((dir_rel, start_rel, depth, id)) = queue.pop_front() {
-        let cap_path: &Path = if dir_rel.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            &dir_rel
-        };
-        let entries = match jail.dir().read_dir(cap_path) {
+        let mut children = match tree.entries(&dir_rel) {
             Ok(entries) => entries,
             // The start must be readable; below it, an unreadable folder is left out.
-            Err(e) if depth == 0 => return Err(jail.io_error("listing", shown, e)),
+            Err(e) if depth == 0 => return Err(tree.error("listing", shown, e)),
             Err(_) => continue,
         };
-        let mut children: Vec<(String, EntryKind)> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let kind = EntryKind::of(e.file_type().ok()?);
-                Some((e.file_name().to_string_lossy().into_owned(), kind))
-            })
-            .collect();
         children.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (name, kind) in children {
-            if !jail.really_inside(&dir_rel.join(&name)) {
-                continue;
-            }
             let rel = if start_rel.is_empty() {
                 name.clone()
             } else {
@@ -253,7 +288,12 @@ fn walk(
                 && kind == EntryKind::Dir
                 && max_depth.is_none_or(|m| depth + 1 < m)
             {
-                queue.push_back((dir_rel.join(&name), rel, depth + 1, child_id));
+                let below = if dir_rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir_rel}/{name}")
+                };
+                queue.push_back((below, rel, depth + 1, child_id));
             }
         }
     }
@@ -277,136 +317,164 @@ impl Workspace {
     /// `list_directory`: the folder's entries, sorted by name, at most 500.
     pub fn list_directory(&self, p: &PathParams) -> WsResult<DirectoryListing> {
         let r = self.resolve_dir(&p.path)?;
-        let mut entries = Vec::new();
-        walk(self, &r, &p.path, Some(1), |v| {
-            entries.push(DirEntryInfo {
-                name: v.name.to_string(),
-                kind: v.kind,
-            });
-            Verdict::Descend(None)
-        })?;
-        let total = entries.len();
-        let omitted = total.saturating_sub(LIST_CAP);
-        entries.truncate(LIST_CAP);
-        let note = (omitted > 0).then(|| {
-            format!(
-                "{omitted} more entries not listed; narrow with search_files (a pattern) or \
-                 list a subfolder"
-            )
-        });
-        Ok(DirectoryListing {
-            path: r.display(),
-            entries,
-            total,
-            omitted,
-            note,
-        })
+        list_directory_in(self.jail(), &start_of(&r), r.display(), &p.path)
     }
 
     /// `directory_tree`: nested entries, breadth first so the top levels come first, at most
     /// 500; the rest is counted.
     pub fn directory_tree(&self, p: &DirectoryTreeParams) -> WsResult<DirectoryTree> {
         let r = self.resolve_dir(&p.path)?;
-        let exclude = Globs::new("exclude pattern", &p.exclude_patterns, false)?;
-        if p.max_depth == Some(0) {
-            return Err(WorkspaceError::InvalidArgument(
-                "maxDepth is 0; give 1 or more (1 lists only the folder's own entries)".to_string(),
-            ));
-        }
-        // Flat arena: (node, parent index); children are attached at the end.
-        let mut flat: Vec<(TreeNode, Option<usize>)> = Vec::new();
-        let mut omitted = 0usize;
-        let mut omitted_in: Vec<usize> = Vec::new();
-        walk(self, &r, &p.path, p.max_depth, |v| {
-            if !exclude.is_empty() && exclude.is_match(v.rel, v.name) {
-                return Verdict::Skip;
-            }
-            // A folder whose own node was left out has no index: its entries are counted only.
-            if flat.len() >= LIST_CAP || (v.depth > 1 && v.parent.is_none()) {
-                omitted += 1;
-                if let Some(parent) = v.parent {
-                    omitted_in[parent] += 1;
-                }
-                return Verdict::Descend(None);
-            }
-            let index = flat.len();
-            flat.push((
-                TreeNode {
-                    name: v.name.to_string(),
-                    kind: v.kind,
-                    children: (v.kind == EntryKind::Dir && p.max_depth.is_none_or(|m| v.depth < m))
-                        .then(Vec::new),
-                    omitted: 0,
-                },
-                v.parent,
-            ));
-            omitted_in.push(0);
-            Verdict::Descend(Some(index))
-        })?;
-        let entries = flat.len();
-        for (i, n) in omitted_in.iter().enumerate() {
-            if *n > 0
-                && let Some((node, _)) = flat.get_mut(i)
-            {
-                node.omitted = *n;
-            }
-        }
-        let tree = nest(flat);
-        let note = (omitted > 0).then(|| {
-            format!(
-                "{omitted} more entries not shown (the cap is {LIST_CAP}); narrow with a \
-                 subfolder path, maxDepth or excludePatterns"
-            )
-        });
-        Ok(DirectoryTree {
-            path: r.display(),
-            tree,
-            entries,
-            omitted,
-            note,
-        })
+        directory_tree_in(self.jail(), &start_of(&r), r.display(), p)
     }
 
     /// `search_files`: paths under `path` whose relative path or name matches a glob, at most
     /// 500, shallow ones first.
     pub fn search_files(&self, p: &SearchFilesParams) -> WsResult<SearchFilesResult> {
         let r = self.resolve_dir(&p.path)?;
-        if p.pattern.trim().is_empty() {
-            return Err(WorkspaceError::InvalidArgument(
-                "pattern is empty; give a glob such as \"**/*.md\"".to_string(),
-            ));
-        }
-        let pattern = Globs::new("pattern", std::slice::from_ref(&p.pattern), true)?;
-        let exclude = Globs::new("exclude pattern", &p.exclude_patterns, false)?;
-        let base = r.rel().to_path_buf();
-        let mut matches = Vec::new();
-        let mut total = 0usize;
-        walk(self, &r, &p.path, None, |v| {
-            if !exclude.is_empty() && exclude.is_match(v.rel, v.name) {
-                return Verdict::Skip;
-            }
-            if pattern.is_match(v.rel, v.name) {
-                total += 1;
-                if matches.len() < LIST_CAP {
-                    matches.push(root_relative(&base, v.rel));
-                }
-            }
-            Verdict::Descend(None)
-        })?;
-        let omitted = total - matches.len();
-        let note = (omitted > 0).then(|| {
-            format!(
-                "{omitted} more matches not listed (the cap is {LIST_CAP}); narrow with a more \
-                 specific pattern, a subfolder path or excludePatterns"
-            )
-        });
-        Ok(SearchFilesResult {
-            matches,
-            total,
-            omitted,
-            note,
-        })
+        search_files_in(self.jail(), &start_of(&r), p)
     }
+}
+
+/// `list_directory` on any tree, from `start` (shown as `display`; `path` as given).
+pub(crate) fn list_directory_in(
+    tree: &impl Tree,
+    start: &str,
+    display: String,
+    path: &str,
+) -> WsResult<DirectoryListing> {
+    let mut entries = Vec::new();
+    walk(tree, start, path, Some(1), |v| {
+        entries.push(DirEntryInfo {
+            name: v.name.to_string(),
+            kind: v.kind,
+        });
+        Verdict::Descend(None)
+    })?;
+    let total = entries.len();
+    let omitted = total.saturating_sub(LIST_CAP);
+    entries.truncate(LIST_CAP);
+    let note = (omitted > 0).then(|| {
+        format!(
+            "{omitted} more entries not listed; narrow with search_files (a pattern) or \
+             list a subfolder"
+        )
+    });
+    Ok(DirectoryListing {
+        path: display,
+        entries,
+        total,
+        omitted,
+        note,
+    })
+}
+
+/// `directory_tree` on any tree, from `start` (shown as `display`).
+pub(crate) fn directory_tree_in(
+    tree: &impl Tree,
+    start: &str,
+    display: String,
+    p: &DirectoryTreeParams,
+) -> WsResult<DirectoryTree> {
+    let exclude = Globs::new("exclude pattern", &p.exclude_patterns, false)?;
+    if p.max_depth == Some(0) {
+        return Err(WorkspaceError::InvalidArgument(
+            "maxDepth is 0; give 1 or more (1 lists only the folder's own entries)".to_string(),
+        ));
+    }
+    // Flat arena: (node, parent index); children are attached at the end.
+    let mut flat: Vec<(TreeNode, Option<usize>)> = Vec::new();
+    let mut omitted = 0usize;
+    let mut omitted_in: Vec<usize> = Vec::new();
+    walk(tree, start, &p.path, p.max_depth, |v| {
+        if !exclude.is_empty() && exclude.is_match(v.rel, v.name) {
+            return Verdict::Skip;
+        }
+        // A folder whose own node was left out has no index: its entries are counted only.
+        if flat.len() >= LIST_CAP || (v.depth > 1 && v.parent.is_none()) {
+            omitted += 1;
+            if let Some(parent) = v.parent {
+                omitted_in[parent] += 1;
+            }
+            return Verdict::Descend(None);
+        }
+        let index = flat.len();
+        flat.push((
+            TreeNode {
+                name: v.name.to_string(),
+                kind: v.kind,
+                children: (v.kind == EntryKind::Dir && p.max_depth.is_none_or(|m| v.depth < m))
+                    .then(Vec::new),
+                omitted: 0,
+            },
+            v.parent,
+        ));
+        omitted_in.push(0);
+        Verdict::Descend(Some(index))
+    })?;
+    let entries = flat.len();
+    for (i, n) in omitted_in.iter().enumerate() {
+        if *n > 0
+            && let Some((node, _)) = flat.get_mut(i)
+        {
+            node.omitted = *n;
+        }
+    }
+    let tree = nest(flat);
+    let note = (omitted > 0).then(|| {
+        format!(
+            "{omitted} more entries not shown (the cap is {LIST_CAP}); narrow with a \
+             subfolder path, maxDepth or excludePatterns"
+        )
+    });
+    Ok(DirectoryTree {
+        path: display,
+        tree,
+        entries,
+        omitted,
+        note,
+    })
+}
+
+/// `search_files` on any tree, from `start`.
+pub(crate) fn search_files_in(
+    tree: &impl Tree,
+    start: &str,
+    p: &SearchFilesParams,
+) -> WsResult<SearchFilesResult> {
+    if p.pattern.trim().is_empty() {
+        return Err(WorkspaceError::InvalidArgument(
+            "pattern is empty; give a glob such as \"**/*.md\"".to_string(),
+        ));
+    }
+    let pattern = Globs::new("pattern", std::slice::from_ref(&p.pattern), true)?;
+    let exclude = Globs::new("exclude pattern", &p.exclude_patterns, false)?;
+    let mut matches = Vec::new();
+    let mut total = 0usize;
+    walk(tree, start, &p.path, None, |v| {
+        if !exclude.is_empty() && exclude.is_match(v.rel, v.name) {
+            return Verdict::Skip;
+        }
+        if pattern.is_match(v.rel, v.name) {
+            total += 1;
+            if matches.len() < LIST_CAP {
+                matches.push(root_relative(start, v.rel));
+            }
+        }
+        Verdict::Descend(None)
+    })?;
+    let omitted = total - matches.len();
+    let note = (omitted > 0).then(|| {
+        format!(
+            "{omitted} more matches not listed (the cap is {LIST_CAP}); narrow with a more \
+             specific pattern, a subfolder path or excludePatterns"
+        )
+    });
+    Ok(SearchFilesResult {
+        matches,
+        total,
+        omitted,
+        note,
+    })
 }
 
 pub const FILES_PAGE_DEFAULT: usize = 200;
@@ -442,11 +510,10 @@ impl Workspace {
                 ))
             })?,
         };
-        let root = self.jail().resolve(".", FinalLink::Follow)?;
         let mut files = Vec::new();
         let mut seen = 0usize;
         let mut more = false;
-        walk(self, &root, ".", None, |v| {
+        walk(self.jail(), "", ".", None, |v| {
             if v.name.starts_with('.') {
                 return Verdict::Skip;
             }
@@ -470,11 +537,11 @@ impl Workspace {
 }
 
 /// `base` (relative to the root) joined with a walk-relative path, `/` separators.
-fn root_relative(base: &Path, rel: &str) -> String {
-    if base.as_os_str().is_empty() {
+fn root_relative(base: &str, rel: &str) -> String {
+    if base.is_empty() {
         rel.to_string()
     } else {
-        format!("{}/{rel}", super::jail::display_rel(base))
+        format!("{base}/{rel}")
     }
 }
 

@@ -21,13 +21,17 @@ use super::{
     HANDOFFS_DIR,
     error::{WorkspaceError, WsResult},
     files::{
-        EditFileParams, EditOutcome, MAX_READ_BYTES, MultipleFiles, ReadMultipleFilesParams,
-        ReadTextFileParams, Selection, TextFile, WriteFileParams, WriteOutcome, apply_edits,
-        check_edits, read_many,
+        EditFileParams, EditOutcome, EntryKind, MAX_READ_BYTES, MultipleFiles, PathParams,
+        ReadMultipleFilesParams, ReadTextFileParams, Selection, TextFile, WriteFileParams,
+        WriteOutcome, apply_edits, check_edits, read_many,
     },
     handoff::{
         self, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
         HandoffReadParams, HandoffUpdateParams, HandoffUpdated,
+    },
+    listing::{
+        DirectoryListing, DirectoryTree, DirectoryTreeParams, SearchFilesParams, SearchFilesResult,
+        Tree, directory_tree_in, list_directory_in, search_files_in,
     },
 };
 use crate::{
@@ -531,6 +535,102 @@ impl TeamDocs {
             bytes: p.content.len(),
             created: written.created,
         })
+    }
+}
+
+/// The team's documents as folders and files (a folder is a prefix of the paths), for the
+/// listing tools.
+struct DocTree {
+    /// Each folder (relative, empty for the root) and its entries by name.
+    dirs: std::collections::BTreeMap<String, std::collections::BTreeMap<String, EntryKind>>,
+}
+
+impl DocTree {
+    /// The folders and files under `start` (empty: everything).
+    fn of(docs: &TeamDocs, start: &str) -> WsResult<Self> {
+        let mut dirs = std::collections::BTreeMap::new();
+        dirs.insert(String::new(), std::collections::BTreeMap::new());
+        let mut after: Option<String> = None;
+        loop {
+            let page = docs.list(start, after.as_deref(), MAX_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.path.clone());
+            for doc in &page {
+                let mut dir = String::new();
+                let parts: Vec<&str> = doc.path.split('/').collect();
+                for (i, part) in parts.iter().enumerate() {
+                    let kind = if i + 1 == parts.len() {
+                        EntryKind::File
+                    } else {
+                        EntryKind::Dir
+                    };
+                    dirs.entry(dir.clone())
+                        .or_insert_with(std::collections::BTreeMap::new)
+                        .insert(part.to_string(), kind);
+                    if !dir.is_empty() {
+                        dir.push('/');
+                    }
+                    dir.push_str(part);
+                }
+            }
+        }
+        Ok(Self { dirs })
+    }
+}
+
+impl Tree for DocTree {
+    fn entries(&self, dir: &str) -> std::io::Result<Vec<(String, EntryKind)>> {
+        self.dirs
+            .get(dir)
+            .map(|entries| entries.iter().map(|(n, k)| (n.clone(), *k)).collect())
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+    }
+}
+
+/// The listing tools on the team's documents, with the folder's caps and outputs.
+impl TeamDocs {
+    /// A folder of the team's workspace: where a walk starts, how it is shown, and the tree.
+    fn resolve_dir(&self, path: &str) -> WsResult<(String, String, DocTree)> {
+        let start = match path.trim() {
+            "" | "." | "./" => String::new(),
+            p => doc_path(p)?,
+        };
+        let tree = DocTree::of(self, &start)?;
+        if !start.is_empty() && !tree.dirs.contains_key(&start) {
+            return Err(if self.get(&start)?.is_some() {
+                WorkspaceError::NotADirectory {
+                    path: path.to_string(),
+                }
+            } else {
+                WorkspaceError::NotFound {
+                    path: path.to_string(),
+                }
+            });
+        }
+        let display = if start.is_empty() {
+            ".".to_string()
+        } else {
+            start.clone()
+        };
+        Ok((start, display, tree))
+    }
+
+    /// `list_directory` (see [`super::Workspace::list_directory`]).
+    pub fn list_directory(&self, p: &PathParams) -> WsResult<DirectoryListing> {
+        let (start, display, tree) = self.resolve_dir(&p.path)?;
+        list_directory_in(&tree, &start, display, &p.path)
+    }
+
+    /// `directory_tree` (see [`super::Workspace::directory_tree`]).
+    pub fn directory_tree(&self, p: &DirectoryTreeParams) -> WsResult<DirectoryTree> {
+        let (start, display, tree) = self.resolve_dir(&p.path)?;
+        directory_tree_in(&tree, &start, display, p)
+    }
+
+    /// `search_files` (see [`super::Workspace::search_files`]).
+    pub fn search_files(&self, p: &SearchFilesParams) -> WsResult<SearchFilesResult> {
+        let (start, _, tree) = self.resolve_dir(&p.path)?;
+        search_files_in(&tree, &start, p)
     }
 }
 

@@ -656,3 +656,85 @@ fn editing_files_answers_as_on_the_folder_and_applies_to_the_newest_version() {
         "ALPHA\nB\nB\nGAMMA\nadded elsewhere\n"
     );
 }
+
+/// The listing tools give the same answers on the team's documents as on a folder holding
+/// the same files: a folder's entries, trees with depth and exclusions, globs and words, and
+/// a path that is a file or is not there.
+#[test]
+fn listing_answers_as_on_the_folder() {
+    use crate::workspace::{
+        DirectoryTreeParams, PathParams, SearchFilesParams, WriteFileParams, testkit::fixture,
+    };
+    let team = Team::new();
+    let docs = team.docs();
+    let f = fixture();
+    for path in [
+        "plans/auth.md",
+        "plans/billing.md",
+        "plans/sub/deep/notes.txt",
+        "plans/sub/a.md",
+        "plans/node_modules/x.js",
+        "plans/Z-upper.MD",
+    ] {
+        let p = WriteFileParams {
+            path: path.into(),
+            content: format!("# {path}\n"),
+        };
+        f.ws.write_file_with(&p).unwrap();
+        docs.write_file_with(&p, "x").unwrap();
+    }
+    let same = |what: &str, l: WsResult<String>, t: WsResult<String>| match (l, t) {
+        (Ok(l), Ok(t)) => assert_eq!(l, t, "{what}"),
+        (Err(l), Err(t)) => assert_eq!(
+            std::mem::discriminant(&l),
+            std::mem::discriminant(&t),
+            "{what}: {l} / {t}"
+        ),
+        (l, t) => panic!("{what}: folder {l:?}, team {t:?}"),
+    };
+    fn json(r: WsResult<impl serde::Serialize>) -> WsResult<String> {
+        r.map(|v| serde_json::to_string(&v).unwrap())
+    }
+    for path in [
+        "plans",
+        "plans/sub",
+        "plans/sub/deep",
+        "plans/auth.md",
+        "nowhere",
+    ] {
+        let p = PathParams { path: path.into() };
+        same(
+            path,
+            json(f.ws.list_directory(&p)),
+            json(docs.list_directory(&p)),
+        );
+    }
+    for (depth, exclude) in [
+        (None, vec![]),
+        (Some(1), vec![]),
+        (Some(2), vec!["node_modules".to_string()]),
+    ] {
+        let p = DirectoryTreeParams {
+            path: "plans".into(),
+            exclude_patterns: exclude,
+            max_depth: depth,
+        };
+        same(
+            "tree",
+            json(f.ws.directory_tree(&p)),
+            json(docs.directory_tree(&p)),
+        );
+    }
+    for pattern in ["*.md", "**/*.md", "sub/*", "notes", "*.MD", "deep/**"] {
+        let p = SearchFilesParams {
+            path: "plans".into(),
+            pattern: pattern.into(),
+            exclude_patterns: vec!["node_modules".into()],
+        };
+        same(
+            pattern,
+            json(f.ws.search_files(&p)),
+            json(docs.search_files(&p)),
+        );
+    }
+}
