@@ -21,9 +21,9 @@ use super::{
     HANDOFFS_DIR,
     error::{WorkspaceError, WsResult},
     files::{
-        EditFileParams, EditOutcome, EntryKind, MAX_READ_BYTES, MultipleFiles, PathParams,
-        ReadMultipleFilesParams, ReadTextFileParams, Selection, TextFile, WriteFileParams,
-        WriteOutcome, apply_edits, check_edits, read_many,
+        EditFileParams, EditOutcome, EntryKind, FileInfo, MAX_READ_BYTES, MoveFileParams,
+        MoveOutcome, MultipleFiles, PathParams, ReadMultipleFilesParams, ReadTextFileParams,
+        Selection, TextFile, WriteFileParams, WriteOutcome, apply_edits, check_edits, read_many,
     },
     handoff::{
         self, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
@@ -375,12 +375,13 @@ impl TeamDocs {
         self.store.listen_on(&docs_channel(self.store.team()))
     }
 
-    /// Runs `f` in a transaction holding the workspace's feed counter, with the next number to
-    /// give, then moves the counter, rings the workspace's doorbell and commits. Tried once more
+    /// Runs `f` in a transaction holding the workspace's feed counter, with the last number
+    /// given (each change `f` logs takes the next), then moves the counter, rings the
+    /// workspace's doorbell and commits. Tried once more
     /// on a new connection when the connection had broken before `f` was handed over.
     fn write<T, F>(&self, f: F) -> Result<T>
     where
-        F: FnOnce(&mut Transaction<'_>, i64, &TeamMemory) -> Result<T>,
+        F: FnOnce(&mut Transaction<'_>, &mut i64, &TeamMemory) -> Result<T>,
     {
         let s = &*self.store;
         let mut f = Some(f);
@@ -397,15 +398,17 @@ impl TeamDocs {
                     reason: "a write ran twice".into(),
                 });
             };
-            let next = seq + 1;
-            let out = f(&mut tx, next, s)?;
-            tx.execute(&s.sql("UPDATE {s}.doc_counter SET seq = $1"), &[&next])
+            let mut next = seq;
+            let out = f(&mut tx, &mut next, s)?;
+            if next != seq {
+                tx.execute(&s.sql("UPDATE {s}.doc_counter SET seq = $1"), &[&next])
+                    .map_err(|e| s.err(e))?;
+                tx.execute(
+                    "SELECT pg_notify($1, $2)",
+                    &[&docs_channel(s.team()), &next.to_string()],
+                )
                 .map_err(|e| s.err(e))?;
-            tx.execute(
-                "SELECT pg_notify($1, $2)",
-                &[&docs_channel(s.team()), &next.to_string()],
-            )
-            .map_err(|e| s.err(e))?;
+            }
             tx.commit().map_err(|e| s.commit_err(e))?;
             Ok(out)
         };
@@ -525,6 +528,129 @@ impl TeamDocs {
         Err(WorkspaceError::Contended {
             path: p.path.clone(),
         })
+    }
+
+    /// `get_file_info` (see [`super::Workspace::get_file_info`]): a document, or a folder (a
+    /// prefix of documents). Times are the document's; a member may write every document.
+    pub fn get_file_info(&self, p: &PathParams) -> WsResult<FileInfo> {
+        let path = match p.path.trim() {
+            "" | "." | "./" => String::new(),
+            other => doc_path(other)?,
+        };
+        if !path.is_empty()
+            && let Some(doc) = self.get(&path)?
+        {
+            return Ok(FileInfo {
+                path: doc.path,
+                kind: EntryKind::File,
+                symlink: false,
+                size: doc.text.len() as u64,
+                created: Some(doc.created_at),
+                modified: Some(doc.updated_at),
+                accessed: None,
+                permissions: "rw".into(),
+                readonly: false,
+            });
+        }
+        let (_, display, _) = self.resolve_dir(&p.path)?;
+        Ok(FileInfo {
+            path: display,
+            kind: EntryKind::Dir,
+            symlink: false,
+            size: 0,
+            created: None,
+            modified: None,
+            accessed: None,
+            permissions: "rw".into(),
+            readonly: false,
+        })
+    }
+
+    /// `move_file`: a document, or a folder with every document under it, to a destination
+    /// that does not exist — in one transaction (each move is a delete at the old path and a
+    /// new version at the new one, both in the history).
+    pub fn move_file(&self, p: &MoveFileParams, by: &str) -> WsResult<MoveOutcome> {
+        let root = |path: &str| matches!(path.trim(), "" | "." | "./");
+        if root(&p.source) {
+            return Err(WorkspaceError::InvalidArgument(format!(
+                "{:?} is the workspace root, which cannot be moved",
+                p.source
+            )));
+        }
+        let (from, to) = (doc_path(&p.source)?, doc_path(&p.destination)?);
+        if to == from || to.starts_with(&format!("{from}/")) {
+            return Err(WorkspaceError::InvalidArgument(format!(
+                "{to:?} is inside {from:?}: a folder cannot move into itself"
+            )));
+        }
+        let by = self.store.signed(by);
+        let moved = self.write(|tx, seq, s| {
+            let under = |path: &str| format!("{}/%", like_escape(path));
+            let live = |tx: &mut Transaction<'_>, path: &str| -> Result<Vec<(String, String, i64)>> {
+                let rows = tx
+                    .query(
+                        &s.sql(
+                            "SELECT path, text, version FROM {s}.docs
+                             WHERE NOT deleted AND (path = $1 OR path LIKE $2)
+                             ORDER BY path FOR UPDATE",
+                        ),
+                        &[&path, &under(path)],
+                    )
+                    .map_err(|e| s.err(e))?;
+                Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+            };
+            let sources = live(tx, &from)?;
+            if sources.is_empty() {
+                return Err(StoreError::DocNotFound { path: from.clone() });
+            }
+            if !live(tx, &to)?.is_empty() {
+                return Err(StoreError::DocConflict(format!(
+                    "{to} already exists in the team's workspace; move_file does not replace                      anything"
+                )));
+            }
+            let at = timestamp(time::OffsetDateTime::now_utc());
+            for (path, text, version) in &sources {
+                let target = format!("{to}{}", &path[from.len()..]);
+                tx.execute(
+                    &s.sql(
+                        "UPDATE {s}.docs SET text = NULL, version = $2, deleted = true,
+                                updated_at = $3, updated_by = $4
+                         WHERE path = $1",
+                    ),
+                    &[path, &(version + 1), &at, &by],
+                )
+                .map_err(|e| s.err(e))?;
+                log(tx, s, seq, path, version + 1, "delete", None, &at, &by)?;
+                let current = current(tx, s, &target)?;
+                let new_version = current.as_ref().map_or(1, |c| c.version + 1);
+                let write = if current.is_some() {
+                    "UPDATE {s}.docs SET text = $2, version = $3, deleted = false,
+                            created_at = $4, created_by = $5, updated_at = $4, updated_by = $5
+                     WHERE path = $1"
+                } else {
+                    "INSERT INTO {s}.docs (path, text, version, created_at, created_by,
+                                           updated_at, updated_by)
+                     VALUES ($1, $2, $3, $4, $5, $4, $5)"
+                };
+                tx.execute(&s.sql(write), &[&target, text, &new_version, &at, &by])
+                    .map_err(|e| s.err(e))?;
+                log(tx, s, seq, &target, new_version, "put", Some(text), &at, &by)?;
+            }
+            Ok(())
+        });
+        match moved {
+            Ok(()) => Ok(MoveOutcome {
+                source: from,
+                destination: to,
+            }),
+            Err(StoreError::DocNotFound { .. }) => Err(WorkspaceError::NotFound {
+                path: p.source.clone(),
+            }),
+            Err(StoreError::DocConflict(_)) => Err(WorkspaceError::AlreadyExists {
+                path: p.destination.clone(),
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// `write_file`: the whole document, as a new version.
@@ -798,7 +924,7 @@ fn check_expect(path: &str, expect: Expect, current: Option<&Current>) -> Result
 fn log(
     tx: &mut Transaction<'_>,
     s: &TeamMemory,
-    seq: i64,
+    seq: &mut i64,
     path: &str,
     version: i64,
     op: &str,
@@ -806,12 +932,13 @@ fn log(
     at: &str,
     by: &str,
 ) -> Result<()> {
+    *seq += 1;
     tx.execute(
         &s.sql(
             "INSERT INTO {s}.doc_versions (seq, path, version, op, text, at, by)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         ),
-        &[&seq, &path, &version, &op, &text, &at, &by],
+        &[&*seq, &path, &version, &op, &text, &at, &by],
     )
     .map_err(|e| match e.code() {
         Some(&SqlState::INSUFFICIENT_PRIVILEGE) => StoreError::Team {

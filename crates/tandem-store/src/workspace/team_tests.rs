@@ -738,3 +738,76 @@ fn listing_answers_as_on_the_folder() {
         );
     }
 }
+
+/// `move_file` on the team's documents: a file or a whole folder in one transaction (each
+/// moved document's history says delete and put), answered as on the folder; a destination
+/// that exists, a folder into itself and a missing source are refused, nothing moved.
+/// `get_file_info` tells documents, folders and missing paths apart.
+#[test]
+fn moving_files_and_their_information_answer_as_on_the_folder() {
+    use crate::workspace::{MoveFileParams, PathParams, WriteFileParams, testkit::fixture};
+    let team = Team::new();
+    let docs = team.docs();
+    let f = fixture();
+    for path in ["plans/a.md", "plans/sub/b.md", "plans/sub/c.md", "taken.md"] {
+        let p = WriteFileParams {
+            path: path.into(),
+            content: format!("{path}\n"),
+        };
+        f.ws.write_file_with(&p).unwrap();
+        docs.write_file_with(&p, "x").unwrap();
+    }
+    let mv = |source: &str, destination: &str| MoveFileParams {
+        source: source.into(),
+        destination: destination.into(),
+    };
+    let before = docs.last_seq().unwrap();
+    for p in [
+        mv("plans/a.md", "done/a.md"),
+        mv("plans/sub", "archive/sub"),
+        mv("plans/nothing.md", "x.md"),
+        mv("done/a.md", "taken.md"),
+    ] {
+        match (f.ws.move_file(&p), docs.move_file(&p, "x")) {
+            (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
+            (Err(l), Err(t)) => assert_eq!(
+                std::mem::discriminant(&l),
+                std::mem::discriminant(&t),
+                "{p:?}: {l} / {t}"
+            ),
+            (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
+        }
+    }
+    assert!(
+        docs.move_file(&mv("archive", "archive/inner"), "x")
+            .is_err()
+    );
+    // 1 file and 2 files moved: a delete and a put each, numbered in one run.
+    assert_eq!(docs.last_seq().unwrap(), before + 6);
+    assert_eq!(
+        docs.get("archive/sub/c.md").unwrap().unwrap().text,
+        "plans/sub/c.md\n"
+    );
+    assert!(docs.get("plans/sub/c.md").unwrap().is_none());
+    let ops: Vec<String> = docs
+        .history("plans/sub/b.md", 10)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.op)
+        .collect();
+    assert_eq!(ops, vec!["delete", "put"]);
+
+    let info = |path: &str| docs.get_file_info(&PathParams { path: path.into() });
+    let file = info("archive/sub/b.md").unwrap();
+    assert_eq!(
+        (file.kind, file.size),
+        (EntryKind::File, "plans/sub/b.md\n".len() as u64)
+    );
+    assert!(file.modified.is_some());
+    assert_eq!(info("archive").unwrap().kind, EntryKind::Dir);
+    assert_eq!(info(".").unwrap().kind, EntryKind::Dir);
+    assert!(matches!(
+        info("plans/sub"),
+        Err(WorkspaceError::NotFound { .. })
+    ));
+}
