@@ -78,29 +78,12 @@ impl Workspace {
                 path: shown.to_string(),
             });
         }
-        let max = p.max_results.unwrap_or(GREP_DEFAULT_RESULTS);
-        if max == 0 || max > GREP_MAX_RESULTS {
-            return Err(WorkspaceError::InvalidArgument(format!(
-                "maxResults is {max}; give 1 to {GREP_MAX_RESULTS}"
-            )));
-        }
-        let matcher = RegexMatcherBuilder::new()
-            .case_insensitive(p.case_insensitive)
-            .line_terminator(Some(b'\n'))
-            .build(&p.pattern)
-            .map_err(|e| WorkspaceError::InvalidPattern {
-                what: "regex",
-                pattern: p.pattern.clone(),
-                reason: e.to_string(),
-            })?;
-        let glob = match p.glob.as_deref().filter(|g| !g.trim().is_empty()) {
-            Some(g) => Some(Globs::new("glob", &[g.to_string()], false)?),
-            None => None,
-        };
-        let mut searcher = SearcherBuilder::new()
-            .line_number(true)
-            .binary_detection(BinaryDetection::quit(0))
-            .build();
+        let Grep {
+            max,
+            matcher,
+            glob,
+            mut searcher,
+        } = Grep::new(p)?;
 
         let root = jail.root();
         let start_abs = root.join(start.rel());
@@ -171,21 +154,100 @@ impl Workspace {
                 }),
             );
         }
-        let omitted = total - matches.len();
-        let note = (omitted > 0).then(|| {
-            format!(
-                "{omitted} more matching lines not shown (maxResults is {max}); narrow with \
-                 path, glob or a more specific pattern, or raise maxResults (up to \
-                 {GREP_MAX_RESULTS})"
-            )
-        });
-        Ok(GrepResult {
-            matches,
-            total,
-            omitted,
-            files_searched,
-            note,
+        Ok(result(matches, total, files_searched, max))
+    }
+}
+
+/// What every engine's `grep` needs from the parameters: the bound, the regex, the glob and
+/// a searcher (line numbers; a file with a NUL byte is binary and skipped).
+pub(crate) struct Grep {
+    pub max: usize,
+    pub matcher: grep::regex::RegexMatcher,
+    pub glob: Option<Globs>,
+    pub searcher: grep::searcher::Searcher,
+}
+
+impl Grep {
+    pub(crate) fn new(p: &GrepParams) -> WsResult<Self> {
+        let max = p.max_results.unwrap_or(GREP_DEFAULT_RESULTS);
+        if max == 0 || max > GREP_MAX_RESULTS {
+            return Err(WorkspaceError::InvalidArgument(format!(
+                "maxResults is {max}; give 1 to {GREP_MAX_RESULTS}"
+            )));
+        }
+        let matcher = RegexMatcherBuilder::new()
+            .case_insensitive(p.case_insensitive)
+            .line_terminator(Some(b'\n'))
+            .build(&p.pattern)
+            .map_err(|e| WorkspaceError::InvalidPattern {
+                what: "regex",
+                pattern: p.pattern.clone(),
+                reason: e.to_string(),
+            })?;
+        let glob = match p.glob.as_deref().filter(|g| !g.trim().is_empty()) {
+            Some(g) => Some(Globs::new("glob", &[g.to_string()], false)?),
+            None => None,
+        };
+        let searcher = SearcherBuilder::new()
+            .line_number(true)
+            .binary_detection(BinaryDetection::quit(0))
+            .build();
+        Ok(Self {
+            max,
+            matcher,
+            glob,
+            searcher,
         })
+    }
+
+    /// Searches `text` (the file `file`), adding its matching lines to `matches` (at most
+    /// `max` kept) and counting them all in `total`.
+    pub(crate) fn search_text(
+        &mut self,
+        file: &str,
+        text: &[u8],
+        matches: &mut Vec<GrepMatch>,
+        total: &mut usize,
+    ) {
+        let max = self.max;
+        let _ = self.searcher.search_slice(
+            &self.matcher,
+            text,
+            Lossy(|line, found| {
+                *total += 1;
+                if matches.len() < max {
+                    matches.push(GrepMatch {
+                        file: file.to_string(),
+                        line,
+                        text: clip(found),
+                    });
+                }
+                Ok(true)
+            }),
+        );
+    }
+}
+
+/// A `grep` answer from what was found.
+pub(crate) fn result(
+    matches: Vec<GrepMatch>,
+    total: usize,
+    files_searched: usize,
+    max: usize,
+) -> GrepResult {
+    let omitted = total - matches.len();
+    let note = (omitted > 0).then(|| {
+        format!(
+            "{omitted} more matching lines not shown (maxResults is {max}); narrow with path, \
+             glob or a more specific pattern, or raise maxResults (up to {GREP_MAX_RESULTS})"
+        )
+    });
+    GrepResult {
+        matches,
+        total,
+        omitted,
+        files_searched,
+        note,
     }
 }
 

@@ -25,6 +25,7 @@ use super::{
         MoveOutcome, MultipleFiles, PathParams, ReadMultipleFilesParams, ReadTextFileParams,
         Selection, TextFile, WriteFileParams, WriteOutcome, apply_edits, check_edits, read_many,
     },
+    grep::{Grep, GrepParams, GrepResult, result as grep_result},
     handoff::{
         self, HandoffCreateParams, HandoffCreated, HandoffDoc, HandoffList, HandoffListParams,
         HandoffReadParams, HandoffUpdateParams, HandoffUpdated,
@@ -757,6 +758,68 @@ impl TeamDocs {
     pub fn search_files(&self, p: &SearchFilesParams) -> WsResult<SearchFilesResult> {
         let (start, _, tree) = self.resolve_dir(&p.path)?;
         search_files_in(&tree, &start, p)
+    }
+}
+
+impl TeamDocs {
+    /// `grep` (see [`super::Workspace::grep`]) over the documents under `path` (a document or
+    /// a folder), in the folder's order (depth first, by name). Documents are text, so none is
+    /// skipped as binary; `.gitignore` files are not consulted on the team's workspace.
+    pub fn grep(&self, p: &GrepParams) -> WsResult<GrepResult> {
+        let shown = p.path.as_deref().unwrap_or(".");
+        let mut grep = Grep::new(p)?;
+        let start = match shown.trim() {
+            "" | "." | "./" => String::new(),
+            other => doc_path(other)?,
+        };
+        let mut paths: Vec<String> = match (!start.is_empty()).then(|| self.get(&start)) {
+            Some(Ok(Some(doc))) => vec![doc.path],
+            Some(Err(e)) => return Err(e.into()),
+            _ => {
+                let (_, _, tree) = self.resolve_dir(shown)?;
+                let mut found = Vec::new();
+                collect_files(&tree, &start, &mut found);
+                found
+            }
+        };
+        paths.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+        let mut matches = Vec::new();
+        let (mut total, mut searched) = (0usize, 0usize);
+        for path in &paths {
+            if let Some(glob) = &grep.glob {
+                let from_start = match path.strip_prefix(&format!("{start}/")) {
+                    Some(rest) if !start.is_empty() => rest,
+                    _ if start.is_empty() => path.as_str(),
+                    _ => path.rsplit('/').next().unwrap_or(path),
+                };
+                let name = path.rsplit('/').next().unwrap_or(path);
+                if !glob.is_match(from_start, name) {
+                    continue;
+                }
+            }
+            let Some(doc) = self.get(path)? else { continue };
+            searched += 1;
+            grep.search_text(path, doc.text.as_bytes(), &mut matches, &mut total);
+        }
+        Ok(grep_result(matches, total, searched, grep.max))
+    }
+}
+
+/// Every file under `dir` in `tree`, as paths from the root.
+fn collect_files(tree: &DocTree, dir: &str, out: &mut Vec<String>) {
+    let Some(entries) = tree.dirs.get(dir) else {
+        return;
+    };
+    for (name, kind) in entries {
+        let path = if dir.is_empty() {
+            name.clone()
+        } else {
+            format!("{dir}/{name}")
+        };
+        match kind {
+            EntryKind::Dir => collect_files(tree, &path, out),
+            _ => out.push(path),
+        }
     }
 }
 

@@ -811,3 +811,56 @@ fn moving_files_and_their_information_answer_as_on_the_folder() {
         Err(WorkspaceError::NotFound { .. })
     ));
 }
+
+/// `grep` on the team's documents answers as on a folder holding the same files: the order,
+/// line numbers, case, globs, a file or a folder as the path, the cap, a clipped long line
+/// and a bad regex.
+#[test]
+fn grep_answers_as_on_the_folder() {
+    use crate::workspace::{GrepParams, WriteFileParams, testkit::fixture};
+    let team = Team::new();
+    let docs = team.docs();
+    let f = fixture();
+    let long = format!("TODO {}\n", "x".repeat(800));
+    for (path, text) in [
+        ("plans/a.md", "todo: one\nnothing\nTODO two\n".to_string()),
+        ("plans/a/b.md", "a TODO inside\n".to_string()),
+        ("plans/z.txt", long),
+        ("plans/sub/c.md", "no match\ntodo again\n".to_string()),
+    ] {
+        let p = WriteFileParams {
+            path: path.into(),
+            content: text,
+        };
+        f.ws.write_file_with(&p).unwrap();
+        docs.write_file_with(&p, "x").unwrap();
+    }
+    let g =
+        |pattern: &str, path: &str, glob: Option<&str>, ci: bool, max: Option<usize>| GrepParams {
+            pattern: pattern.into(),
+            path: Some(path.into()),
+            glob: glob.map(Into::into),
+            case_insensitive: ci,
+            max_results: max,
+        };
+    for p in [
+        g("TODO", "plans", None, false, None),
+        g("todo", "plans", None, true, None),
+        g("todo", "plans", Some("*.md"), true, None),
+        g("todo", "plans", Some("sub/*"), true, None),
+        g("todo", "plans/a.md", None, true, None),
+        g("todo", "plans", None, true, Some(2)),
+        g("(unclosed", "plans", None, false, None),
+        g("x", "plans/missing", None, false, None),
+    ] {
+        match (f.ws.grep(&p), docs.grep(&p)) {
+            (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
+            (Err(l), Err(t)) => assert_eq!(
+                std::mem::discriminant(&l),
+                std::mem::discriminant(&t),
+                "{p:?}: {l} / {t}"
+            ),
+            (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
+        }
+    }
+}
