@@ -46,6 +46,19 @@ impl Drop for Team {
     }
 }
 
+/// The folder and the team gave the same answer: equal values, or errors of the same kind.
+fn same_answer<T: PartialEq + std::fmt::Debug>(what: &str, folder: WsResult<T>, team: WsResult<T>) {
+    match (folder, team) {
+        (Ok(l), Ok(t)) => assert_eq!(l, t, "{what}"),
+        (Err(l), Err(t)) => assert_eq!(
+            std::mem::discriminant(&l),
+            std::mem::discriminant(&t),
+            "{what}: {l} / {t}"
+        ),
+        (l, t) => panic!("{what}: folder {l:?}, team {t:?}"),
+    }
+}
+
 fn by() -> String {
     format!("claude-code 2.1.3 · {}", std::env::var("PGUSER").unwrap())
 }
@@ -624,15 +637,11 @@ fn editing_files_answers_as_on_the_folder_and_applies_to_the_newest_version() {
         edit("notes/crlf.txt", "one\ntwo", "1\n2", false, false),
         edit("missing.md", "a", "b", false, false),
     ] {
-        match (f.ws.edit_file(&p), docs.edit_file(&p, "x")) {
-            (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
-            (Err(l), Err(t)) => assert_eq!(
-                std::mem::discriminant(&l),
-                std::mem::discriminant(&t),
-                "{p:?}: {l} / {t}"
-            ),
-            (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
-        }
+        same_answer(
+            &format!("{p:?}"),
+            f.ws.edit_file(&p),
+            docs.edit_file(&p, "x"),
+        );
     }
     let after = docs.get("notes/crlf.txt").unwrap().unwrap();
     assert_eq!(after.text, "1\r\n2\r\nthree\r\n");
@@ -683,15 +692,7 @@ fn listing_answers_as_on_the_folder() {
         f.ws.write_file_with(&p).unwrap();
         docs.write_file_with(&p, "x").unwrap();
     }
-    let same = |what: &str, l: WsResult<String>, t: WsResult<String>| match (l, t) {
-        (Ok(l), Ok(t)) => assert_eq!(l, t, "{what}"),
-        (Err(l), Err(t)) => assert_eq!(
-            std::mem::discriminant(&l),
-            std::mem::discriminant(&t),
-            "{what}: {l} / {t}"
-        ),
-        (l, t) => panic!("{what}: folder {l:?}, team {t:?}"),
-    };
+    let same = |what: &str, l, t| same_answer(what, l, t);
     fn json(r: WsResult<impl serde::Serialize>) -> WsResult<String> {
         r.map(|v| serde_json::to_string(&v).unwrap())
     }
@@ -768,15 +769,11 @@ fn moving_files_and_their_information_answer_as_on_the_folder() {
         mv("plans/nothing.md", "x.md"),
         mv("done/a.md", "taken.md"),
     ] {
-        match (f.ws.move_file(&p), docs.move_file(&p, "x")) {
-            (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
-            (Err(l), Err(t)) => assert_eq!(
-                std::mem::discriminant(&l),
-                std::mem::discriminant(&t),
-                "{p:?}: {l} / {t}"
-            ),
-            (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
-        }
+        same_answer(
+            &format!("{p:?}"),
+            f.ws.move_file(&p),
+            docs.move_file(&p, "x"),
+        );
     }
     assert!(
         docs.move_file(&mv("archive", "archive/inner"), "x")
@@ -853,14 +850,6 @@ fn grep_answers_as_on_the_folder() {
         g("(unclosed", "plans", None, false, None),
         g("x", "plans/missing", None, false, None),
     ] {
-        match (f.ws.grep(&p), docs.grep(&p)) {
-            (Ok(l), Ok(t)) => assert_eq!(l, t, "{p:?}"),
-            (Err(l), Err(t)) => assert_eq!(
-                std::mem::discriminant(&l),
-                std::mem::discriminant(&t),
-                "{p:?}: {l} / {t}"
-            ),
-            (l, t) => panic!("{p:?}: folder {l:?}, team {t:?}"),
-        }
+        same_answer(&format!("{p:?}"), f.ws.grep(&p), docs.grep(&p));
     }
 }
