@@ -95,17 +95,15 @@ fn copy(
             .collect();
         format!(" Left out ({}): {}.", done.skipped.len(), list.join("; "))
     };
+    let kept = match done.kept {
+        0 => String::new(),
+        1 => "; 1 was there already and stayed as it was".to_string(),
+        n => format!("; {n} were there already and stayed as they were"),
+    };
     let text = format!(
-        "Copied {} file{} from {place} into {what}; {} {} there already and stayed as {}.{left_out}",
+        "Copied {} file{} from {place} into {what}{kept}.{left_out}",
         done.files,
         if done.files == 1 { "" } else { "s" },
-        done.kept,
-        if done.kept == 1 { "was" } else { "were" },
-        if done.kept == 1 {
-            "it was"
-        } else {
-            "they were"
-        },
     );
     out.write_all(term::wrap(&text, "", "").as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -118,7 +118,7 @@ fn read_text(ws: &Workspace, path: &str) -> WsResult<Result<String, String>> {
         .read(r.cap_path())
         .map_err(|e| ws.jail().io_error("reading", path, e))?;
     Ok(match String::from_utf8(bytes) {
-        Ok(text) if text.contains('\0') => Err("binary (it holds NUL bytes)".into()),
+        Ok(text) if text.contains('\0') => Err("binary: it holds NUL bytes".into()),
         Ok(text) => Ok(text),
         Err(_) => Err("not UTF-8 text".into()),
     })
