@@ -75,7 +75,9 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 2: which client process wrote a change (the prompt hook leaves out its own session's
-    // writes), and history retention. Members may append origins, never remove them (their
+    // writes), and history retention (the trigger that runs `keep_history` exists only while
+    // the team keeps a limited history, so writes pay nothing for it by default). Members may
+    // append origins, never remove them (their
     // rights on new tables are given after the migrations, see `member_rights`); old
     // versions are removed by the owner's function, run by a trigger, when the team keeps a
     // limited history (`keep_versions` > 0, set by `tandem team keep-history`).
@@ -96,8 +98,6 @@ const MIGRATIONS: &[&str] = &[
         END IF;
         RETURN NULL;
     END $$;
-    CREATE TRIGGER keep_history AFTER INSERT ON {s}.versions
-        FOR EACH ROW EXECUTE FUNCTION {s}.keep_history();
     "#,
     // 3: the workspace as versioned documents (path → text), with a feed of its own
     // (`doc_counter`, numbered in commit order as memory's is) and its own doorbell, so that
@@ -392,6 +392,14 @@ impl TeamMemory {
             &self.sql("UPDATE {s}.meta SET value = $1 WHERE name = 'keep_versions'"),
             &[&keep],
         )
+        .map_err(owner)?;
+        // The trigger exists only while it has work: a write pays nothing for it otherwise.
+        tx.batch_execute(&self.sql(if keep > 0 {
+            "CREATE OR REPLACE TRIGGER keep_history AFTER INSERT ON {s}.versions
+                 FOR EACH ROW EXECUTE FUNCTION {s}.keep_history()"
+        } else {
+            "DROP TRIGGER IF EXISTS keep_history ON {s}.versions"
+        }))
         .map_err(owner)?;
         let removed = if keep > 0 {
             tx.execute(
