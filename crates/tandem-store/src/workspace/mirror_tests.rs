@@ -4,44 +4,11 @@
 use std::{sync::Arc, time::Duration};
 
 use super::*;
-use crate::{
-    memory::{engine_tests::pg_url, team::TeamMemory},
-    workspace::team::Expect,
-};
+use crate::workspace::team::{Expect, tests::Team};
 
-struct Team {
-    name: String,
-}
-
-impl Team {
-    fn new() -> Self {
-        Self {
-            name: format!(
-                "mirror_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .subsec_nanos()
-            ),
-        }
-    }
-
-    /// A machine's connection to the team's workspace.
-    fn machine(&self) -> Arc<TeamDocs> {
-        Arc::new(TeamDocs::new(Arc::new(
-            TeamMemory::connect(&pg_url(), &self.name, None).unwrap(),
-        )))
-    }
-}
-
-impl Drop for Team {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&pg_url(), postgres::NoTls) {
-            let _ =
-                client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
-        }
-    }
+/// A machine's connection to the team's workspace.
+fn machine(team: &Team) -> Arc<TeamDocs> {
+    Arc::new(team.another())
 }
 
 fn text(root: &Path, path: &str) -> Option<String> {
@@ -58,9 +25,9 @@ fn read_only(root: &Path, path: &str) -> bool {
 #[test]
 fn the_folder_follows_the_team_and_its_files_are_read_only() {
     let team = Team::new();
-    let a = team.machine();
+    let a = machine(&team);
     let folder = tempfile::tempdir().unwrap();
-    let mirror = Mirror::open(team.machine(), folder.path()).unwrap();
+    let mirror = Mirror::open(machine(&team), folder.path()).unwrap();
     a.put("plans/auth.md", "# Auth\n", Expect::Absent, "claude-ai")
         .unwrap();
     a.put(
@@ -106,10 +73,10 @@ fn the_folder_follows_the_team_and_its_files_are_read_only() {
 #[test]
 fn a_file_edited_by_hand_is_kept_beside_and_never_lost() {
     let team = Team::new();
-    let a = team.machine();
+    let a = machine(&team);
     let folder = tempfile::tempdir().unwrap();
     let root = folder.path();
-    let mirror = Mirror::open(team.machine(), root).unwrap();
+    let mirror = Mirror::open(machine(&team), root).unwrap();
     a.put("notes/plan.md", "team v1", Expect::Absent, "x")
         .unwrap();
     a.put("notes/old.md", "old", Expect::Absent, "x").unwrap();
@@ -159,8 +126,8 @@ fn a_file_edited_by_hand_is_kept_beside_and_never_lost() {
 #[test]
 fn a_write_on_one_machine_appears_in_the_other_s_folder_within_a_second() {
     let team = Team::new();
-    let a = team.machine();
-    let b = team.machine();
+    let a = machine(&team);
+    let b = machine(&team);
     let folder = tempfile::tempdir().unwrap();
     let root = folder.path().to_path_buf();
     let mirror = Arc::new(Mirror::open(b.clone(), &root).unwrap());

@@ -1026,4 +1026,4 @@ fn like_escape(text: &str) -> String {
 
 #[cfg(test)]
 #[path = "team_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -6,13 +6,13 @@ use super::*;
 use crate::{memory::engine_tests::pg_url, workspace::handoff::HandoffStatus};
 
 /// A team of its own for a test, dropped after.
-struct Team {
+pub(crate) struct Team {
     name: String,
     store: Arc<TeamMemory>,
 }
 
 impl Team {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let name = format!(
             "docs_{}_{}",
             std::process::id(),
@@ -30,7 +30,7 @@ impl Team {
     }
 
     /// Another process's connection to the same team.
-    fn another(&self) -> TeamDocs {
+    pub(crate) fn another(&self) -> TeamDocs {
         TeamDocs::new(Arc::new(
             TeamMemory::connect(&pg_url(), &self.name, None).unwrap(),
         ))
